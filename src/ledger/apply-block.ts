@@ -1,0 +1,172 @@
+import type { Fixed } from '../fixed/index.js';
+import { applyCollateralEvent } from './apply-collateral-event.js';
+import { applyMarginFractionsUpdated, applyMarketListed, applyVolatilityReported } from './apply-market-event.js';
+import { applyPriceReport } from './apply-price-report.js';
+import { applyTrade } from './apply-trade.js';
+import type { BlockChanges } from './changes.js';
+import { Draft } from './draft.js';
+import { compareLogs, type BlockHeader, type VenueEvent } from './events.js';
+import { evaluateMargins } from './evaluate-margins.js';
+import { advanceFunding, premiumOf } from './funding.js';
+import { indexAt } from './oracle.js';
+import { settleExpired } from './settle-expiry.js';
+import { putPosition, type LedgerState } from './state.js';
+
+export interface LedgerParams {
+  /** How old a source's report may be and still count in the index. Default 3600 (PTS_ORACLE_STALENESS_SECONDS). */
+  oracleStalenessSeconds: number;
+  /** Annual risk-free rate for option pricing. Default 0 (PTS_RISK_FREE_RATE). */
+  riskFreeRate: Fixed;
+}
+
+export const DEFAULT_LEDGER_PARAMS: LedgerParams = { oracleStalenessSeconds: 3600, riskFreeRate: 0n };
+
+/**
+ * Applies one block to the ledger: the ledger's whole transition function. Pure: `state`
+ * is read, never written; the result lists the new version of every row the block
+ * changed and every history row it appended. Never throws on chain data: events that
+ * break a rule become anomalies (SPEC section 2).
+ *
+ * Order within the block (SPEC section 3): time moves first (index staleness at the new
+ * block time, funding periods that ended, expiry settlement, all on the index before the
+ * block's events), then the events in log order, then the new index, the premium samples
+ * and the margin states of every account whose inputs changed.
+ */
+export function applyBlock(
+  state: LedgerState,
+  block: BlockHeader,
+  events: readonly VenueEvent[],
+  params: LedgerParams = DEFAULT_LEDGER_PARAMS,
+): BlockChanges {
+  const draft = new Draft(state, block);
+  const now = block.timestamp;
+  const timeMoved = state.lastBlock === null || now !== state.lastBlock.timestamp;
+
+  refreshIndexes(draft, state.underlyings.keys(), params);
+  for (const market of state.markets.values()) {
+    if (market.kind === 'PERPETUAL') {
+      const index = draft.underlying(market.underlying)?.indexPrice ?? null;
+      const advanced = advanceFunding(market, now, index, block);
+      if (advanced.market !== market) draft.putMarket(advanced.market);
+      draft.records.fundingSettlements.push(...advanced.settlements);
+    } else if (market.settledBlock === null && market.expiry <= now) {
+      settleExpired(draft, market, draft.underlying(market.underlying)?.indexPrice ?? null);
+    }
+  }
+
+  for (const event of [...events].sort(compareLogs)) applyEvent(draft, event);
+
+  refreshIndexes(draft, [...draft.underlyings.keys()], params);
+  recordIndexChanges(draft);
+  samplePremiums(draft);
+  evaluateMargins(draft, affectedMarkets(draft, timeMoved), params.riskFreeRate);
+  return draft.changes(events.length);
+}
+
+function applyEvent(draft: Draft, event: VenueEvent): void {
+  switch (event.type) {
+    case 'MarketListed':
+      return applyMarketListed(draft, event);
+    case 'MarginFractionsUpdated':
+      return applyMarginFractionsUpdated(draft, event);
+    case 'VolatilityReported':
+      return applyVolatilityReported(draft, event);
+    case 'Deposited':
+    case 'Withdrawn':
+      return applyCollateralEvent(draft, event);
+    case 'Filled':
+    case 'Liquidated':
+      return applyTrade(draft, event);
+    case 'PriceReported':
+      return applyPriceReport(draft, event);
+    case 'Malformed':
+      return draft.anomaly(event, 'MALFORMED_LOG', `undecodable venue log: ${event.reason}`, {
+        topics: event.topics,
+        data: event.data,
+      });
+  }
+}
+
+function refreshIndexes(draft: Draft, ids: Iterable<string>, params: LedgerParams): void {
+  for (const id of ids) {
+    const underlying = draft.underlying(id)!;
+    const { indexPrice, indexStale } = indexAt(underlying, draft.block.timestamp, params.oracleStalenessSeconds);
+    if (indexPrice !== underlying.indexPrice || indexStale !== underlying.indexStale) {
+      draft.putUnderlying({ ...underlying, indexPrice, indexStale, updatedBlock: draft.block.number });
+    }
+  }
+}
+
+/** One mark row per underlying whose index or staleness differs from the last block's. */
+function recordIndexChanges(draft: Draft): void {
+  for (const underlying of draft.underlyings.values()) {
+    const before = draft.base.underlyings.get(underlying.id);
+    if (underlying.indexPrice === null) continue;
+    if (before && before.indexPrice === underlying.indexPrice && before.indexStale === underlying.indexStale) continue;
+    draft.records.indexPrices.push({
+      underlying: underlying.id,
+      blockNumber: draft.block.number,
+      timestamp: draft.block.timestamp,
+      price: underlying.indexPrice,
+      stale: underlying.indexStale,
+    });
+  }
+}
+
+/** After the events, each perpetual's premium is sampled; it holds until the next block. */
+function samplePremiums(draft: Draft): void {
+  for (const id of new Set([...draft.base.markets.keys(), ...draft.markets.keys()])) {
+    const market = draft.market(id)!;
+    if (market.kind !== 'PERPETUAL' || market.fundingInterval <= 0) continue;
+    const index = draft.underlying(market.underlying)?.indexPrice ?? null;
+    const premium = premiumOf(market.lastFillPrice, index);
+    if (premium === market.funding.premium) continue;
+    draft.putMarket({ ...market, funding: { ...market.funding, premium }, updatedBlock: draft.block.number });
+    draft.records.fundingSamples.push({
+      marketId: id,
+      blockNumber: draft.block.number,
+      timestamp: draft.block.timestamp,
+      premium,
+    });
+  }
+}
+
+/**
+ * Markets whose holders' equity or margin may have moved: a new index on the underlying,
+ * funding settled, new terms or volatility, expiry, and every option when time moved
+ * (time decay).
+ */
+function affectedMarkets(draft: Draft, timeMoved: boolean): Set<string> {
+  const affected = new Set<string>();
+  const movedUnderlyings = new Set<string>();
+  for (const underlying of draft.underlyings.values()) {
+    if (underlying.indexPrice !== draft.base.underlyings.get(underlying.id)?.indexPrice) movedUnderlyings.add(underlying.id);
+  }
+  for (const [id, before] of draft.base.markets) {
+    const market = draft.market(id)!;
+    if (
+      movedUnderlyings.has(market.underlying) ||
+      (timeMoved && market.kind !== 'PERPETUAL') ||
+      market.cumulativeFunding !== before.cumulativeFunding ||
+      market.initialMarginFraction !== before.initialMarginFraction ||
+      market.maintenanceMarginFraction !== before.maintenanceMarginFraction ||
+      market.impliedVolatility !== before.impliedVolatility ||
+      market.settledBlock !== before.settledBlock
+    ) {
+      affected.add(id);
+    }
+  }
+  return affected;
+}
+
+/**
+ * Advances the shell's state past a block whose changes are committed. This is the one
+ * place the ledger state is mutated.
+ */
+export function commitBlock(state: LedgerState, changes: BlockChanges): void {
+  for (const market of changes.markets) state.markets.set(market.id, market);
+  for (const underlying of changes.underlyings) state.underlyings.set(underlying.id, underlying);
+  for (const account of changes.accounts) state.accounts.set(account.id, account);
+  for (const position of changes.positions) putPosition(state, position);
+  state.lastBlock = changes.block;
+}

@@ -1,0 +1,124 @@
+import type { AnomalyKind } from './anomalies.js';
+import type { AnomalyRecord, BlockChanges } from './changes.js';
+import type { BlockHeader, LogRef } from './events.js';
+import {
+  isOpen, positionKey,
+  type Account, type LedgerState, type Market, type OracleSource, type Position, type Underlying,
+} from './state.js';
+
+type Records = Omit<BlockChanges, 'block' | 'eventCount' | 'markets' | 'underlyings' | 'oracleSources' | 'accounts' | 'positions'>;
+
+/**
+ * The block being applied: reads see the base state with this block's writes on top;
+ * the base is never modified. Its contents become the block's `BlockChanges`.
+ */
+export class Draft {
+  readonly markets = new Map<string, Market>();
+  readonly underlyings = new Map<string, Underlying>();
+  readonly sources = new Map<string, OracleSource>();
+  readonly accounts = new Map<string, Account>();
+  /** Latest lifecycle per (account, market), for reads. */
+  readonly positions = new Map<string, Position>();
+  /** Every lifecycle version written, by position id: a block may close one and open the next. */
+  private readonly positionVersions = new Map<string, Position>();
+  /** Accounts that had an event in this block. */
+  readonly touched = new Set<string>();
+  readonly records: Records = {
+    fills: [],
+    transfers: [],
+    priceReports: [],
+    volatilityReports: [],
+    marginFractionUpdates: [],
+    indexPrices: [],
+    fundingSamples: [],
+    fundingSettlements: [],
+    optionSettlements: [],
+    transitions: [],
+    anomalies: [],
+  };
+  private readonly draftMarketsByAccount = new Map<string, Set<string>>();
+
+  constructor(
+    readonly base: LedgerState,
+    readonly block: BlockHeader,
+  ) {}
+
+  market(id: string): Market | undefined {
+    return this.markets.get(id) ?? this.base.markets.get(id);
+  }
+
+  putMarket(market: Market): void {
+    this.markets.set(market.id, market);
+  }
+
+  underlying(id: string): Underlying | undefined {
+    return this.underlyings.get(id) ?? this.base.underlyings.get(id);
+  }
+
+  putUnderlying(underlying: Underlying): void {
+    this.underlyings.set(underlying.id, underlying);
+  }
+
+  putSource(source: OracleSource): void {
+    this.sources.set(`${source.underlying}|${source.source}`, source);
+  }
+
+  account(id: string): Account | undefined {
+    return this.accounts.get(id) ?? this.base.accounts.get(id);
+  }
+
+  putAccount(account: Account): void {
+    this.accounts.set(account.id, account);
+  }
+
+  position(accountId: string, marketId: string): Position | undefined {
+    const key = positionKey(accountId, marketId);
+    return this.positions.get(key) ?? this.base.positions.get(key);
+  }
+
+  putPosition(position: Position): void {
+    this.positions.set(positionKey(position.accountId, position.marketId), position);
+    this.positionVersions.set(position.id, position);
+    let markets = this.draftMarketsByAccount.get(position.accountId);
+    if (!markets) this.draftMarketsByAccount.set(position.accountId, (markets = new Set()));
+    markets.add(position.marketId);
+  }
+
+  /** The account's open positions as of now in this block. */
+  openPositions(accountId: string): Position[] {
+    const marketIds = new Set(this.base.openMarkets.get(accountId));
+    for (const id of this.draftMarketsByAccount.get(accountId) ?? []) marketIds.add(id);
+    const open: Position[] = [];
+    for (const marketId of marketIds) {
+      const position = this.position(accountId, marketId);
+      if (position && isOpen(position)) open.push(position);
+    }
+    return open;
+  }
+
+  anomaly(log: LogRef | null, kind: AnomalyKind, message: string, data: AnomalyRecord['data'] = {}): void {
+    this.records.anomalies.push({
+      blockNumber: this.block.number,
+      seq: this.records.anomalies.length,
+      logIndex: log?.logIndex ?? null,
+      transactionHash: log?.transactionHash ?? null,
+      venue: log?.venue ?? null,
+      kind,
+      message,
+      data,
+    });
+  }
+
+  changes(eventCount: number): BlockChanges {
+    return {
+      block: this.block,
+      eventCount,
+      markets: [...this.markets.values()],
+      underlyings: [...this.underlyings.values()],
+      oracleSources: [...this.sources.values()],
+      accounts: [...this.accounts.values()],
+      positions: [...this.positionVersions.values()],
+      ...this.records,
+    };
+  }
+}
