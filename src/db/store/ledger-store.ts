@@ -1,0 +1,321 @@
+import type pg from 'pg';
+import type { BlockChanges, BlockHeader, LedgerState, Market, OracleSource, Position } from '../../ledger/index.js';
+import { stateFrom } from '../../ledger/index.js';
+import type { MarketKind, MarginState } from '../../ledger/index.js';
+import { deleteRows, insertRows, type Queryable } from './bulk.js';
+import { keyOf, read, rowOf, type SqlRow, type TableSpec } from './columns.js';
+import * as tables from './tables.js';
+import type { UndoEntry } from './undo.js';
+
+/** The last committed block and the chain it belongs to. */
+export interface Cursor {
+  chainId: number;
+  block: BlockHeader;
+  headBlockNumber: number;
+}
+
+/** Channel that carries "blocks committed" notifications (payload: `BlocksCommitted`). */
+export const BLOCKS_CHANNEL = 'pts_blocks';
+
+export interface BlocksCommitted {
+  first: number;
+  last: number;
+  hash: string;
+  /** Set on the first batch after a rollback. */
+  reorg?: ReorgInfo;
+}
+
+export interface ReorgInfo {
+  /** Blocks undone. */
+  depth: number;
+  /** The last block both branches share. */
+  commonAncestor: number;
+}
+
+export class ReorgTooDeepError extends Error {
+  constructor(readonly ancestor: number, readonly missing: number) {
+    super(
+      `cannot roll back to block ${ancestor}: block ${missing} has no undo log (it was committed as final ` +
+        `or pruned); the reorg is deeper than the kept history (PTS_REORG_DEPTH)`,
+    );
+    this.name = 'ReorgTooDeepError';
+  }
+}
+
+/**
+ * The ledger's persistence: one transaction per batch of blocks, the undo log that makes
+ * reorgs reversible, and the state the ingester resumes from. Writes go through pg with
+ * column arrays (src/db/store/bulk.ts) rather than Prisma: a block of thousands of fills
+ * is a handful of statements.
+ */
+export class LedgerStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async cursor(client: Queryable = this.pool): Promise<Cursor | null> {
+    const { rows } = await client.query(
+      `SELECT c.chain_id, c.block_number, c.block_hash, c.block_timestamp, c.head_block_number, b.parent_hash
+         FROM cursor c LEFT JOIN block b ON b.number = c.block_number WHERE c.id = 1`,
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      chainId: read.int(row.chain_id),
+      block: {
+        number: read.int(row.block_number),
+        hash: row.block_hash,
+        parentHash: row.parent_hash ?? '',
+        timestamp: read.int(row.block_timestamp),
+      },
+      headBlockNumber: read.int(row.head_block_number),
+    };
+  }
+
+  /** The ledger state as of the last committed block. */
+  async loadState(): Promise<LedgerState> {
+    const client = await this.pool.connect();
+    try {
+      // One snapshot for every table.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const [markets, underlyings, sources, accounts, positions, cursor] = await Promise.all([
+        client.query('SELECT * FROM market'),
+        client.query('SELECT * FROM underlying'),
+        client.query('SELECT * FROM oracle_source'),
+        client.query('SELECT * FROM account'),
+        client.query(
+          'SELECT DISTINCT ON (account_id, market_id) * FROM position ORDER BY account_id, market_id, seq DESC',
+        ),
+        this.cursor(client),
+      ]);
+      await client.query('COMMIT');
+      const sourcesBy = new Map<string, Map<string, OracleSource>>();
+      for (const row of sources.rows) {
+        const source: OracleSource = {
+          underlying: row.underlying,
+          source: row.source,
+          price: read.fixed(row.price),
+          timestamp: read.int(row.timestamp),
+          blockNumber: read.int(row.block_number),
+        };
+        let map = sourcesBy.get(source.underlying);
+        if (!map) sourcesBy.set(source.underlying, (map = new Map()));
+        map.set(source.source, source);
+      }
+      return stateFrom({
+        markets: markets.rows.map(marketFromRow),
+        underlyings: underlyings.rows.map((row) => ({
+          id: row.id,
+          sources: sourcesBy.get(row.id) ?? new Map(),
+          indexPrice: read.fixedOrNull(row.index_price),
+          indexStale: row.index_stale,
+          updatedBlock: read.int(row.updated_block),
+        })),
+        accounts: accounts.rows.map((row) => ({
+          id: row.id,
+          owner: row.owner,
+          subaccount: read.int(row.subaccount),
+          collateral: read.fixed(row.collateral),
+          marginState: row.margin_state as MarginState,
+          createdBlock: read.int(row.created_block),
+          updatedBlock: read.int(row.updated_block),
+        })),
+        positions: positions.rows.map(positionFromRow),
+        lastBlock: cursor?.block ?? null,
+      });
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Commits a batch of consecutive blocks in one transaction: their rows, history, undo
+   * logs (for blocks that may still reorg), the cursor, and a notification that
+   * listeners receive only once the transaction commits.
+   */
+  async commit(input: {
+    chainId: number;
+    headBlockNumber: number;
+    batch: readonly BlockChanges[];
+    undo: ReadonlyMap<number, UndoEntry[]>;
+    reorg?: ReorgInfo;
+  }): Promise<void> {
+    const { batch } = input;
+    const last = batch.at(-1);
+    if (!last) return;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await writeLatest(client, tables.markets, batch.flatMap((c) => c.markets));
+      await writeLatest(client, tables.underlyings, batch.flatMap((c) => c.underlyings));
+      await writeLatest(client, tables.oracleSources, batch.flatMap((c) => c.oracleSources));
+      await writeLatest(client, tables.accounts, batch.flatMap((c) => c.accounts));
+      await writeLatest(client, tables.positions, batch.flatMap((c) => c.positions));
+      for (const [field, spec] of tables.historyTables) {
+        const records = batch.flatMap((c) => c[field] as unknown[]);
+        await insertRows(client, spec as TableSpec<unknown>, records.map((r) => rowOf(spec as TableSpec<unknown>, r)));
+      }
+      await insertRows(client, tables.blocks, batch.map((c) => rowOf(tables.blocks, c)));
+      if (input.undo.size > 0) {
+        const numbers = [...input.undo.keys()];
+        await client.query(
+          'INSERT INTO undo_log (block_number, entries) SELECT * FROM unnest($1::int8[], $2::jsonb[])',
+          [numbers.map(String), numbers.map((n) => JSON.stringify(input.undo.get(n)))],
+        );
+      }
+      await client.query(
+        `INSERT INTO cursor (id, chain_id, block_number, block_hash, block_timestamp, head_block_number)
+         VALUES (1, $1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET chain_id = $1, block_number = $2, block_hash = $3, block_timestamp = $4, head_block_number = $5`,
+        [input.chainId, last.block.number, last.block.hash, last.block.timestamp, input.headBlockNumber],
+      );
+      const payload: BlocksCommitted = { first: batch[0]!.block.number, last: last.block.number, hash: last.block.hash };
+      if (input.reorg) payload.reorg = input.reorg;
+      await client.query('SELECT pg_notify($1, $2)', [BLOCKS_CHANNEL, JSON.stringify(payload)]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Records the chain head seen (meta.headBlockNumber) without committing a block. */
+  async recordHead(headBlockNumber: number): Promise<void> {
+    await this.pool.query('UPDATE cursor SET head_block_number = $1 WHERE id = 1', [headBlockNumber]);
+  }
+
+  /** Stored block hashes from `from` to `to` inclusive, for finding the common ancestor of a reorg. */
+  async blockHashes(from: number, to: number): Promise<Map<number, string>> {
+    const { rows } = await this.pool.query('SELECT number, hash FROM block WHERE number BETWEEN $1 AND $2', [from, to]);
+    return new Map(rows.map((row) => [read.int(row.number), row.hash as string]));
+  }
+
+  /**
+   * Undoes every block after `ancestor` in one transaction: mutable rows get back the
+   * version they had before the first undone block, history after the ancestor goes, and
+   * the cursor returns to the ancestor. Throws `ReorgTooDeepError` (changing nothing)
+   * when a block to undo has no undo log.
+   */
+  async rollbackTo(ancestor: number): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const undone = await client.query(
+        `SELECT b.number, u.entries FROM block b LEFT JOIN undo_log u ON u.block_number = b.number
+          WHERE b.number > $1 ORDER BY b.number`,
+        [ancestor],
+      );
+      const missing = undone.rows.find((row) => row.entries === null);
+      if (missing) throw new ReorgTooDeepError(ancestor, read.int(missing.number));
+      const ancestorRow = await client.query('SELECT number, hash, timestamp FROM block WHERE number = $1', [ancestor]);
+      if (!ancestorRow.rows[0]) {
+        // Only a rollback to before the first block ingested may have no ancestor row.
+        const older = await client.query('SELECT 1 FROM block WHERE number <= $1 LIMIT 1', [ancestor]);
+        if (older.rows.length > 0) throw new ReorgTooDeepError(ancestor, ancestor);
+      }
+
+      // The oldest undone block holds each row's version as of the ancestor.
+      const restore = new Map<string, UndoEntry>();
+      for (const row of undone.rows) {
+        for (const entry of row.entries as UndoEntry[]) {
+          const id = `${entry.table}|${entry.key.join('|')}`;
+          if (!restore.has(id)) restore.set(id, entry);
+        }
+      }
+      for (const [name, spec] of Object.entries(tables.mutableTables) as [keyof typeof tables.mutableTables, TableSpec<unknown>][]) {
+        const entries = [...restore.values()].filter((e) => e.table === name);
+        await deleteRows(client, spec, entries.filter((e) => e.prior === null).map((e) => e.key));
+        await insertRows(client, spec, entries.flatMap((e) => (e.prior ? [e.prior] : [])), true);
+      }
+      for (const [, spec] of tables.historyTables) {
+        await client.query(`DELETE FROM "${spec.table}" WHERE block_number > $1`, [ancestor]);
+      }
+      await client.query('DELETE FROM block WHERE number > $1', [ancestor]);
+      await client.query('DELETE FROM undo_log WHERE block_number > $1', [ancestor]);
+      const back = ancestorRow.rows[0];
+      if (back) {
+        await client.query('UPDATE cursor SET block_number = $1, block_hash = $2, block_timestamp = $3 WHERE id = 1', [
+          back.number,
+          back.hash,
+          back.timestamp,
+        ]);
+      } else {
+        await client.query('DELETE FROM cursor');
+      }
+      await client.query('COMMIT');
+      return undone.rows.length;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Drops undo logs of blocks at or below `finalized`: they can no longer reorg. */
+  async pruneUndo(finalized: number): Promise<void> {
+    await this.pool.query('DELETE FROM undo_log WHERE block_number <= $1', [finalized]);
+  }
+}
+
+/** Upserts the last version of each row changed in the batch. */
+async function writeLatest<T>(client: Queryable, spec: TableSpec<T>, records: readonly T[]): Promise<void> {
+  if (records.length === 0) return;
+  const latest = new Map<string, SqlRow>();
+  for (const record of records) {
+    const row = rowOf(spec, record);
+    latest.set(keyOf(spec, row), row);
+  }
+  await insertRows(client, spec, [...latest.values()], true);
+}
+
+function marketFromRow(row: Record<string, unknown>): Market {
+  return {
+    id: row.id as string,
+    underlying: row.underlying as string,
+    kind: row.kind as MarketKind,
+    strike: read.fixed(row.strike),
+    expiry: read.int(row.expiry),
+    initialMarginFraction: read.fixed(row.initial_margin_fraction),
+    maintenanceMarginFraction: read.fixed(row.maintenance_margin_fraction),
+    fundingInterval: read.int(row.funding_interval),
+    maxFundingRate: read.fixed(row.max_funding_rate),
+    impliedVolatility: read.fixedOrNull(row.implied_volatility),
+    lastFillPrice: read.fixedOrNull(row.last_fill_price),
+    cumulativeFunding: read.fixed(row.cumulative_funding),
+    lastFundingRate: read.fixedOrNull(row.last_funding_rate),
+    funding: {
+      premium: read.fixedOrNull(row.funding_premium),
+      period: read.int(row.funding_period),
+      weightedPremium: read.fixed(row.funding_weighted_premium),
+      coveredSeconds: read.int(row.funding_covered_seconds),
+      accountedUntil: read.int(row.funding_accounted_until),
+    },
+    settlementPrice: read.fixedOrNull(row.settlement_price),
+    settledBlock: read.intOrNull(row.settled_block),
+    venue: row.venue as string,
+    listedBlock: read.int(row.listed_block),
+    updatedBlock: read.int(row.updated_block),
+  };
+}
+
+export function positionFromRow(row: Record<string, unknown>): Position {
+  return {
+    id: row.id as string,
+    accountId: row.account_id as string,
+    marketId: row.market_id as string,
+    seq: read.int(row.seq),
+    size: read.fixed(row.size),
+    entryPrice: read.fixedOrNull(row.entry_price),
+    realizedPnl: read.fixed(row.realized_pnl),
+    fundingSnapshot: read.fixed(row.funding_snapshot),
+    settledFunding: read.fixed(row.settled_funding),
+    feesPaid: read.fixed(row.fees_paid),
+    openedBlock: read.int(row.opened_block),
+    closedBlock: read.intOrNull(row.closed_block),
+    updatedBlock: read.int(row.updated_block),
+  };
+}
