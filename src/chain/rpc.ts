@@ -1,0 +1,179 @@
+import { createPublicClient, http, webSocket, type PublicClient } from 'viem';
+import type { BlockHeader } from '../ledger/index.js';
+import type { Logger } from '../log/index.js';
+import type { RawLog } from './decode.js';
+import { errorText } from './log-range.js';
+
+/** What the ingester asks of the chain. Transient faults are retried inside; see `Rpc`. */
+export interface ChainRpc {
+  chainId(): Promise<number>;
+  headNumber(): Promise<number>;
+  /** Headers of blocks [from, to], in order; they exist (from <= to <= head). */
+  headers(from: number, to: number): Promise<BlockHeader[]>;
+  /** Venue logs of blocks [from, to]. Throws when the provider refuses the range. */
+  logs(from: number, to: number, addresses: readonly string[], topics: readonly string[]): Promise<RawLog[]>;
+  /** Calls `onHead` when a new head arrives over WebSocket (a wake-up hint only). */
+  watchHeads(onHead: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface RpcOptions {
+  /** Per-request timeout (default 30 s). */
+  timeoutMs?: number;
+  /** Longest wait between retries (default 10 s). */
+  maxBackoffMs?: number;
+  /** Block headers per JSON-RPC batch (default 200). */
+  batchSize?: number;
+}
+
+interface Endpoint {
+  url: string;
+  client: PublicClient;
+}
+
+/**
+ * JSON-RPC over one or more endpoints (http(s) or ws(s)). A call that fails for reasons
+ * of transport (refused, reset, timeout, HTTP 5xx or 429) moves to the next endpoint and
+ * is retried with exponential backoff until it succeeds, with one log line when an
+ * outage starts and one when it ends; a JSON-RPC error answer is the caller's to handle.
+ */
+export class Rpc implements ChainRpc {
+  private readonly endpoints: Endpoint[];
+  private readonly socket: Endpoint | undefined;
+  private current = 0;
+  private outageSince: number | null = null;
+  private closed = false;
+
+  constructor(
+    urls: readonly string[],
+    private readonly logger: Logger,
+    private readonly options: RpcOptions = {},
+  ) {
+    if (urls.length === 0) throw new Error('no RPC URL given');
+    const timeout = options.timeoutMs ?? 30_000;
+    const batchSize = options.batchSize ?? 200;
+    const make = (url: string): Endpoint => ({
+      url,
+      client: createPublicClient({
+        transport: /^wss?:/.test(url)
+          ? webSocket(url, { retryCount: 0, timeout, keepAlive: true, reconnect: true })
+          : http(url, { retryCount: 0, timeout, batch: { batchSize, wait: 0 } }),
+      }) as PublicClient,
+    });
+    const all = urls.map(make);
+    // Requests go to HTTP endpoints when there are any (they batch); WebSocket only wakes us.
+    const plain = all.filter((e) => !/^wss?:/.test(e.url));
+    this.endpoints = plain.length > 0 ? plain : all;
+    this.socket = all.find((e) => /^wss?:/.test(e.url));
+  }
+
+  async chainId(): Promise<number> {
+    return Number(await this.call('eth_chainId', (c) => c.request({ method: 'eth_chainId' })));
+  }
+
+  async headNumber(): Promise<number> {
+    return Number(await this.call('eth_blockNumber', (c) => c.request({ method: 'eth_blockNumber' })));
+  }
+
+  async headers(from: number, to: number): Promise<BlockHeader[]> {
+    const numbers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    return this.call(`eth_getBlockByNumber ${from}..${to}`, async (client) => {
+      const blocks = await Promise.all(
+        numbers.map((n) => client.request({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, false] })),
+      );
+      return blocks.map((block, i) => {
+        // A load-balanced node may not have the block yet: transient.
+        if (!block) throw new TransientError(`block ${numbers[i]} not available yet`);
+        return {
+          number: Number(block.number),
+          hash: block.hash!.toLowerCase(),
+          parentHash: block.parentHash.toLowerCase(),
+          timestamp: Number(block.timestamp),
+        };
+      });
+    });
+  }
+
+  async logs(from: number, to: number, addresses: readonly string[], topics: readonly string[]): Promise<RawLog[]> {
+    const logs = await this.call(`eth_getLogs ${from}..${to}`, (client) =>
+      client.request({
+        method: 'eth_getLogs',
+        params: [{
+          fromBlock: `0x${from.toString(16)}`,
+          toBlock: `0x${to.toString(16)}`,
+          address: addresses as `0x${string}`[],
+          topics: [topics as `0x${string}`[]],
+        }],
+      }),
+    );
+    return logs.map((log) => ({
+      address: log.address,
+      topics: log.topics,
+      data: log.data,
+      blockNumber: log.blockNumber === null ? null : Number(log.blockNumber),
+      blockHash: log.blockHash?.toLowerCase() ?? null,
+      transactionHash: log.transactionHash,
+      transactionIndex: log.transactionIndex === null ? null : Number(log.transactionIndex),
+      logIndex: log.logIndex === null ? null : Number(log.logIndex),
+    }));
+  }
+
+  watchHeads(onHead: () => void): () => void {
+    if (!this.socket) return () => undefined;
+    // poll: false subscribes to newHeads (the client's transport is a WebSocket).
+    const options = {
+      poll: false,
+      emitMissed: false,
+      onBlockNumber: () => onHead(),
+      onError: (error: Error) => this.logger.warn('newHeads subscription error; polling covers it', { error: errorText(error) }),
+    } as unknown as Parameters<PublicClient['watchBlockNumber']>[0];
+    return this.socket.client.watchBlockNumber(options);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const endpoint of [...this.endpoints, this.socket]) {
+      const transport = endpoint?.client.transport as { getRpcClient?: () => Promise<{ close(): void }> } | undefined;
+      if (transport?.getRpcClient) (await transport.getRpcClient().catch(() => null))?.close();
+    }
+  }
+
+  private async call<T>(label: string, request: (client: PublicClient) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const endpoint = this.endpoints[this.current % this.endpoints.length]!;
+      try {
+        const result = await request(endpoint.client);
+        if (this.outageSince !== null) {
+          this.logger.info('RPC reachable again', { url: endpoint.url, outageSeconds: (Date.now() - this.outageSince) / 1000 });
+          this.outageSince = null;
+        }
+        return result;
+      } catch (error) {
+        if (this.closed) throw new Error('RPC client closed');
+        if (!isTransient(error)) throw error;
+        if (this.outageSince === null) {
+          this.outageSince = Date.now();
+          this.logger.warn('RPC unavailable; retrying with backoff', { url: endpoint.url, request: label, error: errorText(error).slice(0, 300) });
+        }
+        this.current += 1; // fail over to the next endpoint, if there is one
+        const backoff = Math.min(this.options.maxBackoffMs ?? 10_000, 100 * 2 ** Math.min(attempt, 10));
+        await new Promise((resolve) => setTimeout(resolve, backoff * (0.5 + Math.random() / 2)));
+      }
+    }
+  }
+}
+
+export class TransientError extends Error {}
+
+/** Transport faults and rate limits are worth retrying; a JSON-RPC error answer is not. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof TransientError) return true;
+  const name = (error as { name?: string })?.name ?? '';
+  const status = (error as { status?: number })?.status;
+  if (status === 429 || (status !== undefined && status >= 500)) return true;
+  if (/HttpRequestError|TimeoutError|SocketClosedError|WebSocketRequestError|LimitExceededRpcError/.test(name)) {
+    return !/more than \d+ results|range|size/i.test(errorText(error));
+  }
+  const text = errorText(error);
+  return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|fetch failed|socket hang up|network|closed|timed out/i.test(text);
+}

@@ -1,0 +1,83 @@
+// A real chain for integration tests: anvil, the reference venue, a fresh database and
+// an in-process ingester following them.
+import { Ingester, type IngesterOptions } from '../../src/chain/ingester.js';
+import { Rpc } from '../../src/chain/rpc.js';
+import { startAnvil, type Anvil } from '../../src/devnet/anvil.js';
+import { anvilAccount, deployVenue, type VenueDeployment } from '../../src/devnet/deploy.js';
+import { VenueDriver } from '../../src/devnet/venue-driver.js';
+import { createLogger, silentLogger } from '../../src/log/index.js';
+
+/** PTS_DEBUG=1 shows what the ingester logs during a test. */
+const logger = process.env.PTS_DEBUG ? createLogger('pretty') : silentLogger;
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export const TRADERS = Array.from({ length: 6 }, (_, i) => anvilAccount(i + 1).address.toLowerCase() as `0x${string}`);
+
+export interface Devnet {
+  anvil: Anvil;
+  deployment: VenueDeployment;
+  venue: VenueDriver;
+  db: TestDatabase;
+  /** An ingester of the venue into `db` (or another database), running until stopped. */
+  follow(options?: Partial<IngesterOptions> & { db?: TestDatabase; rpcUrls?: string[] }): FollowingIngester;
+  close(): Promise<void>;
+}
+
+export interface FollowingIngester {
+  ingester: Ingester;
+  /** Resolves once the committed state reaches `block`. */
+  reached(block: number, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startDevnet(): Promise<Devnet> {
+  const [anvil, db] = await Promise.all([startAnvil(), createTestDatabase()]);
+  const deployment = await deployVenue(anvil.rpcUrl);
+  const followers: FollowingIngester[] = [];
+  return {
+    anvil,
+    deployment,
+    venue: new VenueDriver(deployment),
+    db,
+    follow(options = {}) {
+      const rpc = new Rpc(options.rpcUrls ?? [anvil.rpcUrl], logger, { maxBackoffMs: 200 });
+      const ingester = new Ingester({
+        rpc,
+        pool: (options.db ?? db).pool,
+        logger,
+        venues: [deployment.address.toLowerCase()],
+        startBlock: Number(deployment.blockNumber),
+        pollIntervalMs: 50,
+        ...options,
+      });
+      const running = ingester.run();
+      running.catch(() => undefined);
+      const follower: FollowingIngester = {
+        ingester,
+        async reached(block, timeoutMs = 30_000) {
+          const deadline = Date.now() + timeoutMs;
+          while ((ingester.lastBlock ?? -1) < block) {
+            await Promise.race([running, new Promise((r) => setTimeout(r, 20))]);
+            if (Date.now() > deadline) throw new Error(`ingester at ${ingester.lastBlock}, not ${block}, after ${timeoutMs} ms`);
+          }
+        },
+        async stop() {
+          await ingester.stop();
+          await running.catch(() => undefined);
+          await rpc.close();
+        },
+      };
+      followers.push(follower);
+      return follower;
+    },
+    async close() {
+      await Promise.all(followers.map((f) => f.stop()));
+      await Promise.all([anvil.stop(), db.drop()]);
+    },
+  };
+}
+
+/** The next timestamp at or after `after` that is a multiple of `period`. */
+export function alignedTime(after: number, period: number): number {
+  return Math.ceil(after / period) * period;
+}
