@@ -32,9 +32,6 @@ export interface IngesterOptions {
   onCommit?: (batch: readonly BlockChanges[], head: number) => void;
 }
 
-/** Another process already ingests into this database. */
-export class IngesterLockedError extends Error {}
-
 const LOCK_KEY = 0x70747369; // "ptsi": one ingester per database
 
 /**
@@ -77,8 +74,15 @@ export class Ingester {
   async run(): Promise<void> {
     const lock = await this.o.pool.connect();
     try {
-      const { rows } = await lock.query('SELECT pg_try_advisory_lock($1) AS locked', [LOCK_KEY]);
-      if (!rows[0].locked) throw new IngesterLockedError('another pts ingester is already writing to this database');
+      // One writer per database; a second ingester waits as a standby and takes over
+      // when the first one's session ends (a crash releases the lock with it).
+      let waiting = false;
+      while (!(await lock.query('SELECT pg_try_advisory_lock($1) AS locked', [LOCK_KEY])).rows[0].locked) {
+        if (this.stopping) return;
+        if (!waiting) this.o.logger.warn('another ingester holds this database; waiting to take over');
+        waiting = true;
+        await sleep(500);
+      }
       await this.prepare();
       const unwatch = this.o.rpc.watchHeads(() => this.wake?.());
       try {

@@ -25,6 +25,8 @@ export interface Devnet {
 
 export interface FollowingIngester {
   ingester: Ingester;
+  /** Why `run()` rejected, once it has. */
+  failure?: unknown;
   /** Resolves once the committed state reaches `block`. */
   reached(block: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -51,7 +53,6 @@ export async function startDevnet(): Promise<Devnet> {
         ...options,
       });
       const running = ingester.run();
-      running.catch(() => undefined);
       const follower: FollowingIngester = {
         ingester,
         async reached(block, timeoutMs = 30_000) {
@@ -67,6 +68,9 @@ export async function startDevnet(): Promise<Devnet> {
           await rpc.close();
         },
       };
+      running.catch((error) => {
+        follower.failure = error;
+      });
       followers.push(follower);
       return follower;
     },
