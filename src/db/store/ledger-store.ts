@@ -76,16 +76,15 @@ export class LedgerStore {
     try {
       // One snapshot for every table.
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const [markets, underlyings, sources, accounts, positions, cursor] = await Promise.all([
-        client.query('SELECT * FROM market'),
-        client.query('SELECT * FROM underlying'),
-        client.query('SELECT * FROM oracle_source'),
-        client.query('SELECT * FROM account'),
-        client.query(
-          'SELECT DISTINCT ON (account_id, market_id) * FROM position ORDER BY account_id, market_id, seq DESC',
-        ),
-        this.cursor(client),
-      ]);
+      // One client runs one statement at a time anyway; in sequence, inside one snapshot.
+      const markets = await client.query('SELECT * FROM market');
+      const underlyings = await client.query('SELECT * FROM underlying');
+      const sources = await client.query('SELECT * FROM oracle_source');
+      const accounts = await client.query('SELECT * FROM account');
+      const positions = await client.query(
+        'SELECT DISTINCT ON (account_id, market_id) * FROM position ORDER BY account_id, market_id, seq DESC',
+      );
+      const cursor = await this.cursor(client);
       await client.query('COMMIT');
       const sourcesBy = new Map<string, Map<string, OracleSource>>();
       for (const row of sources.rows) {
@@ -272,7 +271,7 @@ async function writeLatest<T>(client: Queryable, spec: TableSpec<T>, records: re
   await insertRows(client, spec, [...latest.values()], true);
 }
 
-function marketFromRow(row: Record<string, unknown>): Market {
+export function marketFromRow(row: Record<string, unknown>): Market {
   return {
     id: row.id as string,
     underlying: row.underlying as string,
