@@ -14,6 +14,8 @@ export interface AnvilOptions {
   chainId?: number;
   /** Default true: anvil's banner and per-request logs are noise in tests. */
   silent?: boolean;
+  /** A file to load the chain from on start and dump it to on stop (anvil --state): a restart keeps the chain. */
+  state?: string;
 }
 
 export interface Anvil {
@@ -64,6 +66,7 @@ async function launch(port: number, options: AnvilOptions): Promise<Anvil> {
   const args = ['--host', HOST, '--port', String(port), '--chain-id', String(chainId)];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   if (silent) args.push('--silent');
+  if (options.state !== undefined) args.push('--state', options.state);
 
   const child = spawn(anvilBinaryPath(), args, { stdio: ['ignore', silent ? 'ignore' : 'inherit', 'pipe'] });
   track(child);

@@ -2,7 +2,7 @@
 // an in-process ingester following them.
 import { Ingester, type IngesterOptions } from '../../src/chain/ingester.js';
 import { Rpc } from '../../src/chain/rpc.js';
-import { startAnvil, type Anvil } from '../../src/devnet/anvil.js';
+import { startAnvil, type Anvil, type AnvilOptions } from '../../src/devnet/anvil.js';
 import { anvilAccount, deployVenue, type VenueDeployment } from '../../src/devnet/deploy.js';
 import { VenueDriver } from '../../src/devnet/venue-driver.js';
 import { createLogger, silentLogger } from '../../src/log/index.js';
@@ -32,17 +32,17 @@ export interface FollowingIngester {
   stop(): Promise<void>;
 }
 
-export async function startDevnet(): Promise<Devnet> {
-  const [anvil, db] = await Promise.all([startAnvil(), createTestDatabase()]);
+export async function startDevnet(options: { anvil?: AnvilOptions } = {}): Promise<Devnet> {
+  const [anvil, db] = await Promise.all([startAnvil(options.anvil), createTestDatabase()]);
   const deployment = await deployVenue(anvil.rpcUrl);
   const followers: FollowingIngester[] = [];
-  return {
+  const net: Devnet = {
     anvil,
     deployment,
     venue: new VenueDriver(deployment),
     db,
     follow(options = {}) {
-      const rpc = new Rpc(options.rpcUrls ?? [anvil.rpcUrl], logger, { maxBackoffMs: 200 });
+      const rpc = new Rpc(options.rpcUrls ?? [net.anvil.rpcUrl], options.logger ?? logger, { maxBackoffMs: 200 });
       const ingester = new Ingester({
         rpc,
         pool: (options.db ?? db).pool,
@@ -76,9 +76,10 @@ export async function startDevnet(): Promise<Devnet> {
     },
     async close() {
       await Promise.all(followers.map((f) => f.stop()));
-      await Promise.all([anvil.stop(), db.drop()]);
+      await Promise.all([net.anvil.stop(), db.drop()]);
     },
   };
+  return net;
 }
 
 /** The next timestamp at or after `after` that is a multiple of `period`. */
