@@ -1,0 +1,102 @@
+/**
+ * Relay connections over keyset pages. A cursor is an opaque base64url token holding the
+ * sort key of its row (never an offset), tagged with what it pages through so that a
+ * cursor of one list is refused by another. A page fetches `first + 1` rows: the extra one
+ * only says whether there is a next page.
+ */
+import { GraphQLError } from 'graphql';
+
+export const DEFAULT_FIRST = 50;
+export const MAX_FIRST = 1000;
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+/** What a key part is, for validating decoded cursors before they reach SQL. */
+export type KeyPart = 'int' | 'text';
+
+export interface Page {
+  first: number;
+  /** The decoded sort key of the `after` cursor, as text; null for the first page. */
+  after: string[] | null;
+}
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export interface Connection<N> {
+  edges: { cursor: string; node: N }[];
+  pageInfo: PageInfo;
+  /** A thunk: GraphQL calls it (one count statement) only when `totalCount` is selected. */
+  totalCount: () => Promise<number>;
+}
+
+export function badUserInput(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+/** Validates `first` and decodes `after` against the key shape of the list it pages. */
+export function pageOf(args: PageArgs, kind: string, parts: readonly KeyPart[]): Page {
+  const first = args.first ?? DEFAULT_FIRST;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_FIRST) {
+    throw badUserInput(`"first" must be between 0 and ${MAX_FIRST}, got ${first}`);
+  }
+  return { first, after: args.after == null ? null : decodeCursor(args.after, kind, parts) };
+}
+
+export function encodeCursor(kind: string, key: readonly string[]): string {
+  return Buffer.from(JSON.stringify([kind, ...key])).toString('base64url');
+}
+
+const INTEGER = /^-?\d{1,80}$/;
+
+export function decodeCursor(cursor: string, kind: string, parts: readonly KeyPart[]): string[] {
+  const invalid = () => badUserInput(`"after" is not a cursor of this list (${kind}); pass an endCursor or edge cursor it returned`);
+  if (!/^[A-Za-z0-9_-]*$/.test(cursor)) throw invalid();
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(decoded) || decoded.length !== parts.length + 1 || decoded[0] !== kind) throw invalid();
+  const key = decoded.slice(1);
+  key.forEach((value, i) => {
+    if (typeof value !== 'string' || (parts[i] === 'int' && !INTEGER.test(value))) throw invalid();
+  });
+  return key as string[];
+}
+
+/**
+ * The connection of a page of `first + 1` rows in order. `keyOf` gives a row's sort key
+ * (what its cursor encodes). `hasPreviousPage` is true exactly when paging from a cursor:
+ * a cursor always stands for a row before the page, and computing more would cost a
+ * statement (Relay allows this for forward pagination).
+ */
+export function connectionOf<R, N>(
+  rows: readonly R[],
+  page: Page,
+  kind: string,
+  keyOf: (row: R) => readonly string[],
+  nodeOf: (row: R) => N,
+  totalCount: () => Promise<number>,
+): Connection<N> {
+  const kept = rows.slice(0, page.first);
+  const edges = kept.map((row) => ({ cursor: encodeCursor(kind, keyOf(row)), node: nodeOf(row) }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > page.first,
+      hasPreviousPage: page.after !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * One consistent read view per request: a REPEATABLE READ READ ONLY transaction on one
+ * pooled connection, opened on the first read. Every statement of the request runs in it,
+ * so every field is computed from the same committed block, whatever the ingester commits
+ * meanwhile (SPEC: one request, one block).
+ */
+import type pg from 'pg';
+import { read } from '../db/store/columns.js';
+
+/** The cursor row as the snapshot sees it: the block every field of the request is as of. */
+/** Runs one statement in the request's snapshot; rows as pg returns them (NUMERIC, INT8 as strings). */
+export type RunQuery = <R>(sql: string, params?: unknown[]) => Promise<R[]>;
+
+export interface SnapshotBlock {
+  chainId: number;
+  number: number;
+  hash: string;
+  timestamp: number;
+  headBlockNumber: number;
+}
+
+interface Opened {
+  client: pg.PoolClient;
+  block: SnapshotBlock | null;
+}
+
+// BEGIN and the cursor read travel in one round trip (a simple-protocol query may hold
+// several statements). The SELECT is the transaction's first statement, so it is what fixes
+// the snapshot: the cursor it returns is exactly the block the other reads see.
+const OPEN = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SELECT chain_id, block_number, block_hash, block_timestamp, head_block_number FROM cursor WHERE id = 1`;
+
+export class Snapshot {
+  private opening: Promise<Opened> | null = null;
+  private closing: Promise<void> | null = null;
+  private broken: Error | undefined;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** The committed block of this snapshot; null when nothing is ingested yet. */
+  async block(): Promise<SnapshotBlock | null> {
+    return (await this.open()).block;
+  }
+
+  async query<R>(sql: string, params?: unknown[]): Promise<R[]> {
+    const { client } = await this.open();
+    try {
+      const result = await client.query(sql, params);
+      return result.rows as R[];
+    } catch (error) {
+      // A failed statement aborts the transaction; a lost connection must not go back to the pool.
+      if (!(error as { code?: string }).code) this.broken = error as Error;
+      throw error;
+    }
+  }
+
+  /** Ends the transaction and returns the connection; idempotent, waits for reads in flight. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.opening) return;
+      let opened: Opened;
+      try {
+        opened = await this.opening;
+      } catch {
+        return; // never opened: nothing to give back
+      }
+      try {
+        // Read only: ROLLBACK and COMMIT are equivalent; ROLLBACK also ends an aborted one.
+        if (!this.broken) await opened.client.query('ROLLBACK');
+      } catch (error) {
+        this.broken = error as Error;
+      } finally {
+        opened.client.release(this.broken);
+      }
+    })();
+    return this.closing;
+  }
+
+  private open(): Promise<Opened> {
+    if (this.closing) return Promise.reject(new Error('the request snapshot is closed'));
+    this.opening ??= (async () => {
+      const client = await this.pool.connect();
+      try {
+        const results = (await client.query(OPEN)) as unknown as pg.QueryResult[];
+        const row = results[1]?.rows[0];
+        const block: SnapshotBlock | null = row
+          ? {
+              chainId: read.int(row.chain_id),
+              number: read.int(row.block_number),
+              hash: row.block_hash as string,
+              timestamp: read.int(row.block_timestamp),
+              headBlockNumber: read.int(row.head_block_number),
+            }
+          : null;
+        return { client, block };
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        client.release(error as Error);
+        throw error;
+      }
+    })();
+    return this.opening;
+  }
+}
