@@ -1,0 +1,102 @@
+/**
+ * The per-request DataLoaders: every read of a resolver goes through them, so that a list
+ * of N parents costs one statement per kind of row, not N. They cache for the request only
+ * (the snapshot is per request, so nothing can go stale within one).
+ */
+import DataLoader from 'dataloader';
+import type { Account, LedgerParams, Market, Position } from '../ledger/index.js';
+import { loadAccounts } from './modules/account/sql.js';
+import { loadMarkets, loadMarketStats, NO_STATS, type MarketStats } from './modules/market/sql.js';
+import { loadPositions, loadPositionsOf } from './modules/position/sql.js';
+import { loadUnderlyings, type UnderlyingRow } from './modules/underlying/sql.js';
+import { RiskMemo } from './risk.js';
+import type { RunQuery } from './snapshot.js';
+
+export class Loaders {
+  /** Derived values (marks, position and account risk), memoized for the request. */
+  readonly risk: RiskMemo;
+
+  readonly account: DataLoader<string, Account | null>;
+  /** Open positions of an account, by market id. */
+  readonly openPositions: DataLoader<string, readonly Position[]>;
+  /** Every position of an account, closed ones included, by market id then lifecycle. */
+  readonly allPositions: DataLoader<string, readonly Position[]>;
+  readonly position: DataLoader<string, Position | null>;
+  /** Open interest and holder counts per market, from one grouped statement. */
+  readonly marketStats: DataLoader<string, MarketStats>;
+
+  private marketsMemo: Promise<ReadonlyMap<string, Market>> | undefined;
+  private underlyingsMemo: Promise<ReadonlyMap<string, UnderlyingRow>> | undefined;
+  private readonly batches = new Map<string, DataLoader<string, unknown>>();
+
+  constructor(
+    private readonly query: RunQuery,
+    now: () => Promise<number>,
+    params: LedgerParams,
+  ) {
+    this.risk = new RiskMemo(this, now, params);
+    this.account = new DataLoader(async (ids) => inOrder(ids, await loadAccounts(query, ids), null));
+    this.position = new DataLoader(async (ids) => inOrder(ids, await loadPositions(query, ids), null));
+    this.openPositions = new DataLoader(async (ids) => inOrder(ids, this.primed(await loadPositionsOf(query, ids, false)), []));
+    this.allPositions = new DataLoader(async (ids) => inOrder(ids, this.primed(await loadPositionsOf(query, ids, true)), []));
+    this.marketStats = new DataLoader(async (ids) => inOrder(ids, await loadMarketStats(query, ids), NO_STATS));
+  }
+
+  /** Every market, by id (one statement, shared by every market read of the request). */
+  markets(): Promise<ReadonlyMap<string, Market>> {
+    return (this.marketsMemo ??= loadMarkets(this.query));
+  }
+
+  async market(id: string): Promise<Market | null> {
+    return (await this.markets()).get(id) ?? null;
+  }
+
+  /**
+   * Every underlying with its oracle sources, by id; an underlying that markets name but
+   * no oracle has reported yet is there too, without an index.
+   */
+  underlyings(): Promise<ReadonlyMap<string, UnderlyingRow>> {
+    return (this.underlyingsMemo ??= (async () => {
+      const [rows, markets] = await Promise.all([loadUnderlyings(this.query), this.markets()]);
+      const all = new Map(rows);
+      for (const market of markets.values()) {
+        if (!all.has(market.underlying)) all.set(market.underlying, { id: market.underlying, indexPrice: null, indexStale: true, sources: [] });
+      }
+      return new Map([...all].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    })());
+  }
+
+  async underlying(id: string): Promise<UnderlyingRow | null> {
+    return (await this.underlyings()).get(id) ?? null;
+  }
+
+  /** Accounts a list statement already read: later loads of them cost nothing. */
+  primeAccounts(accounts: Iterable<Account>): void {
+    for (const account of accounts) this.account.prime(account.id, account);
+  }
+
+  /**
+   * A loader for one batched read keyed by parent id, shared by every resolver call with
+   * the same `name` (a field and its arguments): one statement for all parents.
+   */
+  batch<V>(name: string, load: (ids: readonly string[]) => Promise<ReadonlyMap<string, V>>): DataLoader<string, V> {
+    let loader = this.batches.get(name) as DataLoader<string, V> | undefined;
+    if (!loader) {
+      loader = new DataLoader<string, V>(async (ids) => {
+        const found = await load(ids);
+        return ids.map((id) => (found.has(id) ? found.get(id)! : new Error(`batch ${name} returned nothing for ${id}`)));
+      });
+      this.batches.set(name, loader as DataLoader<string, unknown>);
+    }
+    return loader;
+  }
+
+  private primed(byAccount: Map<string, Position[]>): Map<string, Position[]> {
+    for (const positions of byAccount.values()) for (const p of positions) this.position.prime(p.id, p);
+    return byAccount;
+  }
+}
+
+function inOrder<V>(keys: readonly string[], found: ReadonlyMap<string, V>, missing: V): V[] {
+  return keys.map((key) => (found.has(key) ? found.get(key)! : missing));
+}

@@ -1,0 +1,155 @@
+/**
+ * Per-request memo of everything derived (SPEC section 4): the mark of each market at the
+ * snapshot's block, each position's risk and Greeks, each account's risk, liquidation
+ * prices and exposures. Resolvers of many fields read the same derived value (an account's
+ * equity, margin ratio and free collateral share one `AccountRisk`); each is computed once
+ * per request from rows of the request's snapshot, with `now` = that block's timestamp.
+ */
+import { narrow, type Fixed, type Wide } from '../fixed/index.js';
+import type { Account, LedgerParams, Market, Position } from '../ledger/index.js';
+import { accountRisk, type AccountRisk } from '../risk/account.js';
+import { liquidationPrice, type HeldPosition } from '../risk/liquidation-price.js';
+import { markOf, type Mark } from '../risk/mark.js';
+import { positionGreeks, positionRisk, type PositionGreeks, type PositionRisk } from '../risk/position.js';
+import type { Loaders } from './loaders.js';
+
+export class PositionView {
+  readonly risk: PositionRisk;
+  private greeksMemo: PositionGreeks | undefined;
+
+  constructor(readonly position: Position, readonly market: Market, readonly mark: Mark) {
+    this.risk = positionRisk(position, market, mark);
+  }
+
+  get greeks(): PositionGreeks {
+    return (this.greeksMemo ??= positionGreeks(this.position.size, this.market.kind, this.mark));
+  }
+
+  get open(): boolean {
+    return this.position.closedBlock === null;
+  }
+}
+
+export interface UnderlyingExposure {
+  underlying: string;
+  indexPrice: Fixed | null;
+  delta: Fixed;
+  gamma: Fixed;
+  theta: Fixed;
+  vega: Fixed;
+  notional: Fixed;
+  liquidationPrice: Fixed | null;
+}
+
+export class AccountView {
+  readonly risk: AccountRisk;
+  readonly unrealizedPnl: Wide;
+  readonly accruedFunding: Wide;
+  private readonly liquidationPrices = new Map<string, Fixed | null>();
+  private exposuresMemo: UnderlyingExposure[] | undefined;
+
+  constructor(
+    readonly account: Account,
+    /** Open positions, by market id. */
+    readonly positions: readonly PositionView[],
+    private readonly now: number,
+    private readonly riskFreeRate: Fixed,
+  ) {
+    this.risk = accountRisk(account.collateral, positions.map((p) => p.risk));
+    let unrealizedPnl = 0n;
+    let accruedFunding = 0n;
+    for (const { risk } of positions) {
+      unrealizedPnl += risk.unrealizedPnl;
+      accruedFunding += risk.accruedFunding;
+    }
+    this.unrealizedPnl = unrealizedPnl;
+    this.accruedFunding = accruedFunding;
+  }
+
+  /** The index price of `underlying` at which equity meets maintenance margin; memoized per underlying. */
+  liquidationPrice(underlying: string): Fixed | null {
+    if (!this.liquidationPrices.has(underlying)) {
+      const held: HeldPosition[] = this.positions.map((p) => ({ position: p.position, market: p.market, mark: p.mark }));
+      this.liquidationPrices.set(underlying, liquidationPrice(this.account.collateral, held, underlying, this.now, this.riskFreeRate));
+    }
+    return this.liquidationPrices.get(underlying)!;
+  }
+
+  /** Greeks and notional summed per underlying (ordered by underlying), with its liquidation price. */
+  exposures(): UnderlyingExposure[] {
+    if (this.exposuresMemo) return this.exposuresMemo;
+    const sums = new Map<string, { indexPrice: Fixed | null; delta: Fixed; gamma: Fixed; theta: Fixed; vega: Fixed; notional: Wide }>();
+    for (const view of this.positions) {
+      const id = view.market.underlying;
+      let sum = sums.get(id);
+      if (!sum) sums.set(id, (sum = { indexPrice: view.mark.indexPrice, delta: 0n, gamma: 0n, theta: 0n, vega: 0n, notional: 0n }));
+      const g = view.greeks;
+      sum.delta += g.delta;
+      sum.gamma += g.gamma;
+      sum.theta += g.theta;
+      sum.vega += g.vega;
+      sum.notional += view.risk.notional;
+    }
+    this.exposuresMemo = [...sums.keys()].sort().map((underlying) => {
+      const { notional, ...sum } = sums.get(underlying)!;
+      return { underlying, ...sum, notional: narrow(notional), liquidationPrice: this.liquidationPrice(underlying) };
+    });
+    return this.exposuresMemo;
+  }
+}
+
+export class RiskMemo {
+  private marksMemo: Promise<ReadonlyMap<string, Mark>> | undefined;
+  private readonly positionViews = new Map<string, Promise<PositionView>>();
+  private readonly accountViews = new Map<string, Promise<AccountView | null>>();
+
+  constructor(
+    private readonly loaders: Loaders,
+    private readonly now: () => Promise<number>,
+    private readonly params: LedgerParams,
+  ) {}
+
+  /** The mark of every market at the snapshot's block (markets are few; options cost ~1 us each). */
+  marks(): Promise<ReadonlyMap<string, Mark>> {
+    return (this.marksMemo ??= (async () => {
+      const [markets, underlyings, now] = await Promise.all([this.loaders.markets(), this.loaders.underlyings(), this.now()]);
+      const marks = new Map<string, Mark>();
+      for (const market of markets.values()) {
+        const index = underlyings.get(market.underlying)?.indexPrice ?? null;
+        marks.set(market.id, markOf(market, index, now, this.params.riskFreeRate));
+      }
+      return marks;
+    })());
+  }
+
+  async mark(marketId: string): Promise<Mark | null> {
+    return (await this.marks()).get(marketId) ?? null;
+  }
+
+  position(position: Position): Promise<PositionView> {
+    let view = this.positionViews.get(position.id);
+    if (!view) {
+      view = (async () => {
+        const [market, mark] = await Promise.all([this.loaders.market(position.marketId), this.mark(position.marketId)]);
+        if (!market || !mark) throw new Error(`position ${position.id} names unknown market ${position.marketId}`);
+        return new PositionView(position, market, mark);
+      })();
+      this.positionViews.set(position.id, view);
+    }
+    return view;
+  }
+
+  account(id: string): Promise<AccountView | null> {
+    let view = this.accountViews.get(id);
+    if (!view) {
+      view = (async () => {
+        const [account, positions, now] = await Promise.all([this.loaders.account.load(id), this.loaders.openPositions.load(id), this.now()]);
+        if (!account) return null;
+        const views = await Promise.all(positions.map((p) => this.position(p)));
+        return new AccountView(account, views, now, this.params.riskFreeRate);
+      })();
+      this.accountViews.set(id, view);
+    }
+    return view;
+  }
+}
