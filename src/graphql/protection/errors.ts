@@ -1,0 +1,56 @@
+// Error masking: errors meant for the client (bad input, validation, limits, not found)
+// pass through; anything unexpected becomes "Internal server error" with the request id,
+// and the full error goes to the log under that id.
+import { Kind, GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from '../../log/index.js';
+import { QUERY_LIMIT_EXCEEDED } from './limits.js';
+
+export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
+
+/** Whether the client may see the error as it is. */
+export function isUserFacing(error: unknown): boolean {
+  if (!(error instanceof GraphQLError)) return false;
+  const code = error.extensions?.code;
+  if (code === 'INTERNAL_SERVER_ERROR') return false;
+  if (typeof code === 'string') return true; // BAD_USER_INPUT, GRAPHQL_VALIDATION_FAILED, ...
+  // A variable that failed coercion (a scalar's parseValue threw): the client's input.
+  if (error.nodes?.length === 1 && error.nodes[0]!.kind === Kind.VARIABLE_DEFINITION) return true;
+  const original = error.originalError;
+  // graphql-js's own errors (validation, unknown fields) have no cause.
+  if (original === undefined || original === null) return true;
+  // A resolver threw a GraphQLError on purpose; anything else (TypeError, pg errors) was not.
+  return original instanceof GraphQLError && isUserFacing(original);
+}
+
+/**
+ * The formatted error the client gets. `error` is the raw error (Apollo's formatError
+ * second argument, or graphql-ws's result error).
+ */
+export function maskError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  requestId: string | undefined,
+  logger: Logger,
+): GraphQLFormattedError {
+  if (isUserFacing(error)) {
+    const { stacktrace: _drop, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+    // Apollo files validation-rule refusals under GRAPHQL_VALIDATION_FAILED; a limit keeps its own code.
+    const original = error instanceof GraphQLError ? error.originalError : undefined;
+    if (original instanceof GraphQLError && original.extensions?.code === QUERY_LIMIT_EXCEEDED) extensions.code = QUERY_LIMIT_EXCEEDED;
+    return { ...formatted, extensions: { ...extensions, ...(requestId ? { requestId } : {}) } };
+  }
+  const cause = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  logger.error('internal error', {
+    requestId,
+    path: formatted.path,
+    error: cause instanceof Error ? cause.message : String(cause),
+    stack: cause instanceof Error ? cause.stack : undefined,
+    ...(cause instanceof Error && 'code' in cause ? { code: (cause as { code: unknown }).code } : {}),
+  });
+  return {
+    message: INTERNAL_ERROR_MESSAGE,
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
+  };
+}

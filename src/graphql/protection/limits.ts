@@ -1,0 +1,164 @@
+// Query limits: what one operation may ask for, over HTTP (Apollo) and WebSocket
+// (graphql-ws) alike. Why each number: see DEFAULT_LIMITS.
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ParseOptions,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { estimateCost, type CostOptions } from './cost.js';
+
+export interface QueryLimits {
+  /** Deepest field nesting (fragments flattened). */
+  maxDepth: number;
+  /** Aliased fields per operation. */
+  maxAliases: number;
+  /** Lexical tokens per document (checked while parsing, before anything else). */
+  maxTokens: number;
+  /** Directives per operation. */
+  maxDirectives: number;
+  /** graphql-armor's static cost (literal `first` only, 1.5x per level): a cheap pre-check. */
+  maxStaticCost: number;
+  /** The variables-aware estimate of returned values (cost.ts): the real volume limit. */
+  maxCost: number;
+  cost: CostOptions;
+}
+
+/**
+ * Calibrated on the heaviest legitimate query (test/unit/graphql/protection.test.ts):
+ * `accounts(first: 1000) { edges { node { every scalar and risk field, greeks, positions {
+ * every field, market { every field } } } } }`, the analytics export of a whole page.
+ * - depth: that query is 6 deep; going through fills or transitions back to a market is 9.
+ *   10 leaves room for that and stops account -> positions -> account -> ... cycles.
+ * - aliases: a dashboard asks for a handful of named markets or accounts in one request;
+ *   beyond 20, aliasing is amplification (each alias runs its resolvers again).
+ * - tokens: the heavy query is 94 tokens, the partner client's largest document about
+ *   300; 2000 refuses megabyte documents before validation even starts.
+ * - directives: a few @include/@skip per query; 20 stops directive flooding.
+ * - static cost: the heavy query scores about 416,000 under armor's formula; 1,000,000
+ *   admits it with room and refuses literal nesting such as accounts(first: 1000) x
+ *   fills(first: 1000) (about 10^9).
+ * - estimated values: the heavy query is about 560,000 values (1000 accounts x (about 45
+ *   fields and greeks + 10 positions x 50 fields)); 1,000,000 admits it with room and
+ *   refuses any nesting of two full pages (1000 x 1000 x fields), whether `first` is a
+ *   literal or a variable.
+ */
+export const DEFAULT_LIMITS: QueryLimits = {
+  maxDepth: 10,
+  maxAliases: 20,
+  maxTokens: 2000,
+  maxDirectives: 20,
+  maxStaticCost: 1_000_000,
+  maxCost: 1_000_000,
+  cost: {
+    maxPageSize: 1000,
+    defaultListSize: 10,
+    listSizes: { 'Query.markets': 100, 'Query.underlyings': 20, 'Underlying.markets': 50 },
+    introspectionCost: 5000,
+  },
+};
+
+/** The error code of every limit refusal. */
+export const QUERY_LIMIT_EXCEEDED = 'QUERY_LIMIT_EXCEEDED';
+
+function limitError(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: QUERY_LIMIT_EXCEEDED, ...extensions } });
+}
+
+/** Reports armor's refusals without its "Syntax Error:" prefix (they are not syntax errors). */
+function reportTo(limit: string) {
+  return (context: ValidationContext | null, error: GraphQLError) => {
+    context?.reportError(limitError(error.message.replace(/^Syntax Error: /, ''), { limit }));
+  };
+}
+
+function armorConfig(limits: QueryLimits): GraphQLArmorConfig {
+  const common = { propagateOnRejection: false, exposeLimits: true };
+  return {
+    // Field suggestions ("Did you mean ...") stay: the schema is public (codegen, docs).
+    blockFieldSuggestion: { enabled: false },
+    maxDepth: { ...common, n: limits.maxDepth, flattenFragments: true, onReject: [reportTo('depth')] },
+    maxAliases: { ...common, n: limits.maxAliases, onReject: [reportTo('aliases')] },
+    maxDirectives: { ...common, n: limits.maxDirectives, onReject: [reportTo('directives')] },
+    costLimit: { ...common, maxCost: limits.maxStaticCost, flattenFragments: true, onReject: [reportTo('staticCost')] },
+    // Tokens are limited by graphql-js's own parser (parseOptions below): a refusal is a
+    // plain 400 parse error, where armor's token plugin throws out of a plugin hook.
+    maxTokens: { enabled: false },
+  };
+}
+
+/** graphql-armor's validation rules (depth, aliases, directives, static cost). */
+export function limitRules(limits: QueryLimits): ValidationRule[] {
+  return new ApolloArmor(armorConfig(limits)).protect().validationRules;
+}
+
+export function parseOptions(limits: QueryLimits): ParseOptions {
+  return { maxTokens: limits.maxTokens };
+}
+
+/** The variables-aware volume check; null when the operation is within limits. */
+export function costError(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>> | undefined,
+  limits: QueryLimits,
+): GraphQLError | null {
+  const cost = estimateCost(schema, document, operation, variables, limits.cost);
+  if (cost <= limits.maxCost) return null;
+  return limitError(
+    `Query too expensive: it may return about ${Math.round(cost).toLocaleString('en-US')} values, ` +
+      `the limit is ${limits.maxCost.toLocaleString('en-US')}; ask for fewer items per page (first) or fewer nested lists`,
+    { limit: 'cost', cost: Math.round(cost), maxCost: limits.maxCost },
+  );
+}
+
+/** Apollo plugin: the variables-aware cost check, once the operation is known (400 on refusal). */
+export function costPlugin(limits: QueryLimits): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          if (!operation) return;
+          const error = costError(schema, document, operation, request.variables, limits);
+          if (error) {
+            throw new GraphQLError(error.message, {
+              extensions: { ...error.extensions, http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Parses and validates a WebSocket operation with the same limits as HTTP: returns the
+ * document, or the errors to send back.
+ */
+export function checkDocument(
+  schema: GraphQLSchema,
+  query: string,
+  limits: QueryLimits,
+  introspection: boolean,
+): { document: DocumentNode } | { errors: GraphQLError[] } {
+  let document: DocumentNode;
+  try {
+    document = parse(query, parseOptions(limits));
+  } catch (error) {
+    return { errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))] };
+  }
+  const rules = [...specifiedRules, ...limitRules(limits), ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  const errors = validate(schema, document, rules);
+  return errors.length > 0 ? { errors: [...errors] } : { document };
+}

@@ -1,0 +1,201 @@
+// Issue 4: query limits calibrated so that the heavy analytics query passes and abuse does
+// not; API keys, the token bucket, and which errors reach clients.
+import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
+import { buildSchema } from '../../../src/graphql/schema.js';
+import {
+  ApiKeys,
+  checkDocument,
+  costError,
+  DEFAULT_LIMITS,
+  estimateCost,
+  INTERNAL_ERROR_MESSAGE,
+  isUserFacing,
+  limitRules,
+  maskError,
+  QUERY_LIMIT_EXCEEDED,
+  RateLimiter,
+} from '../../../src/graphql/protection/index.js';
+import type { Logger } from '../../../src/log/index.js';
+
+const MARKET = `id underlying kind strike expiry initialMarginFraction maintenanceMarginFraction indexPrice indexPriceStale
+  impliedVolatility cumulativeFunding lastFundingRate fundingInterval maxFundingRate lastFillPrice value openInterest
+  shortInterest longCount shortCount settlementPrice settledBlock listedBlock venue`;
+const POSITION = `id size entryPrice markPrice value notional unrealizedPnl realizedPnl accruedFunding settledFunding feesPaid
+  initialMargin maintenanceMargin liquidationPrice delta gamma theta vega open openedBlock closedBlock`;
+const ACCOUNT = `id owner subaccount collateral equity initialMargin maintenanceMargin freeCollateral marginRatio leverage marginState
+  notional unrealizedPnl accruedFunding createdBlock updatedBlock
+  greeks { underlying indexPrice delta gamma theta vega notional liquidationPrice }`;
+/** The legitimate heavy analytics query of the issue. */
+export const HEAVY_QUERY = `query Export { accounts(first: 1000) { totalCount pageInfo { hasNextPage endCursor }
+  edges { cursor node { ${ACCOUNT} positions { ${POSITION} market { ${MARKET} } } } } } }`;
+
+const schema = buildSchema();
+
+/** Every refusal of the static rules and the variables-aware cost, as messages. */
+function refusals(query: string, variables: Record<string, unknown> = {}): string[] {
+  const document = parse(query);
+  const errors = validate(schema, document, [...specifiedRules, ...limitRules(DEFAULT_LIMITS)]).map((e) => e.message);
+  if (errors.length) return errors;
+  const cost = costError(schema, document, getOperationAST(document)!, variables, DEFAULT_LIMITS);
+  return cost ? [cost.message] : [];
+}
+
+function nest(depth: number): string {
+  // account -> positions -> account -> positions ...: 2 levels per round.
+  let inner = 'id';
+  for (let level = depth - 1; level >= 0; level--) inner = level % 2 === 0 ? `positions { ${inner} }` : `account { ${inner} }`;
+  return `{ account(owner: "0x0000000000000000000000000000000000000001") { ${inner} } }`;
+}
+
+describe('query limits', () => {
+  it('admit the heavy analytics query, and the limits have room above it', () => {
+    expect(refusals(HEAVY_QUERY)).toEqual([]);
+    const document = parse(HEAVY_QUERY);
+    const cost = estimateCost(schema, document, getOperationAST(document)!, {}, DEFAULT_LIMITS.cost);
+    expect(cost).toBeGreaterThan(400_000);
+    expect(cost).toBeLessThan(DEFAULT_LIMITS.maxCost * 0.7);
+  });
+
+  it('refuse deep nesting', () => {
+    expect(refusals(nest(8))).toEqual([]); // depth 10 with the account field and the leaf
+    const [message] = refusals(nest(9));
+    expect(message).toBe('Query depth limit of 10 exceeded, found 11.');
+  });
+
+  it('refuse alias amplification', () => {
+    const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: meta { blockNumber }`).join(' ')} }`;
+    expect(refusals(aliases(20))).toEqual([]);
+    expect(refusals(aliases(21))).toEqual(['Aliases limit of 20 exceeded, found 21.']);
+  });
+
+  it('refuse directive flooding', () => {
+    const many = `{ meta { blockNumber ${'@include(if: true) '.repeat(21)} } }`;
+    expect(refusals(many).join()).toMatch(/Directives limit of 20 exceeded, found 21/);
+  });
+
+  it('refuse documents of too many tokens while parsing', () => {
+    const huge = `{ ${'meta { blockNumber } '.repeat(600)} }`;
+    const checked = checkDocument(schema, huge, DEFAULT_LIMITS, false);
+    expect('errors' in checked && checked.errors[0]!.message).toMatch(/Document contains more that 2000 tokens/);
+  });
+
+  it('refuse nested full pages whether `first` is a literal or a variable', () => {
+    const literal = `{ accounts(first: 1000) { edges { node { fills(first: 1000) { edges { node { price size } } } } } } }`;
+    expect(refusals(literal).join()).toMatch(/Query Cost limit of 1000000 exceeded/);
+    // graphql-armor's static cost cannot see variables; the estimate can.
+    const variable = `query ($n: Int) { accounts(first: $n) { edges { node { fills(first: $n) { edges { node { price size } } } } } } }`;
+    const document = parse(variable);
+    expect(validate(schema, document, [...specifiedRules, ...limitRules(DEFAULT_LIMITS)])).toEqual([]);
+    expect(refusals(variable, { n: 10 })).toEqual([]);
+    const [message] = refusals(variable, { n: 1000 });
+    expect(message).toMatch(/^Query too expensive: it may return about 4,003,001 values, the limit is 1,000,000/);
+    // An absent `first` costs its schema default (50).
+    expect(refusals(`{ accounts { edges { node { fills { edges { node { price } } } } } } }`)).toEqual([]);
+  });
+
+  it('refuse introspection unless enabled', () => {
+    const query = '{ __schema { types { name } } }';
+    const off = checkDocument(schema, query, DEFAULT_LIMITS, false);
+    expect('errors' in off && off.errors[0]!.message).toMatch(/introspection/i);
+    expect('document' in checkDocument(schema, query, DEFAULT_LIMITS, true)).toBe(true);
+  });
+
+  it('report limits with their own code', () => {
+    const checked = checkDocument(schema, nest(12), DEFAULT_LIMITS, false);
+    expect('errors' in checked && checked.errors[0]!.extensions).toEqual({ code: QUERY_LIMIT_EXCEEDED, limit: 'depth' });
+  });
+});
+
+describe('API keys', () => {
+  const keys = new ApiKeys(['k1-secret', 'k2-secret']);
+
+  it('accept a configured bearer key', () => {
+    expect(keys.check('Bearer k2-secret')).toEqual({ ok: true, key: 'k2-secret' });
+    expect(keys.check('bearer   k1-secret ')).toEqual({ ok: true, key: 'k1-secret' });
+  });
+
+  it('refuse missing, malformed and unknown keys with a clear message', () => {
+    expect(keys.check(undefined)).toMatchObject({ ok: false, reason: 'missing', message: expect.stringMatching(/Authorization: Bearer <key>/) });
+    expect(keys.check('k1-secret')).toMatchObject({ ok: false, reason: 'invalid', message: expect.stringMatching(/Bearer <key>/) });
+    expect(keys.check('Bearer nope')).toMatchObject({ ok: false, reason: 'invalid', message: 'Invalid API key' });
+  });
+
+  it('are not required when none is configured', () => {
+    expect(new ApiKeys([]).check(undefined)).toEqual({ ok: true, key: null });
+  });
+});
+
+describe('rate limiter (token bucket per key)', () => {
+  it('allows a burst of one second, then the rate, separately per key', () => {
+    let now = 0;
+    const limiter = new RateLimiter(5, () => now);
+    for (let i = 0; i < 5; i++) expect(limiter.take('a')).toEqual({ allowed: true });
+    expect(limiter.take('a')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    expect(limiter.take('b')).toEqual({ allowed: true });
+    now += 200; // one token back
+    expect(limiter.take('a')).toEqual({ allowed: true });
+    expect(limiter.take('a').allowed).toBe(false);
+    now += 10_000; // refills to the burst, no more
+    for (let i = 0; i < 5; i++) expect(limiter.take('a').allowed).toBe(true);
+    expect(limiter.take('a').allowed).toBe(false);
+  });
+
+  it('says when to retry at low rates, and 0 disables it', () => {
+    let now = 0;
+    const slow = new RateLimiter(1, () => now);
+    expect(slow.take('a').allowed).toBe(true);
+    expect(slow.take('a')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    expect(slow.message(1)).toMatch(/at most 1 requests per second per API key \(PTS_RATE_LIMIT\); retry after 1 s/);
+    const off = new RateLimiter(0, () => now);
+    for (let i = 0; i < 100; i++) expect(off.take('a').allowed).toBe(true);
+  });
+});
+
+describe('error masking', () => {
+  const logged: Record<string, unknown>[] = [];
+  const logger: Logger = {
+    info: () => undefined,
+    warn: () => undefined,
+    error: (message, fields) => logged.push({ message, ...fields }),
+    progress: () => undefined,
+    child: () => logger,
+  };
+  const format = (error: GraphQLError): GraphQLFormattedError => error.toJSON();
+
+  beforeEach(() => {
+    logged.length = 0;
+  });
+
+  it('passes errors meant for the client', () => {
+    const input = new GraphQLError('first must be at most 1000', { extensions: { code: 'BAD_USER_INPUT' } });
+    expect(isUserFacing(input)).toBe(true);
+    expect(maskError(format(input), input, 'r1', logger)).toEqual({
+      message: 'first must be at most 1000',
+      extensions: { code: 'BAD_USER_INPUT', requestId: 'r1' },
+    });
+    // A resolver's deliberate GraphQLError, wrapped by graphql-js with a path.
+    const thrown = new GraphQLError('Unknown market');
+    const located = new GraphQLError(thrown.message, { originalError: thrown, path: ['market'] });
+    expect(isUserFacing(located)).toBe(true);
+    // graphql-js validation: no cause.
+    expect(isUserFacing(new GraphQLError('Cannot query field "x" on type "Query".'))).toBe(true);
+    expect(logged).toEqual([]);
+  });
+
+  it('masks anything unexpected and logs it with the request id', () => {
+    const cause = new TypeError("Cannot read properties of undefined (reading 'size')");
+    const located = new GraphQLError(cause.message, { originalError: cause, path: ['account', 'positions', 0, 'size'] });
+    expect(isUserFacing(located)).toBe(false);
+    expect(maskError(format(located), located, 'r2', logger)).toEqual({
+      message: INTERNAL_ERROR_MESSAGE,
+      path: ['account', 'positions', 0, 'size'],
+      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'r2' },
+    });
+    expect(logged).toEqual([
+      expect.objectContaining({ message: 'internal error', requestId: 'r2', error: cause.message, stack: cause.stack }),
+    ]);
+    // Errors Apollo marks internal, and non-GraphQL errors, are masked too.
+    expect(isUserFacing(new GraphQLError('Context creation failed: boom', { extensions: { code: 'INTERNAL_SERVER_ERROR' } }))).toBe(false);
+    expect(isUserFacing(new Error('connection terminated'))).toBe(false);
+  });
+});
