@@ -57,9 +57,10 @@ export function scenario(): LedgerChain {
   return chain;
 }
 
-export async function commit(pool: pg.Pool, chain: LedgerChain, from = 0, headBlockNumber?: number): Promise<void> {
-  const batch = chain.history.slice(from);
-  await new LedgerStore(pool).commit({ chainId: 31337, headBlockNumber: headBlockNumber ?? batch.at(-1)!.block.number, batch, undo: new Map() });
+/** Commits blocks [from, to) of the chain's history (0-based) in one batch. */
+export async function commit(pool: pg.Pool, chain: LedgerChain, from = 0, to = chain.history.length): Promise<void> {
+  const batch = chain.history.slice(from, to);
+  await new LedgerStore(pool).commit({ chainId: 31337, headBlockNumber: batch.at(-1)!.block.number, batch, undo: new Map() });
 }
 
 /** Executes one operation in a fresh request context and releases it. */

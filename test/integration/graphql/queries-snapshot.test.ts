@@ -1,0 +1,125 @@
+// One request, one block: a request that began reading before a block was committed
+// computes every field, `meta` included, at the block it began at; refresh() moves on.
+import { graphql } from 'graphql';
+import type pg from 'pg';
+import { RequestContext } from '../../../src/graphql/context.js';
+import { buildSchema } from '../../../src/graphql/schema.js';
+import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { ALICE, ORACLE_1, ORACLE_2, ev } from '../../support/ledger.js';
+import { commit, data, execute, PARAMS, scenario } from './queries-fixture.js';
+
+const QUERY = `{
+  meta { blockNumber blockTimestamp }
+  account(owner: "${ALICE}") { collateral equity marginRatio positions { markPrice unrealizedPnl liquidationPrice market { indexPrice } } }
+  markets(underlying: "ETH") { id indexPrice value }
+  underlying(id: "ETH") { indexPrice sources { price blockNumber stale } }
+  accounts(orderBy: EQUITY_DESC, first: 2) { totalCount edges { node { id equity } } }
+  fills(newestFirst: true, first: 1) { edges { node { blockNumber } } }
+}`;
+
+/** A pool whose first statement of each checked-out connection runs `after` before answering. */
+function poolWithHook(pool: pg.Pool, after: () => Promise<void>): pg.Pool {
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      let first = true;
+      return {
+        query: async (...args: unknown[]) => {
+          const result = await (client.query as (...a: unknown[]) => Promise<unknown>)(...args);
+          if (first) {
+            first = false;
+            await after();
+          }
+          return result;
+        },
+        release: (error?: Error | boolean) => client.release(error),
+      };
+    },
+  } as unknown as pg.Pool;
+}
+
+describe('GraphQL snapshot per request', () => {
+  let db: TestDatabase;
+  const schema = buildSchema();
+  const chain = scenario();
+  // Block 6 (t=1050): ETH to 3200, ALICE deposits 50.
+  chain.block(1050, [ev.price('ETH', 3200, ORACLE_1), ev.price('ETH', 3200, ORACLE_2), ev.deposit(ALICE, 50), ev.fill('ETH-C', ALICE, 1, 600)]);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('says clearly when nothing is ingested yet', async () => {
+    const result = await execute(schema, db.pool, '{ meta { blockNumber } markets { id } }');
+    expect(result.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([
+      ['No block has been ingested yet: the API serves data once the ingester has committed its first block.', 'NOT_READY'],
+    ]);
+    expect(result.data).toBeNull(); // meta is non-null
+    expect(await data(schema, db.pool, '{ markets { id } accounts { totalCount } }')).toEqual({ markets: [], accounts: { totalCount: 0 } });
+  });
+
+  it('a block committed mid-request changes nothing in the response; refresh() sees it', async () => {
+    await commit(db.pool, chain, 0, 5);
+    const before = await data(schema, db.pool, QUERY);
+    expect(before.meta).toEqual({ blockNumber: 5, blockTimestamp: 1041 });
+
+    let committed = false;
+    const pool = poolWithHook(db.pool, async () => {
+      if (committed) return;
+      // The snapshot is open (its first statement ran): commit block 6 from another connection.
+      await commit(db.pool, chain, 5);
+      const { rows } = await db.pool.query('SELECT block_number FROM cursor');
+      expect(rows[0].block_number).toBe('6');
+      committed = true;
+    });
+    const context = new RequestContext({ pool, params: PARAMS });
+    try {
+      const during = await graphql({ schema, source: QUERY, contextValue: context });
+      expect(committed).toBe(true);
+      expect(during.errors).toBeUndefined();
+      expect(during.data).toEqual(before);
+
+      await context.refresh();
+      const after = (await graphql({ schema, source: QUERY, contextValue: context })).data as any;
+      expect(after.meta).toEqual({ blockNumber: 6, blockTimestamp: 1050 });
+      expect(after.account.collateral).toBe('450'); // 1000 + 50 - 600 premium
+      expect(after.underlying.indexPrice).toBe('3200');
+      expect(after).not.toEqual(before);
+      expect(await data(schema, db.pool, QUERY)).toEqual(after);
+    } finally {
+      await context.release();
+    }
+  });
+
+  it('oracle sources go stale with block time', async () => {
+    const later = scenario();
+    later.block(1050, []);
+    later.block(1020 + 3601, []); // ETH reports are now 3601 s old; the window is 3600
+    const db2 = await createTestDatabase();
+    try {
+      await commit(db2.pool, later);
+      expect(await data(schema, db2.pool, '{ underlying(id: "ETH") { indexPrice indexPriceStale sources { stale } } }')).toEqual({
+        underlying: { indexPrice: '3100', indexPriceStale: true, sources: [{ stale: true }, { stale: true }] },
+      });
+    } finally {
+      await db2.drop();
+    }
+  });
+
+  it('the snapshot is read only, release() is idempotent and gives the connection back', async () => {
+    const context = new RequestContext({ pool: db.pool, params: PARAMS }, { requestId: 'r-1' });
+    expect(context.requestId).toBe('r-1');
+    expect(new RequestContext({ pool: db.pool, params: PARAMS }).requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await context.block()).number).toBe(6);
+    await expect(context.query("UPDATE cursor SET head_block_number = 99")).rejects.toThrow(/read-only transaction/);
+    await Promise.all([context.release(), context.release()]);
+    await context.release();
+    await expect(context.query('SELECT 1')).rejects.toThrow(/snapshot is closed/);
+    expect(db.pool.idleCount).toBe(db.pool.totalCount);
+    // Never read: nothing to give back, and release still resolves.
+    await new RequestContext({ pool: db.pool, params: PARAMS }).release();
+  });
+});
