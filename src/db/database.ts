@@ -1,0 +1,63 @@
+// The database of a pts process: DATABASE_URL's server when set, otherwise embedded
+// PostgreSQL under <dataDir>/postgres (SPEC section 6), migrated before it is handed out.
+import path from 'node:path';
+import type { PoolOptions, PtsPool } from './adapter.js';
+import { createPrisma } from './client.js';
+import type { EmbeddedPostgres } from './embedded.js';
+import type { PrismaClient } from './generated/client.js';
+import { migrate } from './migrate.js';
+
+export interface DatabaseConfig {
+  /** A PostgreSQL server's database; unset: embedded PostgreSQL under dataDir. */
+  databaseUrl?: string;
+  /** pts's data folder (embedded PostgreSQL lives in <dataDir>/postgres). */
+  dataDir: string;
+  /** Options of the pool under Prisma. */
+  pool?: PoolOptions;
+}
+
+export interface Database {
+  url: string;
+  prisma: PrismaClient;
+  pool: PtsPool;
+  /** The embedded server, when DATABASE_URL was unset. */
+  embedded?: EmbeddedPostgres;
+  /** Closes Prisma and the pool, then stops the embedded server if this call started it. */
+  close(): Promise<void>;
+}
+
+/** DATABASE_URL and PTS_DATA_DIR (default ./.pts) from the environment. */
+export function databaseConfigFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  const databaseUrl = env.DATABASE_URL?.trim();
+  return {
+    ...(databaseUrl ? { databaseUrl } : {}),
+    dataDir: path.resolve(env.PTS_DATA_DIR?.trim() || '.pts'),
+  };
+}
+
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    const { startEmbeddedPostgres } = await import('./embedded.js');
+    embedded = await startEmbeddedPostgres({ dataDir: path.join(path.resolve(config.dataDir), 'postgres') });
+    url = embedded.url;
+  }
+  try {
+    await migrate(url);
+  } catch (e) {
+    await embedded?.stop().catch(() => undefined);
+    throw e;
+  }
+  const { prisma, pool, close: closePrisma } = createPrisma(url, config.pool);
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      try {
+        await closePrisma();
+      } finally {
+        await embedded?.stop();
+      }
+    })());
+  return { url, prisma, pool, ...(embedded ? { embedded } : {}), close };
+}

