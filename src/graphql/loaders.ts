@@ -9,6 +9,7 @@ import { loadAccounts } from './modules/account/sql.js';
 import { loadMarkets, loadMarketStats, NO_STATS, type MarketStats } from './modules/market/sql.js';
 import { loadPositions, loadPositionsOf } from './modules/position/sql.js';
 import { loadUnderlyings, type UnderlyingRow } from './modules/underlying/sql.js';
+import { Memo, MemoMap, then, type Now } from './memo.js';
 import { RiskMemo } from './risk.js';
 import type { RunQuery } from './snapshot.js';
 
@@ -25,8 +26,10 @@ export class Loaders {
   /** Open interest and holder counts per market, from one grouped statement. */
   readonly marketStats: DataLoader<string, MarketStats>;
 
-  private marketsMemo: Promise<ReadonlyMap<string, Market>> | undefined;
-  private underlyingsMemo: Promise<ReadonlyMap<string, UnderlyingRow>> | undefined;
+  private readonly marketsMemo: Memo<ReadonlyMap<string, Market>>;
+  private readonly underlyingsMemo: Memo<ReadonlyMap<string, UnderlyingRow>>;
+  private readonly stats = new MemoMap<string, MarketStats>();
+  private readonly accounts = new MemoMap<string, Account | null>();
   private readonly batches = new Map<string, DataLoader<string, unknown>>();
 
   constructor(
@@ -40,39 +43,52 @@ export class Loaders {
     this.openPositions = new DataLoader(async (ids) => inOrder(ids, this.primed(await loadPositionsOf(query, ids, false)), []));
     this.allPositions = new DataLoader(async (ids) => inOrder(ids, this.primed(await loadPositionsOf(query, ids, true)), []));
     this.marketStats = new DataLoader(async (ids) => inOrder(ids, await loadMarketStats(query, ids), NO_STATS));
-  }
-
-  /** Every market, by id (one statement, shared by every market read of the request). */
-  markets(): Promise<ReadonlyMap<string, Market>> {
-    return (this.marketsMemo ??= loadMarkets(this.query));
-  }
-
-  async market(id: string): Promise<Market | null> {
-    return (await this.markets()).get(id) ?? null;
-  }
-
-  /**
-   * Every underlying with its oracle sources, by id; an underlying that markets name but
-   * no oracle has reported yet is there too, without an index.
-   */
-  underlyings(): Promise<ReadonlyMap<string, UnderlyingRow>> {
-    return (this.underlyingsMemo ??= (async () => {
-      const [rows, markets] = await Promise.all([loadUnderlyings(this.query), this.markets()]);
+    this.marketsMemo = new Memo(() => loadMarkets(query));
+    // An underlying that markets name but no oracle has reported yet is listed too, without an index.
+    this.underlyingsMemo = new Memo(async () => {
+      const [rows, markets] = await Promise.all([loadUnderlyings(query), this.markets()]);
       const all = new Map(rows);
       for (const market of markets.values()) {
         if (!all.has(market.underlying)) all.set(market.underlying, { id: market.underlying, indexPrice: null, indexStale: true, sources: [] });
       }
       return new Map([...all].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    })());
+    });
   }
 
-  async underlying(id: string): Promise<UnderlyingRow | null> {
-    return (await this.underlyings()).get(id) ?? null;
+  /** Every market, by id (one statement, shared by every market read of the request). */
+  markets(): Promise<ReadonlyMap<string, Market>> {
+    return this.marketsMemo.get();
+  }
+
+  market(id: string): Now<Market | null> {
+    return then(this.marketsMemo.now(), (markets) => markets.get(id) ?? null);
+  }
+
+  /** Every underlying with its oracle sources, by id. */
+  underlyings(): Promise<ReadonlyMap<string, UnderlyingRow>> {
+    return this.underlyingsMemo.get();
+  }
+
+  underlying(id: string): Now<UnderlyingRow | null> {
+    return then(this.underlyingsMemo.now(), (underlyings) => underlyings.get(id) ?? null);
+  }
+
+  /** Open interest and holder counts of a market (batched through `marketStats`). */
+  marketStatsOf(id: string): Now<MarketStats> {
+    return this.stats.now(id, () => this.marketStats.load(id));
+  }
+
+  /** An account by id, batched through `account`; synchronous once read. */
+  accountOf(id: string): Now<Account | null> {
+    return this.accounts.now(id, () => this.account.load(id));
   }
 
   /** Accounts a list statement already read: later loads of them cost nothing. */
   primeAccounts(accounts: Iterable<Account>): void {
-    for (const account of accounts) this.account.prime(account.id, account);
+    for (const account of accounts) {
+      this.account.prime(account.id, account);
+      this.accounts.settle(account.id, account);
+    }
   }
 
   /**

@@ -12,7 +12,9 @@ import { liquidationPrice, type HeldPosition } from '../risk/liquidation-price.j
 import { markOf, type Mark } from '../risk/mark.js';
 import { positionGreeks, positionRisk, type PositionGreeks, type PositionRisk } from '../risk/position.js';
 import type { Loaders } from './loaders.js';
+import { Memo, MemoMap, then, type Now } from './memo.js';
 
+/** A position with its market and mark at the served block: the parent of `Position` fields. */
 export class PositionView {
   readonly risk: PositionRisk;
   private greeksMemo: PositionGreeks | undefined;
@@ -38,7 +40,8 @@ export interface UnderlyingExposure {
   theta: Fixed;
   vega: Fixed;
   notional: Fixed;
-  liquidationPrice: Fixed | null;
+  /** A thunk (GraphQL's default resolver calls it): the root search is the costliest thing here, so it runs only when selected. */
+  liquidationPrice: () => Fixed | null;
 }
 
 export class AccountView {
@@ -92,26 +95,24 @@ export class AccountView {
     }
     this.exposuresMemo = [...sums.keys()].sort().map((underlying) => {
       const { notional, ...sum } = sums.get(underlying)!;
-      return { underlying, ...sum, notional: narrow(notional), liquidationPrice: this.liquidationPrice(underlying) };
+      return { underlying, ...sum, notional: narrow(notional), liquidationPrice: () => this.liquidationPrice(underlying) };
     });
     return this.exposuresMemo;
   }
 }
 
 export class RiskMemo {
-  private marksMemo: Promise<ReadonlyMap<string, Mark>> | undefined;
-  private readonly positionViews = new Map<string, Promise<PositionView>>();
-  private readonly accountViews = new Map<string, Promise<AccountView | null>>();
+  private readonly marksMemo: Memo<ReadonlyMap<string, Mark>>;
+  private readonly positionViews = new MemoMap<string, PositionView>();
+  private readonly accountViews = new MemoMap<string, AccountView | null>();
 
   constructor(
     private readonly loaders: Loaders,
     private readonly now: () => Promise<number>,
     private readonly params: LedgerParams,
-  ) {}
-
-  /** The mark of every market at the snapshot's block (markets are few; options cost ~1 us each). */
-  marks(): Promise<ReadonlyMap<string, Mark>> {
-    return (this.marksMemo ??= (async () => {
+  ) {
+    // The mark of every market at once: markets are few, an option costs microseconds.
+    this.marksMemo = new Memo(async () => {
       const [markets, underlyings, now] = await Promise.all([this.loaders.markets(), this.loaders.underlyings(), this.now()]);
       const marks = new Map<string, Mark>();
       for (const market of markets.values()) {
@@ -119,37 +120,39 @@ export class RiskMemo {
         marks.set(market.id, markOf(market, index, now, this.params.riskFreeRate));
       }
       return marks;
-    })());
+    });
   }
 
-  async mark(marketId: string): Promise<Mark | null> {
-    return (await this.marks()).get(marketId) ?? null;
+  /** The mark of every market at the snapshot's block, by market id. */
+  marks(): Now<ReadonlyMap<string, Mark>> {
+    return this.marksMemo.now();
   }
 
-  position(position: Position): Promise<PositionView> {
-    let view = this.positionViews.get(position.id);
-    if (!view) {
-      view = (async () => {
-        const [market, mark] = await Promise.all([this.loaders.market(position.marketId), this.mark(position.marketId)]);
-        if (!market || !mark) throw new Error(`position ${position.id} names unknown market ${position.marketId}`);
-        return new PositionView(position, market, mark);
-      })();
-      this.positionViews.set(position.id, view);
-    }
-    return view;
+  /** A position's view; a closed one too (its risk is zero). */
+  position(position: Position): Now<PositionView> {
+    return this.positionViews.now(position.id, async () => {
+      const [markets, marks] = await Promise.all([this.loaders.markets(), this.marksMemo.get()]);
+      const market = markets.get(position.marketId);
+      const mark = marks.get(position.marketId);
+      if (!market || !mark) throw new Error(`position ${position.id} names unknown market ${position.marketId}`);
+      return new PositionView(position, market, mark);
+    });
   }
 
-  account(id: string): Promise<AccountView | null> {
-    let view = this.accountViews.get(id);
-    if (!view) {
-      view = (async () => {
-        const [account, positions, now] = await Promise.all([this.loaders.account.load(id), this.loaders.openPositions.load(id), this.now()]);
-        if (!account) return null;
-        const views = await Promise.all(positions.map((p) => this.position(p)));
-        return new AccountView(account, views, now, this.params.riskFreeRate);
-      })();
-      this.accountViews.set(id, view);
-    }
-    return view;
+  /** An account's risk over its open positions; null for an unknown account. */
+  account(id: string): Now<AccountView | null> {
+    return this.accountViews.now(id, async () => {
+      const [account, positions, now] = await Promise.all([this.loaders.account.load(id), this.loaders.openPositions.load(id), this.now()]);
+      if (!account) return null;
+      const views = await Promise.all(positions.map((p) => this.position(p)));
+      return new AccountView(account, views, now, this.params.riskFreeRate);
+    });
+  }
+
+  /** Views of several positions: one promise for the list, none when all are settled. */
+  positions(positions: readonly Position[]): Now<PositionView[]> {
+    const views = positions.map((p) => this.position(p));
+    return views.some((v) => v instanceof Promise) ? Promise.all(views) : (views as PositionView[]);
   }
 }
+

@@ -1,7 +1,9 @@
-import type { Account, FillRecord, Market, Position } from '../../../ledger/index.js';
+import type { Account, FillRecord, Market } from '../../../ledger/index.js';
 import { fetchConnection, type BlockRange } from '../../keyset.js';
 import type { PageArgs } from '../../pagination.js';
 import { batchKey, type ModuleResolvers } from '../../resolvers.js';
+import type { PositionView } from '../../risk.js';
+import { positionView } from '../position/resolvers.js';
 import { fillFromRow, fillList, type FillFilter } from './sql.js';
 
 type ChainOrder = BlockRange & { newestFirst?: boolean | null };
@@ -21,14 +23,14 @@ export const fillResolvers: ModuleResolvers = {
       fetchConnection(ctx, fillList(filter), { first, after }, fillFromRow, { column: 'market_id', id: m.id, batch: batchKey(info, { first, after, ...filter }) }),
   },
   Position: {
-    fills: (p: Position, args: PageArgs, ctx, info) =>
-      fetchConnection(ctx, fillList({}), args, fillFromRow, { column: 'position_id', id: p.id, batch: batchKey(info, args) }),
+    fills: (p: PositionView, args: PageArgs, ctx, info) =>
+      fetchConnection(ctx, fillList({}), args, fillFromRow, { column: 'position_id', id: p.position.id, batch: batchKey(info, args) }),
   },
   Fill: {
     id: (f: FillRecord) => `${f.blockNumber}:${f.logIndex}`,
     market: (f: FillRecord, _: unknown, ctx) => ctx.loaders.market(f.marketId),
-    account: (f: FillRecord, _: unknown, ctx) => ctx.loaders.account.load(f.accountId),
-    position: (f: FillRecord, _: unknown, ctx) => ctx.loaders.position.load(f.positionId),
+    account: (f: FillRecord, _: unknown, ctx) => ctx.loaders.accountOf(f.accountId),
+    position: async (f: FillRecord, _: unknown, ctx) => positionView(await ctx.loaders.position.load(f.positionId), ctx),
     blockTimestamp: (f: FillRecord) => f.timestamp,
   },
 };

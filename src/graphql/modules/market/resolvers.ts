@@ -1,4 +1,5 @@
 import type { Market, MarketKind } from '../../../ledger/index.js';
+import { then } from '../../memo.js';
 import type { ModuleResolvers } from '../../resolvers.js';
 
 const isPerpetual = (market: Market) => market.kind === 'PERPETUAL';
@@ -17,12 +18,12 @@ export const marketResolvers: ModuleResolvers = {
     expiry: (m: Market) => (isPerpetual(m) ? null : m.expiry),
     fundingInterval: (m: Market) => (isPerpetual(m) ? m.fundingInterval : null),
     maxFundingRate: (m: Market) => (isPerpetual(m) ? m.maxFundingRate : null),
-    indexPrice: async (m: Market, _: unknown, ctx) => (await ctx.loaders.underlying(m.underlying))?.indexPrice ?? null,
-    indexPriceStale: async (m: Market, _: unknown, ctx) => (await ctx.loaders.underlying(m.underlying))?.indexStale ?? true,
-    value: async (m: Market, _: unknown, ctx) => (await ctx.loaders.risk.mark(m.id))?.value ?? null,
-    openInterest: async (m: Market, _: unknown, ctx) => (await ctx.loaders.marketStats.load(m.id)).openInterest,
-    shortInterest: async (m: Market, _: unknown, ctx) => (await ctx.loaders.marketStats.load(m.id)).shortInterest,
-    longCount: async (m: Market, _: unknown, ctx) => (await ctx.loaders.marketStats.load(m.id)).longCount,
-    shortCount: async (m: Market, _: unknown, ctx) => (await ctx.loaders.marketStats.load(m.id)).shortCount,
+    indexPrice: (m: Market, _: unknown, ctx) => then(ctx.loaders.underlying(m.underlying), (u) => u?.indexPrice ?? null),
+    indexPriceStale: (m: Market, _: unknown, ctx) => then(ctx.loaders.underlying(m.underlying), (u) => u?.indexStale ?? true),
+    value: (m: Market, _: unknown, ctx) => then(ctx.loaders.risk.marks(), (marks) => marks.get(m.id)?.value ?? null),
+    openInterest: (m: Market, _: unknown, ctx) => then(ctx.loaders.marketStatsOf(m.id), (s) => s.openInterest),
+    shortInterest: (m: Market, _: unknown, ctx) => then(ctx.loaders.marketStatsOf(m.id), (s) => s.shortInterest),
+    longCount: (m: Market, _: unknown, ctx) => then(ctx.loaders.marketStatsOf(m.id), (s) => s.longCount),
+    shortCount: (m: Market, _: unknown, ctx) => then(ctx.loaders.marketStatsOf(m.id), (s) => s.shortCount),
   },
 };

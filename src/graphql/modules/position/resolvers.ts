@@ -1,52 +1,67 @@
+import { positionFromRow } from '../../../db/store/ledger-store.js';
 import { narrow } from '../../../fixed/index.js';
 import type { Account, Position } from '../../../ledger/index.js';
 import type { RequestContext } from '../../context.js';
 import { fetchConnection } from '../../keyset.js';
+import { then, type Now } from '../../memo.js';
 import type { PageArgs } from '../../pagination.js';
 import type { ModuleResolvers } from '../../resolvers.js';
 import type { PositionView } from '../../risk.js';
 import { positionList } from './sql.js';
-import { positionFromRow } from '../../../db/store/ledger-store.js';
 
-const view = (p: Position, ctx: RequestContext): Promise<PositionView> => ctx.loaders.risk.position(p);
+/** A stored position as the parent of `Position` fields: with its market, mark and risk. */
+export function positionView(position: Position | null, ctx: RequestContext): Now<PositionView | null> {
+  return position ? ctx.loaders.risk.position(position) : null;
+}
 
+type PositionsArgs = PageArgs & { market?: string | null; underlying?: string | null; includeClosed?: boolean | null };
+
+// `Position` fields resolve on a PositionView: all but `account`, `fills` and (the first
+// time per account) `liquidationPrice` answer synchronously from memoized values.
 export const positionResolvers: ModuleResolvers = {
   Query: {
-    position: (_: unknown, { id }: { id: string }, ctx) => ctx.loaders.position.load(id),
-    positions: (_: unknown, { market, underlying, includeClosed, ...page }: PageArgs & { market?: string | null; underlying?: string | null; includeClosed?: boolean | null }, ctx) =>
+    position: async (_: unknown, { id }: { id: string }, ctx) => positionView(await ctx.loaders.position.load(id), ctx),
+    positions: (_: unknown, { market, underlying, includeClosed, ...page }: PositionsArgs, ctx) =>
       fetchConnection(ctx, positionList({ market, underlying, includeClosed }), page, (row) => {
         const position = positionFromRow(row);
         ctx.loaders.position.prime(position.id, position);
-        return position;
+        return positionView(position, ctx);
       }),
   },
   Account: {
     positions: (a: Account, { includeClosed }: { includeClosed?: boolean | null }, ctx) =>
-      (includeClosed ? ctx.loaders.allPositions : ctx.loaders.openPositions).load(a.id),
+      includeClosed
+        ? ctx.loaders.allPositions.load(a.id).then((positions) => ctx.loaders.risk.positions(positions))
+        : then(ctx.loaders.risk.account(a.id), (view) => view?.positions ?? []),
   },
   Position: {
-    account: async (p: Position, _: unknown, ctx) => ctx.loaders.account.load(p.accountId),
-    market: async (p: Position, _: unknown, ctx) => (await view(p, ctx)).market,
-    markPrice: async (p: Position, _: unknown, ctx) => (await view(p, ctx)).mark.indexPrice,
-    value: async (p: Position, _: unknown, ctx) => (await view(p, ctx)).mark.value,
-    notional: async (p: Position, _: unknown, ctx) => narrow((await view(p, ctx)).risk.notional),
-    unrealizedPnl: async (p: Position, _: unknown, ctx) => narrow((await view(p, ctx)).risk.unrealizedPnl),
-    accruedFunding: async (p: Position, _: unknown, ctx) => narrow((await view(p, ctx)).risk.accruedFunding),
-    initialMargin: async (p: Position, _: unknown, ctx) => narrow((await view(p, ctx)).risk.initialMargin),
-    maintenanceMargin: async (p: Position, _: unknown, ctx) => narrow((await view(p, ctx)).risk.maintenanceMargin),
-    delta: async (p: Position, _: unknown, ctx) => (await view(p, ctx)).greeks.delta,
-    gamma: async (p: Position, _: unknown, ctx) => (await view(p, ctx)).greeks.gamma,
-    theta: async (p: Position, _: unknown, ctx) => (await view(p, ctx)).greeks.theta,
-    vega: async (p: Position, _: unknown, ctx) => (await view(p, ctx)).greeks.vega,
-    open: (p: Position) => p.closedBlock === null,
+    id: (v: PositionView) => v.position.id,
+    account: (v: PositionView, _: unknown, ctx) => ctx.loaders.accountOf(v.position.accountId),
+    market: (v: PositionView) => v.market,
+    size: (v: PositionView) => v.position.size,
+    entryPrice: (v: PositionView) => v.position.entryPrice,
+    markPrice: (v: PositionView) => v.mark.indexPrice,
+    value: (v: PositionView) => v.mark.value,
+    notional: (v: PositionView) => narrow(v.risk.notional),
+    unrealizedPnl: (v: PositionView) => narrow(v.risk.unrealizedPnl),
+    realizedPnl: (v: PositionView) => v.position.realizedPnl,
+    accruedFunding: (v: PositionView) => narrow(v.risk.accruedFunding),
+    settledFunding: (v: PositionView) => v.position.settledFunding,
+    feesPaid: (v: PositionView) => v.position.feesPaid,
+    initialMargin: (v: PositionView) => narrow(v.risk.initialMargin),
+    maintenanceMargin: (v: PositionView) => narrow(v.risk.maintenanceMargin),
     /**
      * The account's liquidation price on this position's underlying (SPEC section 4); a
      * closed position has none.
      */
-    liquidationPrice: async (p: Position, _: unknown, ctx) => {
-      if (p.closedBlock !== null) return null;
-      const [position, account] = await Promise.all([view(p, ctx), ctx.loaders.risk.account(p.accountId)]);
-      return account?.liquidationPrice(position.market.underlying) ?? null;
-    },
+    liquidationPrice: (v: PositionView, _: unknown, ctx) =>
+      v.open ? then(ctx.loaders.risk.account(v.position.accountId), (account) => account?.liquidationPrice(v.market.underlying) ?? null) : null,
+    delta: (v: PositionView) => v.greeks.delta,
+    gamma: (v: PositionView) => v.greeks.gamma,
+    theta: (v: PositionView) => v.greeks.theta,
+    vega: (v: PositionView) => v.greeks.vega,
+    open: (v: PositionView) => v.open,
+    openedBlock: (v: PositionView) => v.position.openedBlock,
+    closedBlock: (v: PositionView) => v.position.closedBlock,
   },
 };

@@ -18,7 +18,7 @@ export const transitionResolvers: ModuleResolvers = {
       }),
   },
   MarginTransition: {
-    account: (t: TransitionRecord, _: unknown, ctx) => ctx.loaders.account.load(t.accountId),
+    account: (t: TransitionRecord, _: unknown, ctx) => ctx.loaders.accountOf(t.accountId),
     blockTimestamp: (t: TransitionRecord) => t.timestamp,
   },
 };

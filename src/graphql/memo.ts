@@ -1,0 +1,57 @@
+/**
+ * Per-request memos that can be read synchronously once settled. graphql-js completes a
+ * field whose resolver returns a plain value at once, and one that returns a promise
+ * through the microtask queue with per-field bookkeeping; a response of hundreds of
+ * derived fields over the same few memoized values is several times cheaper when the
+ * resolvers return the values themselves. So memos hand out `T | Promise<T>`: the value
+ * when it is there, the promise until then.
+ */
+export type Now<T> = T | Promise<T>;
+
+export class MemoMap<K, V> {
+  private readonly pending = new Map<K, Promise<V>>();
+  private readonly settled = new Map<K, V>();
+
+  /** The value of `key`, computing it once with `compute`. */
+  now(key: K, compute: () => Promise<V>): Now<V> {
+    if (this.settled.has(key)) return this.settled.get(key)!;
+    let promise = this.pending.get(key);
+    if (!promise) {
+      promise = compute().then((value) => {
+        this.settled.set(key, value);
+        return value;
+      });
+      this.pending.set(key, promise);
+    }
+    return promise;
+  }
+
+  get(key: K, compute: () => Promise<V>): Promise<V> {
+    return Promise.resolve(this.now(key, compute));
+  }
+
+  /** Records a value read elsewhere (a list statement already returned the row). */
+  settle(key: K, value: V): void {
+    this.settled.set(key, value);
+  }
+}
+
+/** A single memoized value (a `MemoMap` with one key). */
+export class Memo<T> {
+  private readonly map = new MemoMap<0, T>();
+
+  constructor(private readonly compute: () => Promise<T>) {}
+
+  now(): Now<T> {
+    return this.map.now(0, this.compute);
+  }
+
+  get(): Promise<T> {
+    return this.map.get(0, this.compute);
+  }
+}
+
+/** `f(value)`, synchronously when the value is already there. */
+export function then<T, R>(value: Now<T>, f: (value: T) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}
