@@ -1,0 +1,51 @@
+import { connectionOf, decodeCursor, encodeCursor, pageOf } from '../../../src/graphql/pagination.js';
+
+describe('keyset cursors', () => {
+  it('round-trip the sort key, opaque and URL-safe', () => {
+    const cursor = encodeCursor('fill', ['12', '3']);
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeCursor(cursor, 'fill', ['int', 'int'])).toEqual(['12', '3']);
+    expect(decodeCursor(encodeCursor('account:ID_ASC', ['0xab:0']), 'account:ID_ASC', ['text'])).toEqual(['0xab:0']);
+  });
+
+  it('refuse malformed, foreign and ill-typed cursors as BAD_USER_INPUT', () => {
+    const bad = [
+      'not base64!', encodeCursor('position', ['1', '2']), encodeCursor('fill', ['1']), encodeCursor('fill', ['1', '2', '3']),
+      encodeCursor('fill', ['1', 'x']), Buffer.from('[1,2,3]').toString('base64url'), Buffer.from('nope').toString('base64url'),
+      Buffer.from(JSON.stringify(['fill', 1, 2])).toString('base64url'),
+    ];
+    for (const cursor of bad) {
+      try {
+        decodeCursor(cursor, 'fill', ['int', 'int']);
+        throw new Error(`accepted ${cursor}`);
+      } catch (error) {
+        expect((error as { extensions?: { code?: string } }).extensions?.code).toBe('BAD_USER_INPUT');
+        expect((error as Error).message).toMatch(/"after" is not a cursor of this list \(fill\)/);
+      }
+    }
+  });
+});
+
+describe('pages', () => {
+  it('first defaults to 50 and must be 0..1000', () => {
+    expect(pageOf({}, 'fill', ['int'])).toEqual({ first: 50, after: null });
+    expect(pageOf({ first: null, after: null }, 'fill', ['int'])).toEqual({ first: 50, after: null });
+    expect(pageOf({ first: 0 }, 'fill', ['int']).first).toBe(0);
+    expect(pageOf({ first: 1000 }, 'fill', ['int']).first).toBe(1000);
+    expect(() => pageOf({ first: 1001 }, 'fill', ['int'])).toThrow(/"first" must be between 0 and 1000, got 1001/);
+    expect(() => pageOf({ first: -1 }, 'fill', ['int'])).toThrow(/got -1/);
+  });
+
+  it('a page of first + 1 rows says whether there is a next page', async () => {
+    const rows = [{ k: '1' }, { k: '2' }, { k: '3' }];
+    const count = async () => 3;
+    const page = connectionOf(rows, { first: 2, after: null }, 'x', (r) => [r.k], (r) => r.k, count);
+    expect(page.edges.map((e) => e.node)).toEqual(['1', '2']);
+    expect(page.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: encodeCursor('x', ['1']), endCursor: encodeCursor('x', ['2']) });
+    const last = connectionOf(rows.slice(2), { first: 2, after: ['2'] }, 'x', (r) => [r.k], (r) => r.k, count);
+    expect(last.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true, startCursor: encodeCursor('x', ['3']), endCursor: encodeCursor('x', ['3']) });
+    const empty = connectionOf([], { first: 0, after: null }, 'x', (r: { k: string }) => [r.k], (r) => r.k, count);
+    expect(empty.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null });
+    expect(await page.totalCount()).toBe(3);
+  });
+});
