@@ -54,8 +54,15 @@ const SORT: Record<Exclude<AccountOrder, 'ID_ASC'>, { bucket: string; key: strin
   RISK_DESC: { bucket: 'CASE WHEN s.solvent THEN 1 ELSE 0 END', key: 'CASE WHEN s.solvent THEN -s.margin_ratio ELSE s.equity END' },
 };
 
-/** x rounded half to even to an integer (PostgreSQL's round() goes half away from zero). */
-const halfEven = (x: string) => `(CASE WHEN abs(${x} - trunc(${x})) = 0.5 AND mod(trunc(${x}), 2) = 0 THEN trunc(${x}) ELSE round(${x}) END)`;
+/** SQL: x rounded half to even to an integer, like `divRound` (PostgreSQL's round() goes half away from zero). */
+export const halfEven = (x: string) => `(CASE WHEN abs(${x} - trunc(${x})) = 0.5 AND mod(trunc(${x}), 2) = 0 THEN trunc(${x}) ELSE round(${x}) END)`;
+
+/**
+ * SQL: a / b rounded half to even to an integer, for a >= 0 and b > 0, from q = div(a, b)
+ * (NUMERIC div() is the exact truncated quotient): up when the remainder passes b / 2.
+ */
+export const quotientHalfEven = (a: string, b: string, q: string) =>
+  `(${q} + CASE WHEN 2 * (${a} - ${q} * ${b}) > ${b} OR (2 * (${a} - ${q} * ${b}) = ${b} AND mod(${q}, 2) = 1) THEN 1 ELSE 0 END)`;
 
 const RISK_SQL = (marks: { ids: string; indexes: string; values: string }, candidates: string) => `
 WITH marks AS (
@@ -88,9 +95,7 @@ served AS (
   SELECT r.id, r.equity > 0 AS solvent,
          ${halfEven('(r.equity * 1e18)')} AS equity,
          ${halfEven('(r.notional * 1e18)')} AS notional,
-         -- round(MM * 1e18 / equity) half to even: exact quotient q, remainder against equity / 2.
-         d.q + CASE WHEN 2 * (r.mm * 1e18 - d.q * r.equity) > r.equity
-                      OR (2 * (r.mm * 1e18 - d.q * r.equity) = r.equity AND mod(d.q, 2) = 1) THEN 1 ELSE 0 END AS margin_ratio
+         ${quotientHalfEven('(r.mm * 1e18)', 'r.equity', 'd.q')} AS margin_ratio
     FROM risk r
     CROSS JOIN LATERAL (SELECT div(r.mm * 1e18, CASE WHEN r.equity > 0 THEN r.equity END) AS q) d
 )`;
