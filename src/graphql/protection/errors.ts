@@ -7,6 +7,9 @@ import { QUERY_LIMIT_EXCEEDED } from './limits.js';
 
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 
+/** PostgreSQL's query_canceled (statement_timeout). */
+const QUERY_CANCELED = '57014';
+
 /** Whether the client may see the error as it is. */
 export function isUserFacing(error: unknown): boolean {
   if (!(error instanceof GraphQLError)) return false;
@@ -32,6 +35,15 @@ export function maskError(
   requestId: string | undefined,
   logger: Logger,
 ): GraphQLFormattedError {
+  const cause = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  if ((cause as { code?: unknown } | null)?.code === QUERY_CANCELED) {
+    // PostgreSQL's statement_timeout (the request time limit's backstop) cancelled a read.
+    return {
+      message: 'Request timed out: a read ran longer than PTS_REQUEST_TIMEOUT_MS; ask for less or retry',
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: 'REQUEST_TIMEOUT', ...(requestId ? { requestId } : {}) },
+    };
+  }
   if (isUserFacing(error)) {
     const { stacktrace: _drop, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
     // Apollo files validation-rule refusals under GRAPHQL_VALIDATION_FAILED; a limit keeps its own code.
@@ -39,7 +51,6 @@ export function maskError(
     if (original instanceof GraphQLError && original.extensions?.code === QUERY_LIMIT_EXCEEDED) extensions.code = QUERY_LIMIT_EXCEEDED;
     return { ...formatted, extensions: { ...extensions, ...(requestId ? { requestId } : {}) } };
   }
-  const cause = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   logger.error('internal error', {
     requestId,
     path: formatted.path,
