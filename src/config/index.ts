@@ -36,6 +36,10 @@ export interface Config {
   introspection: boolean;
   /** PTS_REQUEST_TIMEOUT_MS: per-request execution limit. Default 10000. */
   requestTimeoutMs: number;
+  /** PTS_API_POOL_SIZE: PostgreSQL connections of the API's own read pool. Default 10. */
+  apiPoolSize: number;
+  /** PTS_SUBSCRIPTION_BUFFER: events held per subscriber before a too-slow one is disconnected. Default 1000. */
+  subscriptionBufferSize: number;
   /** PTS_LOG_FORMAT: "json" lines, or "pretty" with a progress bar. Default: pretty on a terminal. */
   logFormat: 'json' | 'pretty';
 }
@@ -68,6 +72,8 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerSecond: integer(env, 'PTS_RATE_LIMIT', 50),
     introspection: env.PTS_INTROSPECTION === 'true',
     requestTimeoutMs: integer(env, 'PTS_REQUEST_TIMEOUT_MS', 10_000),
+    apiPoolSize: Math.max(1, integer(env, 'PTS_API_POOL_SIZE', 10)),
+    subscriptionBufferSize: Math.max(1, integer(env, 'PTS_SUBSCRIPTION_BUFFER', 1000)),
     logFormat: env.PTS_LOG_FORMAT === 'json' || env.PTS_LOG_FORMAT === 'pretty'
       ? env.PTS_LOG_FORMAT
       : process.stderr.isTTY ? 'pretty' : 'json',

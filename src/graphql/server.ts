@@ -1,0 +1,499 @@
+// The API process: one HTTP server with Express 5; Apollo Server 5 answers POST/GET
+// /graphql and graphql-ws answers WebSocket upgrades on the same path and port; /health,
+// /ready and /metrics beside them (SPEC section 6, src/graphql/README.md).
+//
+// Each HTTP operation gets its own RequestContext (one snapshot), released as soon as the
+// response is ready, on errors, on timeouts and when the client goes away. Each WebSocket
+// operation gets one too, released when the operation completes; subscriptions refresh it
+// around every event (subscriptions/resolvers.ts).
+//
+// The API reads through a pool of its own (PTS_API_POOL_SIZE connections): a flood of API
+// requests cannot take the connections the ingester commits with, and every statement on
+// it carries a `statement_timeout` just above PTS_REQUEST_TIMEOUT_MS, so PostgreSQL itself
+// cancels what a timed-out request left running.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import {
+  execute,
+  getOperationAST,
+  GraphQLError,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Config } from '../config/index.js';
+import { exactTypes, PtsPool } from '../db/adapter.js';
+import type { Database } from '../db/database.js';
+import type { LedgerParams } from '../ledger/index.js';
+import type { Logger } from '../log/index.js';
+import { RequestContext } from './context.js';
+import { Readiness } from './health.js';
+import { ApiMetrics, type OperationType, type Outcome } from './metrics.js';
+import {
+  ApiKeys,
+  checkDocument,
+  costError,
+  costPlugin,
+  DEFAULT_LIMITS,
+  limitRules,
+  maskError,
+  parseOptions,
+  RateLimiter,
+  type QueryLimits,
+} from './protection/index.js';
+import { buildSchema } from './schema.js';
+import { BlockFeed, Hub, onSubscriberOverflow, subscriptionResolvers } from './subscriptions/index.js';
+
+export interface StartServerOptions {
+  config: Config;
+  /** The migrated database (url for the API's own pool and the LISTEN connection). */
+  database: Pick<Database, 'url'>;
+  logger: Logger;
+  /** Overrides config.port; 0 picks a free port. */
+  port?: number;
+  /** Interface to listen on; default: all. */
+  host?: string;
+  /** Query limits (protection/limits.ts); default DEFAULT_LIMITS. */
+  limits?: Partial<QueryLimits>;
+  /** Builds the schema around the Subscription resolvers; default src/graphql/schema.ts (tests swap it). */
+  schema?: (subscription: ReturnType<typeof subscriptionResolvers>) => GraphQLSchema;
+}
+
+export interface PtsServer {
+  /** http://host:port/graphql (the WebSocket endpoint is the same with ws://). */
+  url: string;
+  httpServer: http.Server;
+  hub: Hub;
+  feed: BlockFeed;
+  metrics: ApiMetrics;
+  /** Graceful: refuses new work, lets in-flight HTTP requests finish, closes WebSockets (1001). */
+  stop(): Promise<void>;
+}
+
+/** What one HTTP request carries through Express, Apollo and the metrics. */
+interface RequestInfo {
+  requestId: string;
+  started: number;
+  operation: OperationType;
+  outcome: Outcome | null;
+  context: RequestContext | null;
+  timedOut: boolean;
+}
+
+/** Per WebSocket connection. */
+interface Connection {
+  /** The API key it authenticated with (null: the API is open). */
+  key: string | null;
+  /** Live operations by id, with their contexts. */
+  operations: Map<string, RequestContext>;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+/** Close code of a subscriber whose buffer overflowed. */
+export const CLOSE_TOO_SLOW = 4008;
+
+export async function startServer(options: StartServerOptions): Promise<PtsServer> {
+  const { config, database, logger } = options;
+  const limits: QueryLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const timeoutMs = config.requestTimeoutMs;
+  const params: LedgerParams = { oracleStalenessSeconds: config.oracleStalenessSeconds, riskFreeRate: config.riskFreeRate };
+
+  const pool = new PtsPool({
+    connectionString: database.url,
+    max: config.apiPoolSize,
+    application_name: 'pts-api',
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 10_000,
+    types: exactTypes,
+    // The request timer answers first; this cancels the statement it leaves behind.
+    ...(timeoutMs > 0 ? { statement_timeout: timeoutMs + 1000 } : {}),
+    // A snapshot left open by a bug cannot pin a connection (and vacuum) for long.
+    idle_in_transaction_session_timeout: Math.max(60_000, 2 * timeoutMs),
+  });
+  pool.on('error', () => undefined); // an idle connection dropped by the server: the next checkout reconnects
+  const deps = { pool, params };
+
+  const metrics = new ApiMetrics(async () => {
+    const { rows } = await pool.query('SELECT block_number, head_block_number FROM cursor WHERE id = 1');
+    return rows[0] ? { block: Number(rows[0].block_number), head: Number(rows[0].head_block_number) } : null;
+  });
+  const readiness = new Readiness({ pool, maxLag: config.readyMaxLag, confirmations: config.confirmations });
+  const keys = new ApiKeys(config.apiKeys);
+  const rates = new RateLimiter(config.rateLimitPerSecond);
+
+  const hub = new Hub({ bufferSize: config.subscriptionBufferSize, metrics });
+  const feed = new BlockFeed({
+    connectionString: database.url,
+    pool,
+    logger: logger.child({ component: 'subscription-feed' }),
+    publish: (event) => hub.publish(event),
+  });
+  const schema = (options.schema ?? ((Subscription) => buildSchema({ Subscription })))(subscriptionResolvers(hub));
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const scope = new AsyncLocalStorage<RequestInfo>();
+
+  // ---------------------------------------------------------------- Apollo (HTTP)
+  const requestPlugin: ApolloServerPlugin<RequestContext> = {
+    async requestDidStart() {
+      const info = scope.getStore();
+      return {
+        async didResolveOperation({ operation }) {
+          if (info && operation) info.operation = operation.operation as OperationType;
+        },
+        async willSendResponse({ response, contextValue }) {
+          // Everything is resolved: give the snapshot back before the bytes go out.
+          await contextValue.release();
+          if (!info || info.outcome) return;
+          const body = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
+          info.outcome = !body.errors?.length ? 'success' : body.data === undefined ? 'rejected' : 'error';
+        },
+      };
+    },
+  };
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    introspection: config.introspection,
+    // The schema has no mutations and keys travel in a header, never in cookies: there is
+    // no side effect for a cross-site request to trigger, and plain GET queries (curl,
+    // browsers) should work without a preflight header.
+    csrfPrevention: false,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    status400ForVariableCoercionErrors: true,
+    validationRules: limitRules(limits),
+    parseOptions: parseOptions(limits),
+    formatError: (formatted, error) => maskError(formatted, error, scope.getStore()?.requestId, logger),
+    logger: apolloLogger(logger),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: timeoutMs + 1000 }),
+      costPlugin(limits),
+      requestPlugin,
+      ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()]),
+    ],
+  });
+  await apollo.start();
+
+  // ---------------------------------------------------------------- HTTP routes
+  app.use((req, res, next) => {
+    const given = req.get('x-request-id');
+    const info: RequestInfo = {
+      requestId: given && REQUEST_ID.test(given) ? given : randomUUID(),
+      started: performance.now(),
+      operation: 'unknown',
+      outcome: null,
+      context: null,
+      timedOut: false,
+    };
+    res.locals.info = info;
+    res.setHeader('x-request-id', info.requestId);
+    next();
+  });
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', async (_req, res) => {
+    const report = await readiness.check();
+    res.status(report.ready ? 200 : 503).json(report);
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.text());
+  });
+
+  const graphqlError = (res: Response, status: number, message: string, code: string, extra: Record<string, unknown> = {}) => {
+    const info = res.locals.info as RequestInfo;
+    res.status(status).json({ errors: [{ message, extensions: { code, requestId: info.requestId, ...extra } }] });
+  };
+
+  const authenticate = (req: Request, res: Response, next: NextFunction) => {
+    const info = res.locals.info as RequestInfo;
+    const started = info.started;
+    res.once('close', () => {
+      const status = res.statusCode;
+      const outcome = info.outcome ?? (status < 400 ? 'success' : status < 500 ? 'rejected' : 'error');
+      metrics.observeRequest(info.operation, outcome, 'http', (performance.now() - started) / 1000);
+      // The client went away or the response is out: either way the snapshot goes back.
+      void info.context?.release();
+    });
+    const auth = keys.check(req.get('authorization'));
+    if (!auth.ok) {
+      info.outcome = 'unauthorized';
+      res.setHeader('WWW-Authenticate', auth.reason === 'missing' ? 'Bearer realm="pts"' : 'Bearer realm="pts", error="invalid_token"');
+      return graphqlError(res, 401, auth.message, 'UNAUTHENTICATED');
+    }
+    if (auth.key !== null) {
+      const decision = rates.take(auth.key);
+      if (!decision.allowed) {
+        info.outcome = 'rate_limited';
+        res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+        return graphqlError(res, 429, rates.message(decision.retryAfterSeconds), 'RATE_LIMITED', {
+          retryAfterSeconds: decision.retryAfterSeconds,
+        });
+      }
+    }
+    next();
+  };
+
+  const timeout = (_req: Request, res: Response, next: NextFunction) => {
+    const info = res.locals.info as RequestInfo;
+    if (timeoutMs > 0) {
+      const timer = setTimeout(() => {
+        info.timedOut = true;
+        info.outcome = 'timeout';
+        void info.context?.release();
+        if (!res.headersSent) {
+          graphqlError(
+            res,
+            503,
+            `Request timed out after ${timeoutMs} ms (PTS_REQUEST_TIMEOUT_MS): ask for less (a smaller \`first\`, fewer fields) or retry`,
+            'REQUEST_TIMEOUT',
+            { timeoutMs },
+          );
+        }
+      }, timeoutMs);
+      res.once('close', () => clearTimeout(timer));
+      res.once('finish', () => clearTimeout(timer));
+    }
+    // Apollo's hooks (formatError, plugins) find the request through this scope.
+    scope.run(info, next);
+  };
+
+  app.use(
+    '/graphql',
+    authenticate,
+    express.json({ limit: '1mb' }),
+    timeout,
+    expressMiddleware(apollo, {
+      context: async ({ res }) => {
+        const info = res.locals.info as RequestInfo;
+        if (info.timedOut) throw new GraphQLError('request timed out', { extensions: { code: 'REQUEST_TIMEOUT' } });
+        info.context = new RequestContext(deps, { requestId: info.requestId });
+        return info.context;
+      },
+    }),
+  );
+
+  app.use((_req: Request, res: Response) => {
+    graphqlError(res, 404, 'Not found: the API is at /graphql (also /health, /ready, /metrics)', 'NOT_FOUND');
+  });
+
+  // Malformed bodies and anything thrown outside Apollo.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const info = res.locals.info as RequestInfo | undefined;
+    if (res.headersSent) return; // e.g. Apollo finishing after a timeout answered already
+    const e = error as { type?: string; status?: number; message?: string; limit?: number };
+    if (info) info.outcome = 'rejected';
+    if (e.type === 'entity.parse.failed') {
+      return graphqlError(res, 400, `Malformed JSON body: ${e.message}`, 'BAD_REQUEST');
+    }
+    if (e.type === 'entity.too.large') {
+      return graphqlError(res, 413, `Request body too large: at most ${e.limit} bytes`, 'BAD_REQUEST');
+    }
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      return graphqlError(res, e.status, e.message ?? 'Bad request', 'BAD_REQUEST');
+    }
+    if (info) info.outcome = 'error';
+    logger.error('internal error', {
+      requestId: info?.requestId,
+      path: req.path,
+      error: e.message ?? String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    });
+    return graphqlError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
+  });
+
+  // ---------------------------------------------------------------- WebSocket (graphql-ws)
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
+  const connections = new WeakMap<WebSocket, Connection>();
+  wsServer.on('connection', (socket) => {
+    metrics.connectionOpened();
+    socket.once('close', () => metrics.connectionClosed());
+  });
+  const closeTooSlow = (socket: WebSocket, message: string) => {
+    logger.warn('closing a subscriber that does not keep up', { reason: message });
+    socket.close(CLOSE_TOO_SLOW, message);
+    // A client that stopped reading may never answer the close handshake.
+    setTimeout(() => socket.terminate(), 5000).unref();
+  };
+  const releaseOperation = (socket: WebSocket, id: string) => {
+    const connection = connections.get(socket);
+    const context = connection?.operations.get(id);
+    if (!context) return;
+    connection!.operations.delete(id);
+    void context.release();
+  };
+
+  const wsCleanup = useServer<Record<string, unknown> | undefined>(
+    {
+      schema,
+      onConnect: (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const given = params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
+        const auth = keys.check(given);
+        if (!auth.ok) {
+          metrics.observeRequest('unknown', 'unauthorized', 'ws', 0);
+          ctx.extra.socket.close(4403, `Forbidden: ${auth.message} (connectionParams: { authorization: "Bearer <key>" })`.slice(0, 123));
+          return false;
+        }
+        connections.set(ctx.extra.socket, { key: auth.key, operations: new Map() });
+        return true;
+      },
+      onSubscribe: (ctx, id, payload) => {
+        const started = performance.now();
+        const connection = connections.get(ctx.extra.socket);
+        const refuse = (outcome: Outcome, operation: OperationType, errors: GraphQLError[]) => {
+          metrics.observeRequest(operation, outcome, 'ws', (performance.now() - started) / 1000);
+          return errors;
+        };
+        if (!connection) return refuse('unauthorized', 'unknown', [new GraphQLError('Not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })]);
+        if (connection.key !== null) {
+          const decision = rates.take(connection.key);
+          if (!decision.allowed) {
+            return refuse('rate_limited', 'unknown', [
+              new GraphQLError(rates.message(decision.retryAfterSeconds), {
+                extensions: { code: 'RATE_LIMITED', retryAfterSeconds: decision.retryAfterSeconds },
+              }),
+            ]);
+          }
+        }
+        const checked = checkDocument(schema, payload.query, limits, config.introspection);
+        if ('errors' in checked) return refuse('rejected', 'unknown', checked.errors.map(withRequestCode));
+        const operation = getOperationAST(checked.document, payload.operationName);
+        if (!operation) {
+          return refuse('rejected', 'unknown', [
+            new GraphQLError(
+              payload.operationName ? `Unknown operation named "${payload.operationName}".` : 'Must provide operation name if query contains multiple operations.',
+              { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } },
+            ),
+          ]);
+        }
+        const type = operation.operation as OperationType;
+        const tooCostly = costError(schema, checked.document, operation, payload.variables ?? undefined, limits);
+        if (tooCostly) return refuse('rejected', type, [tooCostly]);
+        const context = new RequestContext(deps);
+        onSubscriberOverflow(context, (message) => closeTooSlow(ctx.extra.socket, message));
+        connection.operations.set(id, context);
+        metrics.observeRequest(type, 'success', 'ws', (performance.now() - started) / 1000);
+        return {
+          schema,
+          document: checked.document,
+          operationName: payload.operationName ?? null,
+          variableValues: payload.variables ?? null,
+          contextValue: context,
+        };
+      },
+      // Queries and mutations over WebSocket get the same time limit as over HTTP.
+      execute: (args: ExecutionArgs) => withTimeout(args, timeoutMs),
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (!result.errors?.length) return;
+        const requestId = (args.contextValue as RequestContext).requestId;
+        return { ...result, errors: result.errors.map((e) => maskError(e.toJSON(), e, requestId, logger)) };
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatRequestError(e)),
+      onComplete: (ctx, id) => releaseOperation(ctx.extra.socket, id),
+      onClose: (ctx) => {
+        const connection = connections.get(ctx.extra.socket);
+        for (const id of [...(connection?.operations.keys() ?? [])]) releaseOperation(ctx.extra.socket, id);
+      },
+    },
+    wsServer,
+  );
+
+  // ---------------------------------------------------------------- start
+  try {
+    await feed.start();
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(options.port ?? config.port, options.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await feed.stop();
+    await Promise.resolve(wsCleanup.dispose()).catch(() => undefined);
+    await apollo.stop().catch(() => undefined);
+    await pool.end();
+    throw error;
+  }
+  const address = httpServer.address() as AddressInfo;
+  const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : 'localhost';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/graphql`;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      readiness.drain();
+      // WebSocket clients are told to go away (1001) and their operations completed...
+      await Promise.resolve(wsCleanup.dispose()).catch((error: Error) => logger.warn('closing WebSockets failed', { error: error.message }));
+      // ...while in-flight HTTP requests finish (up to the request timeout) before the port closes.
+      await apollo.stop();
+      await feed.stop();
+      hub.close();
+      await pool.end();
+    })());
+
+  return { url, httpServer, hub, feed, metrics, stop };
+}
+
+/** graphql-js's execute with the request time limit: the result is an error after `ms`, and the snapshot is released. */
+async function withTimeout(args: ExecutionArgs, ms: number): Promise<ExecutionResult> {
+  if (ms <= 0) return execute(args);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<ExecutionResult>((resolve) => {
+    timer = setTimeout(() => {
+      void (args.contextValue as RequestContext).release();
+      resolve({
+        errors: [
+          new GraphQLError(`Request timed out after ${ms} ms (PTS_REQUEST_TIMEOUT_MS): ask for less or retry`, {
+            extensions: { code: 'REQUEST_TIMEOUT', timeoutMs: ms },
+          }),
+        ],
+      });
+    }, ms);
+  });
+  try {
+    return await Promise.race([Promise.resolve(execute(args)), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Parse and validation errors over WebSocket get the codes Apollo gives them over HTTP. */
+function withRequestCode(error: GraphQLError): GraphQLError {
+  if (error.extensions?.code) return error;
+  const code = error.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED';
+  return new GraphQLError(error.message, {
+    nodes: error.nodes ?? null,
+    source: error.source ?? null,
+    positions: error.positions ?? null,
+    originalError: error.originalError ?? null,
+    extensions: { ...error.extensions, code },
+  });
+}
+
+function formatRequestError(error: GraphQLError): GraphQLFormattedError {
+  return error.toJSON();
+}
+
+function apolloLogger(logger: Logger) {
+  return {
+    debug: () => undefined,
+    info: (message: unknown) => logger.info(String(message)),
+    warn: (message: unknown) => logger.warn(String(message)),
+    error: (message: unknown) => logger.error(String(message)),
+  };
+}

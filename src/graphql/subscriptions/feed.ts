@@ -1,0 +1,325 @@
+// Cross-process delivery of committed blocks: one dedicated connection per API process
+// LISTENs on `pts_blocks` (the ingester's commit notifies inside its transaction, so a
+// notification arrives only once its blocks are committed). For each notification the
+// committed rows are read once, in one snapshot, and published to the hub in block order.
+//
+// Exactly once, in order: the feed remembers the last block it published (number and hash,
+// plus the hashes of the recent ones) and always reads from there. A notification for
+// blocks already published is skipped; one whose last block has since been rolled back is
+// left to the notification of the branch that replaced it. After the LISTEN connection
+// drops, the feed reconnects with backoff and catches up from the last block it published
+// to the cursor: nothing is skipped, nothing is sent twice. A reorg moves the feed back to
+// the common ancestor; the first block published after it carries the reorg (from the
+// notification, or worked out from the remembered hashes if the notice was missed).
+import pg from 'pg';
+import { BLOCKS_CHANNEL, type BlocksCommitted, type ReorgInfo } from '../../db/store/ledger-store.js';
+import type { Logger } from '../../log/index.js';
+import { transitionFromRow } from '../modules/transition/sql.js';
+import type { HubEvent } from './hub.js';
+
+export interface BlockFeedOptions {
+  /** The database to LISTEN on (a dedicated connection outside the pool). */
+  connectionString: string;
+  /** Where committed rows are read. */
+  pool: pg.Pool;
+  logger: Logger;
+  publish(event: HubEvent): void;
+  /** Reconnection backoff: doubles from `minMs` up to `maxMs` (defaults 100 ms, 5 s). */
+  reconnect?: { minMs?: number; maxMs?: number };
+  /** Blocks read per statement while catching up. Default 1000. */
+  chunkBlocks?: number;
+  /** Hashes of the last blocks published kept to find a missed reorg's ancestor. Default 1024. */
+  rememberBlocks?: number;
+  /** Liveness check of the LISTEN connection. Default 15 s. */
+  heartbeatMs?: number;
+}
+
+const APPLICATION_NAME = 'pts-api-listener';
+
+export class BlockFeed {
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private started = false;
+  /** Last block published; -1 before any (an empty database). */
+  private delivered = -1;
+  /** number -> hash of recently published blocks, oldest first. */
+  private readonly hashes = new Map<number, string>();
+  private pendingReorg: ReorgInfo | null = null;
+  private work: Promise<void> = Promise.resolve();
+  private retryTimer: NodeJS.Timeout | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private reconnecting: Promise<void> | null = null;
+  private readonly o: Required<Omit<BlockFeedOptions, 'reconnect'>> & { reconnect: { minMs: number; maxMs: number } };
+
+  constructor(options: BlockFeedOptions) {
+    this.o = {
+      chunkBlocks: 1000,
+      rememberBlocks: 1024,
+      heartbeatMs: 15_000,
+      ...options,
+      reconnect: { minMs: 100, maxMs: 5000, ...options.reconnect },
+    };
+  }
+
+  /** The last block published to the hub (-1: none). */
+  get lastDelivered(): number {
+    return this.delivered;
+  }
+
+  get connected(): boolean {
+    return this.client !== null;
+  }
+
+  /**
+   * Connects and LISTENs, then starts from the committed cursor (subscribers get what is
+   * committed from now on). Rejects when the first connection fails.
+   */
+  async start(): Promise<void> {
+    await this.connect();
+    try {
+      const cursor = await this.o.pool.query('SELECT block_number, block_hash FROM cursor WHERE id = 1');
+      const row = cursor.rows[0];
+      if (row) this.remember(Number(row.block_number), row.block_hash as string);
+    } catch (error) {
+      // An unmigrated database (undefined_table): everything committed later is new.
+      if ((error as { code?: string }).code !== '42P01') {
+        await this.stop();
+        throw error;
+      }
+    }
+    this.started = true;
+    // Anything committed between LISTEN and the cursor read is at or below the cursor, and
+    // its notification is skipped as already published.
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => undefined);
+    await this.work.catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.o.connectionString,
+      application_name: APPLICATION_NAME,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
+    let lost = false;
+    const onLost = (error?: Error) => {
+      if (lost) return;
+      lost = true;
+      if (this.client === client) this.client = null;
+      client.end().catch(() => undefined);
+      if (this.stopped) return;
+      this.o.logger.warn('subscription feed: LISTEN connection lost; reconnecting', { error: error?.message });
+      void this.reconnect();
+    };
+    client.on('error', onLost);
+    client.on('end', () => onLost());
+    client.on('notification', (message) => {
+      if (message.channel !== BLOCKS_CHANNEL) return;
+      this.enqueue(parsePayload(message.payload, this.o.logger));
+    });
+    await client.connect();
+    await client.query(`LISTEN ${BLOCKS_CHANNEL}`);
+    this.client = client;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      this.client?.query('SELECT 1').catch((error: Error) => onLost(error));
+    }, this.o.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  private reconnect(): Promise<void> {
+    this.reconnecting ??= (async () => {
+      let delay = this.o.reconnect.minMs;
+      while (!this.stopped) {
+        await sleep(delay * (0.75 + Math.random() / 2));
+        if (this.stopped) return;
+        try {
+          await this.connect();
+          this.o.logger.info('subscription feed: LISTEN connection restored; catching up', { from: this.delivered + 1 });
+          this.enqueue(undefined); // catch up from the last block published
+          return;
+        } catch (error) {
+          this.o.logger.warn('subscription feed: reconnect failed', { error: (error as Error).message, retryInMs: delay });
+          delay = Math.min(delay * 2, this.o.reconnect.maxMs);
+        }
+      }
+    })().finally(() => {
+      this.reconnecting = null;
+    });
+    return this.reconnecting;
+  }
+
+  /** Serialises syncs: one notification (or catch-up) at a time, in arrival order. */
+  private enqueue(payload: BlocksCommitted | undefined): void {
+    this.work = this.work.then(async () => {
+      if (this.stopped || !this.started) return;
+      try {
+        await this.sync(payload);
+      } catch (error) {
+        if (this.stopped) return;
+        this.o.logger.error('subscription feed: reading committed blocks failed; retrying', { error: (error as Error).message });
+        this.scheduleRetry();
+      }
+    });
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.enqueue(undefined);
+    }, this.o.reconnect.maxMs / 5);
+    this.retryTimer.unref();
+  }
+
+  /** Publishes what is committed after the last published block: up to `payload.last`, or the cursor. */
+  private async sync(payload: BlocksCommitted | undefined): Promise<void> {
+    if (payload) {
+      if (payload.last <= this.delivered && this.hashes.get(payload.last) === payload.hash) return; // published already
+      if (payload.reorg) {
+        this.pendingReorg = mergeReorg(this.pendingReorg, payload.reorg);
+        this.truncate(payload.reorg.commonAncestor);
+      }
+    }
+    const client = await this.o.pool.connect();
+    let failed: Error | undefined;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const cursor = (await client.query('SELECT chain_id, block_number, block_hash, head_block_number FROM cursor WHERE id = 1')).rows[0];
+      if (!cursor) return; // nothing committed (or everything rolled back): the next commit notifies
+      let target = Number(cursor.block_number);
+      if (payload) {
+        // The payload's blocks may have been rolled back since; the replacing branch's
+        // notification (which carries the reorg) then covers what is left.
+        if ((await hashAt(client, payload.last)) !== payload.hash) return;
+        target = payload.last;
+      }
+      const known = this.hashes.get(this.delivered);
+      if (this.delivered >= 0 && known !== undefined && (await hashAt(client, this.delivered)) !== known) {
+        // The chain under the last published block changed and no notice said so (missed
+        // while disconnected, or the ingester restarted between rollback and commit).
+        const ancestor = await this.ancestor(client);
+        const reorg = { depth: this.delivered - ancestor, commonAncestor: ancestor };
+        this.o.logger.warn('subscription feed: reorg found from block hashes', reorg);
+        this.pendingReorg = mergeReorg(this.pendingReorg, reorg);
+        this.truncate(ancestor);
+      }
+      const chainId = Number(cursor.chain_id);
+      const head = Number(cursor.head_block_number);
+      while (this.delivered < target && !this.stopped) {
+        const blocks = (
+          await client.query(
+            'SELECT number, hash, timestamp FROM block WHERE number > $1 AND number <= $2 ORDER BY number LIMIT $3',
+            [this.delivered, target, this.o.chunkBlocks],
+          )
+        ).rows;
+        if (blocks.length === 0) break;
+        const last = Number(blocks.at(-1)!.number);
+        const transitions = (
+          await client.query(
+            `SELECT account_id, block_number, timestamp, "from", "to", equity, initial_margin, maintenance_margin
+               FROM margin_transition WHERE block_number > $1 AND block_number <= $2 ORDER BY block_number, account_id`,
+            [this.delivered, last],
+          )
+        ).rows.map(transitionFromRow);
+        let t = 0;
+        for (const row of blocks) {
+          const number = Number(row.number);
+          let reorg: ReorgInfo | null = null;
+          if (this.pendingReorg && number > this.pendingReorg.commonAncestor) {
+            reorg = this.pendingReorg;
+            this.pendingReorg = null;
+          }
+          this.o.publish({
+            kind: 'block',
+            chainId,
+            blockNumber: number,
+            blockHash: row.hash as string,
+            blockTimestamp: Number(row.timestamp),
+            headBlockNumber: Math.max(head, number),
+            reorg,
+          });
+          for (; t < transitions.length && transitions[t]!.blockNumber === number; t++) {
+            const transition = transitions[t]!;
+            const [owner, subaccount] = splitAccountId(transition.accountId);
+            this.o.publish({ kind: 'transition', owner, subaccount, transition });
+          }
+          this.remember(number, row.hash as string);
+        }
+      }
+    } catch (error) {
+      failed = error as Error;
+      throw error;
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(failed && !(failed as { code?: string }).code ? failed : undefined);
+    }
+  }
+
+  /** The highest remembered block whose hash is still the committed one. */
+  private async ancestor(client: pg.PoolClient): Promise<number> {
+    const numbers = [...this.hashes.keys()];
+    const { rows } = await client.query('SELECT number, hash FROM block WHERE number = ANY($1::int8[])', [numbers.map(String)]);
+    const stored = new Map(rows.map((r) => [Number(r.number), r.hash as string]));
+    for (let i = numbers.length - 1; i >= 0; i--) {
+      const n = numbers[i]!;
+      if (stored.get(n) === this.hashes.get(n)) return n;
+    }
+    // Deeper than remembered: restart just below what is remembered.
+    return (numbers[0] ?? 0) - 1;
+  }
+
+  private remember(number: number, hash: string): void {
+    this.delivered = number;
+    this.hashes.delete(number);
+    this.hashes.set(number, hash);
+    while (this.hashes.size > this.o.rememberBlocks) this.hashes.delete(this.hashes.keys().next().value!);
+  }
+
+  /** Forgets published blocks above `ancestor` (undone by a reorg). */
+  private truncate(ancestor: number): void {
+    if (this.delivered <= ancestor) return;
+    for (const n of [...this.hashes.keys()]) if (n > ancestor) this.hashes.delete(n);
+    this.delivered = ancestor;
+  }
+}
+
+async function hashAt(client: pg.PoolClient, number: number): Promise<string | undefined> {
+  const { rows } = await client.query('SELECT hash FROM block WHERE number = $1', [number]);
+  return rows[0]?.hash as string | undefined;
+}
+
+/** Two reorgs before the first block of the new branch was published: the deeper one counts. */
+function mergeReorg(pending: ReorgInfo | null, next: ReorgInfo): ReorgInfo {
+  if (!pending) return next;
+  return pending.commonAncestor < next.commonAncestor ? pending : next;
+}
+
+/** "<owner>:<subaccount>" (SPEC section 1). */
+function splitAccountId(id: string): [string, number] {
+  const at = id.lastIndexOf(':');
+  return [id.slice(0, at), Number(id.slice(at + 1))];
+}
+
+function parsePayload(payload: string | undefined, logger: Logger): BlocksCommitted | undefined {
+  try {
+    const value = JSON.parse(payload ?? '') as BlocksCommitted;
+    if (Number.isSafeInteger(value.first) && Number.isSafeInteger(value.last) && typeof value.hash === 'string') return value;
+  } catch {
+    // fall through
+  }
+  logger.warn('subscription feed: unreadable notification; catching up from the cursor', { payload });
+  return undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

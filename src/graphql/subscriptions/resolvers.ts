@@ -1,0 +1,107 @@
+// `Subscription.blockCommitted` and `Subscription.marginStateChanged`, served from the hub.
+import { GraphQLError } from 'graphql';
+import type { MarginState, TransitionRecord } from '../../ledger/index.js';
+import type { BlockEvent, Hub, HubEvent, Subscription, TransitionEvent } from './hub.js';
+
+/** What a subscription needs of its context: a fresh read view per event. */
+export interface SubscriptionContext {
+  refresh(): Promise<void>;
+}
+
+/** How the server cuts off a subscriber whose buffer overflowed (closes its WebSocket). */
+export type OverflowHandler = (message: string) => void;
+
+const overflowHandlers = new WeakMap<object, OverflowHandler>();
+
+/** Binds a context to the connection it serves: an overflow closes that connection. */
+export function onSubscriberOverflow(context: object, handler: OverflowHandler): void {
+  overflowHandlers.set(context, handler);
+}
+
+const MARGIN_STATES: ReadonlySet<string> = new Set(['HEALTHY', 'MARGIN_CALL', 'LIQUIDATABLE', 'BANKRUPT']);
+
+interface MarginStateChangedArgs {
+  owner?: string | null;
+  subaccount?: number | null;
+  to?: readonly MarginState[] | null;
+}
+
+/**
+ * The Subscription resolvers for `buildSchema({ Subscription })`. Each event is resolved
+ * after `context.refresh()`: fields below it (`MarginTransition.account`, ...) read a
+ * snapshot taken after the event's block was committed. Between events the context holds
+ * no snapshot (and no pooled connection).
+ */
+export function subscriptionResolvers(hub: Hub) {
+  return {
+    blockCommitted: {
+      subscribe: (_root: unknown, _args: unknown, context: SubscriptionContext) =>
+        stream(hub, 'blockCommitted', (event) => (event.kind === 'block' ? event : undefined), context),
+      resolve: (event: BlockEvent) => event,
+    },
+    marginStateChanged: {
+      subscribe: (_root: unknown, args: MarginStateChangedArgs, context: SubscriptionContext) => {
+        const match = transitionFilter(args);
+        return stream(hub, 'marginStateChanged', (event) => (event.kind === 'transition' && match(event) ? event : undefined), context);
+      },
+      /** The parent of `MarginTransition` is the ledger's TransitionRecord (as in Query.transitions). */
+      resolve: (event: TransitionEvent): TransitionRecord => event.transition,
+    },
+  };
+}
+
+function transitionFilter(args: MarginStateChangedArgs): (event: TransitionEvent) => boolean {
+  let owner: string | null = null;
+  if (args.owner != null) {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(args.owner)) {
+      throw new GraphQLError(`owner must be a 0x-prefixed 20-byte hex address, got ${JSON.stringify(args.owner)}`, {
+        extensions: { code: 'BAD_USER_INPUT', argumentName: 'owner' },
+      });
+    }
+    owner = args.owner.toLowerCase();
+  }
+  const subaccount = args.subaccount ?? null;
+  if (subaccount !== null && (!Number.isSafeInteger(subaccount) || subaccount < 0 || subaccount > 0xffffffff)) {
+    throw new GraphQLError(`subaccount must be a uint32, got ${subaccount}`, {
+      extensions: { code: 'BAD_USER_INPUT', argumentName: 'subaccount' },
+    });
+  }
+  const to = args.to == null ? null : new Set<string>(args.to);
+  for (const state of to ?? []) if (!MARGIN_STATES.has(state)) throw new GraphQLError(`unknown margin state ${state}`);
+  return (event) =>
+    (owner === null || event.owner === owner) &&
+    (subaccount === null || event.subaccount === subaccount) &&
+    (to === null || to.has(event.transition.to));
+}
+
+/** The hub's stream for one subscription, refreshing the context around each event. */
+function stream<T extends object>(
+  hub: Hub,
+  kind: string,
+  select: (event: HubEvent) => T | undefined,
+  context: SubscriptionContext,
+): AsyncIterableIterator<T> {
+  const onOverflow = overflowHandlers.get(context);
+  const subscription: Subscription<T> = hub.subscribe(kind, select, onOverflow ? { onOverflow } : {});
+  const iterator: AsyncIterableIterator<T> = {
+    async next() {
+      // Give back the previous event's snapshot before waiting for the next event.
+      await context.refresh();
+      const result = await subscription.next();
+      // A read view taken from here on includes the event's block (it is committed).
+      if (!result.done) await context.refresh();
+      return result;
+    },
+    // Not an async generator: return() must end the subscription at once, even while a
+    // next() is waiting for an event.
+    return: () => subscription.return(),
+    throw: async (error?: unknown) => {
+      await subscription.return();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}

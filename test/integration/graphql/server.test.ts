@@ -1,0 +1,333 @@
+// Issue 4: the API server over HTTP on a real database: queries, limits, clear errors for
+// bad requests, masked internal errors, API keys and rate limits, the request timeout,
+// /health /ready /metrics, and a graceful stop that lets in-flight requests finish.
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { RequestContext } from '../../../src/graphql/context.js';
+import type { PtsServer } from '../../../src/graphql/server.js';
+import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { ALICE } from '../../support/ledger.js';
+import { HEAVY_QUERY } from '../../unit/graphql/protection-fixture.js';
+import { capturingLogger, commitLedger, data, ledger, post, raw, sleep, startTestServer, type HttpResult } from './server-support.js';
+
+describe('API server over HTTP', () => {
+  let db: TestDatabase;
+  let server: PtsServer;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await commitLedger(db.pool, ledger());
+    server = await startTestServer(db.url);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+  });
+
+  it('answers queries over POST and GET, with a request id', async () => {
+    const { meta, account } = await data(server.url, `query ($owner: String!) {
+      meta { chainId blockNumber }
+      account(owner: $owner) { id marginState collateral positions { market { id } size } }
+    }`, { owner: ALICE });
+    expect(meta).toEqual({ chainId: 31337, blockNumber: 5 });
+    expect(account.id).toBe(`${ALICE}:0`);
+    expect(account.positions).toEqual([{ market: { id: 'ETH-PERP' }, size: '-3' }]);
+
+    const get = await raw(`${server.url}?query=${encodeURIComponent('{ meta { blockNumber } }')}`, {});
+    expect(get.status).toBe(200);
+    expect(get.body).toEqual({ data: { meta: { blockNumber: 5 } } });
+    expect(get.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const given = await post(server.url, '{ meta { blockNumber } }', undefined, { 'x-request-id': 'partner-42' });
+    expect(given.headers.get('x-request-id')).toBe('partner-42');
+  });
+
+  it('serves the heavy analytics query', async () => {
+    const result = await post(server.url, HEAVY_QUERY);
+    expect(result.status).toBe(200);
+    expect(result.body.errors).toBeUndefined();
+    expect(result.body.data.accounts.edges.length).toBe(3);
+  });
+
+  it('refuses abusive queries with 400 and the limit that was hit', async () => {
+    let nested = 'id';
+    for (let level = 9; level >= 0; level--) nested = level % 2 === 0 ? `positions { ${nested} }` : `account { ${nested} }`;
+    const deep = await post(server.url, `{ account(owner: "${ALICE}") { ${nested} } }`);
+    expect(deep.status).toBe(400);
+    expect(deep.body.errors[0]).toMatchObject({
+      message: 'Query depth limit of 10 exceeded, found 12.',
+      extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'depth' },
+    });
+
+    const aliases = await post(server.url, `{ ${Array.from({ length: 30 }, (_, i) => `m${i}: markets { id }`).join(' ')} }`);
+    expect(aliases.status).toBe(400);
+    expect(aliases.body.errors[0]).toMatchObject({ message: 'Aliases limit of 20 exceeded, found 30.', extensions: { code: 'QUERY_LIMIT_EXCEEDED' } });
+
+    const costly = await post(
+      server.url,
+      'query ($n: Int) { accounts(first: $n) { edges { node { fills(first: $n) { edges { node { price size fee } } } } } } }',
+      { n: 1000 },
+    );
+    expect(costly.status).toBe(400);
+    expect(costly.body.errors[0].message).toMatch(/^Query too expensive: it may return about [\d,]+ values, the limit is 1,000,000/);
+    expect(costly.body.errors[0].extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', limit: 'cost' });
+
+    const tokens = await post(server.url, `{ ${'meta { blockNumber } '.repeat(600)} }`);
+    expect(tokens.status).toBe(400);
+    expect(tokens.body.errors[0]).toMatchObject({ extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+    expect(tokens.body.errors[0].message).toMatch(/more that 2000 tokens/);
+  });
+
+  it('answers malformed requests with clear errors', async () => {
+    const json = await raw(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "{ meta {' });
+    expect(json.status).toBe(400);
+    expect(json.body.errors[0]).toMatchObject({ message: expect.stringMatching(/^Malformed JSON body: /), extensions: { code: 'BAD_REQUEST' } });
+
+    const empty = await raw(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(empty.status).toBe(400);
+    expect(empty.body.errors[0].message).toMatch(/POST body missing|non-empty `query`/);
+
+    const syntax = await post(server.url, '{ meta { blockNumber }');
+    expect(syntax.status).toBe(400);
+    expect(syntax.body.errors[0]).toMatchObject({ message: expect.stringMatching(/^Syntax Error/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+
+    const field = await post(server.url, '{ meta { blockNumbr } }');
+    expect(field.status).toBe(400);
+    expect(field.body.errors[0]).toMatchObject({
+      message: expect.stringMatching(/^Cannot query field "blockNumbr" on type "Meta". Did you mean "blockNumber"/),
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
+
+    const unknownOperation = await raw(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'query A { meta { blockNumber } }', operationName: 'B' }),
+    });
+    expect(unknownOperation.status).toBe(400);
+    expect(unknownOperation.body.errors[0]).toMatchObject({ message: 'Unknown operation named "B".' });
+
+    const variables = await post(server.url, 'query ($owner: String!) { account(owner: $owner) { id } }', { owner: 42 });
+    expect(variables.status).toBe(400);
+    expect(variables.body.errors[0]).toMatchObject({
+      message: expect.stringMatching(/^Variable "\$owner" got invalid value 42; String cannot represent a non string value/),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    const missing = await post(server.url, 'query ($owner: String!) { account(owner: $owner) { id } }', {});
+    expect(missing.status).toBe(400);
+    expect(missing.body.errors[0].message).toMatch(/Variable "\$owner" of required type "String!" was not provided/);
+
+    const notFound = await raw(server.url.replace('/graphql', '/nope'), {});
+    expect(notFound.status).toBe(404);
+    expect(notFound.body.errors[0].message).toMatch(/the API is at \/graphql/);
+  });
+
+  it('keeps introspection off by default', async () => {
+    const result = await post(server.url, '{ __schema { queryType { name } } }');
+    expect(result.status).toBe(400);
+    expect(result.body.errors[0].message).toMatch(/introspection/i);
+  });
+
+  it('reports readiness and metrics', async () => {
+    expect((await raw(server.url.replace('/graphql', '/health'), {})).body).toEqual({ status: 'ok' });
+    const ready = await raw(server.url.replace('/graphql', '/ready'), {});
+    expect(ready).toMatchObject({ status: 200, body: { ready: true, block: 5, head: 5, lag: 0, maxLag: 10 } });
+
+    const metrics = await raw(server.url.replace('/graphql', '/metrics'), {});
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = metrics.body as string;
+    expect(text).toMatch(/^pts_api_requests_total\{operation="query",outcome="success",transport="http"\} [1-9]/m);
+    expect(text).toMatch(/^pts_api_requests_total\{operation="query",outcome="rejected",transport="http"\} [1-9]/m);
+    expect(text).toMatch(/^pts_api_requests_total\{operation="unknown",outcome="rejected",transport="http"\} [1-9]/m);
+    expect(text).toMatch(/^pts_api_request_duration_seconds_bucket\{le="0\.1",operation="query",outcome="success",transport="http"\} \d+/m);
+    expect(text).toMatch(/^pts_ingested_block 5$/m);
+    expect(text).toMatch(/^pts_head_block 5$/m);
+    expect(text).toMatch(/^pts_ingest_lag_blocks 0$/m);
+    expect(text).toMatch(/^# TYPE pts_api_subscribers gauge$/m);
+    expect(text).toMatch(/^# TYPE pts_api_subscription_events_delivered_total counter$/m);
+    expect(text).toMatch(/^# TYPE pts_api_subscription_events_dropped_total counter$/m);
+    expect(text).toMatch(/^pts_process_resident_memory_bytes \d+/m);
+  });
+});
+
+describe('readiness', () => {
+  it('is 503 before anything is ingested and while lagging, 200 once caught up', async () => {
+    const db = await createTestDatabase();
+    const server = await startTestServer(db.url, { readyMaxLag: 2 });
+    const ready = () => raw(server.url.replace('/graphql', '/ready'), {});
+    try {
+      expect(await ready()).toMatchObject({ status: 503, body: { ready: false, reason: 'no block ingested yet' } });
+      // Queries say so too, clearly.
+      const early = await post(server.url, '{ meta { blockNumber } }');
+      expect(early.body.errors[0]).toMatchObject({ extensions: { code: 'NOT_READY' } });
+
+      await commitLedger(db.pool, ledger(), { head: 40 });
+      expect(await ready()).toMatchObject({
+        status: 503,
+        body: { ready: false, reason: 'ingester is 35 blocks behind the head (PTS_READY_MAX_LAG=2)', block: 5, head: 40, lag: 35 },
+      });
+      await db.pool.query('UPDATE cursor SET head_block_number = 7');
+      expect(await ready()).toMatchObject({ status: 200, body: { ready: true, block: 5, head: 7, lag: 2 } });
+    } finally {
+      await server.stop();
+      await db.drop();
+    }
+  });
+
+  it('is 503 while migrations are missing (an API started before its migration job)', async () => {
+    const db = await createTestDatabase({ empty: true });
+    const server = await startTestServer(db.url);
+    try {
+      expect(await raw(server.url.replace('/graphql', '/ready'), {})).toMatchObject({
+        status: 503,
+        body: { ready: false, reason: 'database migrations are not applied (run `pts migrate`)' },
+      });
+    } finally {
+      await server.stop();
+      await db.drop();
+    }
+  });
+});
+
+describe('API keys and rate limits over HTTP', () => {
+  let db: TestDatabase;
+  let server: PtsServer;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await commitLedger(db.pool, ledger());
+    server = await startTestServer(db.url, { apiKeys: ['alpha-key', 'beta-key'], rateLimitPerSecond: 3 });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+  });
+
+  it('refuses requests without a valid key with 401', async () => {
+    const none = await post(server.url, '{ meta { blockNumber } }');
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="pts"');
+    expect(none.body.errors[0]).toMatchObject({
+      message: 'API key required: send the header `Authorization: Bearer <key>`',
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+    const wrong = await post(server.url, '{ meta { blockNumber } }', undefined, { authorization: 'Bearer gamma-key' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.errors[0].message).toBe('Invalid API key');
+    const ok = await post(server.url, '{ meta { blockNumber } }', undefined, { authorization: 'Bearer alpha-key' });
+    expect(ok).toMatchObject({ status: 200, body: { data: { meta: { blockNumber: 5 } } } });
+    // Probes stay open.
+    expect((await raw(server.url.replace('/graphql', '/ready'), {})).status).toBe(200);
+  });
+
+  it('limits each key to PTS_RATE_LIMIT requests per second: 429 with Retry-After', async () => {
+    await sleep(1100); // a full bucket
+    const statuses: number[] = [];
+    let refused: HttpResult | undefined;
+    for (let i = 0; i < 5; i++) {
+      const result = await post(server.url, '{ meta { blockNumber } }', undefined, { authorization: 'Bearer beta-key' });
+      statuses.push(result.status);
+      if (result.status === 429) refused ??= result;
+    }
+    expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+    expect(statuses).toContain(429);
+    expect(refused!.headers.get('retry-after')).toBe('1');
+    expect(refused!.body.errors[0]).toMatchObject({
+      message: 'Rate limit exceeded: at most 3 requests per second per API key (PTS_RATE_LIMIT); retry after 1 s',
+      extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 },
+    });
+    // The other key has its own bucket.
+    const other = await post(server.url, '{ meta { blockNumber } }', undefined, { authorization: 'Bearer alpha-key' });
+    expect(other.status).toBe(200);
+  });
+});
+
+describe('internal errors', () => {
+  it('are masked with the request id, and logged in full under that id', async () => {
+    const db = await createTestDatabase();
+    await commitLedger(db.pool, ledger());
+    const logger = capturingLogger();
+    const server = await startTestServer(db.url, {}, { logger });
+    try {
+      await db.pool.query('ALTER TABLE market RENAME TO market_gone');
+      const result = await post(server.url, '{ meta { blockNumber } markets { id } }');
+      expect(result.status).toBe(200);
+      const requestId = result.headers.get('x-request-id');
+      expect(result.body.data).toBeNull();
+      expect(result.body.errors).toEqual([
+        { message: 'Internal server error', locations: [{ line: 1, column: 24 }], path: ['markets'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } },
+      ]);
+      expect(JSON.stringify(result.body)).not.toMatch(/market_gone|relation/);
+      const logged = logger.lines.find((l) => l.message === 'internal error');
+      expect(logged?.fields).toMatchObject({ requestId, path: ['markets'], error: 'relation "market" does not exist', code: '42P01' });
+    } finally {
+      await server.stop();
+      await db.drop();
+    }
+  });
+});
+
+/** A schema whose `sleep` field holds a read for `ms` (timeouts, draining). */
+function sleepySchema() {
+  return makeExecutableSchema<RequestContext>({
+    typeDefs: 'type Query { sleep(ms: Int!): Int! }',
+    resolvers: {
+      Query: {
+        sleep: async (_: unknown, { ms }: { ms: number }, ctx: RequestContext) => {
+          await ctx.query('SELECT pg_sleep($1)', [ms / 1000]);
+          return ms;
+        },
+      },
+    },
+  });
+}
+
+async function apiBackends(db: TestDatabase): Promise<{ state: string; query: string }[]> {
+  const { rows } = await db.pool.query(
+    `SELECT state, query FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pts-api' AND state <> 'idle'`,
+  );
+  return rows;
+}
+
+describe('request timeout and graceful stop', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await commitLedger(db.pool, ledger());
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('fails a request over PTS_REQUEST_TIMEOUT_MS clearly and releases its snapshot', async () => {
+    const server = await startTestServer(db.url, { requestTimeoutMs: 300 }, { schema: sleepySchema });
+    try {
+      const started = Date.now();
+      const result = await post(server.url, '{ sleep(ms: 5000) }');
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(result.status).toBe(503);
+      expect(result.body.errors[0]).toMatchObject({
+        message: 'Request timed out after 300 ms (PTS_REQUEST_TIMEOUT_MS): ask for less (a smaller `first`, fewer fields) or retry',
+        extensions: { code: 'REQUEST_TIMEOUT', timeoutMs: 300 },
+      });
+      // statement_timeout cancels the read the request left behind; its connection goes back.
+      const deadline = Date.now() + 3000;
+      while ((await apiBackends(db)).length > 0 && Date.now() < deadline) await sleep(50);
+      expect(await apiBackends(db)).toEqual([]);
+      // The server is fine afterwards.
+      expect(await data(server.url, '{ sleep(ms: 10) }')).toEqual({ sleep: 10 });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('lets in-flight requests finish on stop and refuses new ones', async () => {
+    const server = await startTestServer(db.url, {}, { schema: sleepySchema });
+    const inFlight = post(server.url, '{ sleep(ms: 700) }');
+    await sleep(150);
+    const stopped = server.stop();
+    await sleep(50);
+    // Load balancers are told to go away (or find the port closed).
+    const ready = await raw(server.url.replace('/graphql', '/ready'), {}).catch(() => 'refused' as const);
+    if (ready !== 'refused') expect(ready).toMatchObject({ status: 503, body: { reason: 'shutting down' } });
+    expect(await inFlight).toMatchObject({ status: 200, body: { data: { sleep: 700 } } });
+    await stopped;
+    expect(server.httpServer.listening).toBe(false);
+  });
+});

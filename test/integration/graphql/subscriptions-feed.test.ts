@@ -1,0 +1,251 @@
+// Issue 4: cross-process delivery through LISTEN/NOTIFY. Blocks are committed here the
+// way the ledger store commits them (rows, cursor and pg_notify in one transaction), with
+// hand-made hashes so that branches differ; the feed must publish every committed block
+// and transition once, in order, across duplicate and stale notifications, reorgs (noticed
+// or missed) and a dropped LISTEN connection.
+import type pg from 'pg';
+import { BLOCKS_CHANNEL, type ReorgInfo } from '../../../src/db/store/ledger-store.js';
+import { BlockFeed, Hub, type BlockEvent, type HubEvent, type TransitionEvent } from '../../../src/graphql/subscriptions/index.js';
+import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { sleep, testLogger } from './server-support.js';
+
+const OWNER = '0x00000000000000000000000000000000000000a1';
+
+interface Block {
+  number: number;
+  /** Branch tag: block 7 of branch "b" has hash 0xb7. */
+  branch?: string;
+  transitions?: { subaccount: number; to: string }[];
+}
+
+const hashOf = (b: Block) => `0x${b.branch ?? 'a'}${b.number}`;
+
+/** Commits blocks like LedgerStore.commit: rows, cursor and the notification in one transaction. */
+async function commitBlocks(pool: pg.Pool, blocks: Block[], options: { reorg?: ReorgInfo; notify?: boolean; head?: number } = {}): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    for (const b of blocks) {
+      await client.query('INSERT INTO block (number, hash, parent_hash, timestamp, event_count) VALUES ($1, $2, $3, $4, 0)', [
+        b.number, hashOf(b), `0xparent${b.number}`, 1000 + b.number,
+      ]);
+      for (const t of b.transitions ?? []) {
+        await client.query(
+          `INSERT INTO margin_transition (account_id, block_number, timestamp, "from", "to", equity, initial_margin, maintenance_margin)
+           VALUES ($1, $2, $3, 'HEALTHY', $4, '1.5', '2', '1')`,
+          [`${OWNER}:${t.subaccount}`, b.number, 1000 + b.number, t.to],
+        );
+      }
+    }
+    const last = blocks.at(-1)!;
+    await client.query(
+      `INSERT INTO cursor (id, chain_id, block_number, block_hash, block_timestamp, head_block_number) VALUES (1, 31337, $1, $2, $3, $4)
+       ON CONFLICT (id) DO UPDATE SET block_number = $1, block_hash = $2, block_timestamp = $3, head_block_number = $4`,
+      [last.number, hashOf(last), 1000 + last.number, options.head ?? last.number],
+    );
+    if (options.notify !== false) {
+      const payload = { first: blocks[0]!.number, last: last.number, hash: hashOf(last), ...(options.reorg ? { reorg: options.reorg } : {}) };
+      await client.query('SELECT pg_notify($1, $2)', [BLOCKS_CHANNEL, JSON.stringify(payload)]);
+    }
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+}
+
+/** Undoes blocks above `ancestor` like LedgerStore.rollbackTo (which sends no notification). */
+async function rollBack(pool: pg.Pool, ancestor: number): Promise<void> {
+  await pool.query('DELETE FROM block WHERE number > $1', [ancestor]);
+  await pool.query('DELETE FROM margin_transition WHERE block_number > $1', [ancestor]);
+  await pool.query(`UPDATE cursor SET block_number = $1, block_hash = (SELECT hash FROM block WHERE number = $1)`, [ancestor]);
+}
+
+const range = (from: number, to: number, branch?: string): Block[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => ({ number: from + i, ...(branch ? { branch } : {}) }));
+
+describe('subscription feed (LISTEN/NOTIFY)', () => {
+  let db: TestDatabase;
+  let feed: BlockFeed;
+  let events: HubEvent[];
+
+  const blocks = () => events.filter((e): e is BlockEvent => e.kind === 'block');
+  const numbers = () => blocks().map((e) => e.blockNumber);
+  async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out; published ${JSON.stringify(numbers())}`);
+      await sleep(10);
+    }
+  }
+
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    await commitBlocks(db.pool, range(1, 3), { notify: false }); // history before the API started
+    events = [];
+    feed = new BlockFeed({
+      connectionString: db.url,
+      pool: db.pool,
+      logger: testLogger,
+      publish: (event) => events.push(event),
+      reconnect: { minMs: 20, maxMs: 200 },
+    });
+    await feed.start();
+  });
+  afterEach(async () => {
+    await feed?.stop();
+    await db?.drop();
+  });
+
+  it('publishes each committed block and its transitions once, in order, from the cursor on', async () => {
+    await commitBlocks(db.pool, [{ number: 4, transitions: [{ subaccount: 1, to: 'MARGIN_CALL' }, { subaccount: 0, to: 'LIQUIDATABLE' }] }]);
+    await commitBlocks(db.pool, range(5, 9)); // a backfill batch: five blocks, one notification
+    await commitBlocks(db.pool, [{ number: 10, transitions: [{ subaccount: 0, to: 'HEALTHY' }] }], { head: 12 });
+    await until(() => feed.lastDelivered === 10);
+    expect(numbers()).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    expect(events.map((e) => (e.kind === 'block' ? e.blockNumber : `${e.transition.blockNumber}:${e.subaccount}`))).toEqual([
+      4, '4:0', '4:1', 5, 6, 7, 8, 9, 10, '10:0',
+    ]);
+    // headBlockNumber is the head the ingester had seen when the feed read the block.
+    expect(blocks()[0]).toEqual({
+      kind: 'block', chainId: 31337, blockNumber: 4, blockHash: '0xa4', blockTimestamp: 1004, headBlockNumber: expect.any(Number), reorg: null,
+    });
+    expect(blocks()[0]!.headBlockNumber).toBeGreaterThanOrEqual(4);
+    expect(blocks().at(-1)!.headBlockNumber).toBe(12);
+    const transition = events.find((e): e is TransitionEvent => e.kind === 'transition')!;
+    expect(transition).toEqual({
+      kind: 'transition',
+      owner: OWNER,
+      subaccount: 0,
+      transition: {
+        accountId: `${OWNER}:0`, blockNumber: 4, timestamp: 1004, from: 'HEALTHY', to: 'LIQUIDATABLE',
+        equity: 1_500_000_000_000_000_000n, initialMargin: 2_000_000_000_000_000_000n, maintenanceMargin: 1_000_000_000_000_000_000n,
+      },
+    });
+    // A repeated notification publishes nothing again.
+    await db.pool.query('SELECT pg_notify($1, $2)', [BLOCKS_CHANNEL, JSON.stringify({ first: 10, last: 10, hash: '0xa10' })]);
+    await commitBlocks(db.pool, range(11, 11));
+    await until(() => feed.lastDelivered === 11);
+    expect(numbers()).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
+  it('puts the reorg on the first block of the new branch, once', async () => {
+    await commitBlocks(db.pool, range(4, 6));
+    await until(() => feed.lastDelivered === 6);
+    // The ingester rolls back to 4 and commits 5'..7' with the reorg.
+    await rollBack(db.pool, 4);
+    await commitBlocks(db.pool, range(5, 7, 'b'), { reorg: { depth: 2, commonAncestor: 4 } });
+    await commitBlocks(db.pool, range(8, 8, 'b'));
+    await until(() => feed.lastDelivered === 8 && numbers().length === 7);
+    expect(blocks().map((e) => [e.blockNumber, e.blockHash, e.reorg])).toEqual([
+      [4, '0xa4', null], [5, '0xa5', null], [6, '0xa6', null],
+      [5, '0xb5', { depth: 2, commonAncestor: 4 }], [6, '0xb6', null], [7, '0xb7', null], [8, '0xb8', null],
+    ]);
+  });
+
+  it('leaves a rolled-back batch to the notification of the branch that replaced it', async () => {
+    // The feed's reads are held back until blocks 4-6 have been committed and replaced by
+    // 5'-6': the first notification is stale, and block 4 (still canonical) comes with the
+    // second, followed by the new branch with its reorg.
+    await feed.stop();
+    events = [];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const gated = { connect: async () => (await gate, db.pool.connect()), query: db.pool.query.bind(db.pool) } as unknown as pg.Pool;
+    feed = new BlockFeed({ connectionString: db.url, pool: gated, logger: testLogger, publish: (e) => events.push(e) });
+    await feed.start();
+    await commitBlocks(db.pool, range(4, 6));
+    await rollBack(db.pool, 4);
+    await commitBlocks(db.pool, range(5, 6, 'b'), { reorg: { depth: 2, commonAncestor: 4 } });
+    await sleep(100); // both notifications are queued behind the gate
+    open();
+    await until(() => feed.lastDelivered === 6);
+    await sleep(100);
+    expect(blocks().map((e) => [e.blockNumber, e.blockHash, e.reorg])).toEqual([
+      [4, '0xa4', null], [5, '0xb5', { depth: 2, commonAncestor: 4 }], [6, '0xb6', null],
+    ]);
+  });
+
+  it('catches up after its LISTEN connection drops: nothing skipped, nothing twice', async () => {
+    await commitBlocks(db.pool, range(4, 5));
+    await until(() => feed.lastDelivered === 5);
+    await db.pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pts-api-listener' AND datname = current_database()`,
+    );
+    // Committed while the feed is disconnected: these notifications are lost.
+    await commitBlocks(db.pool, range(6, 8));
+    await commitBlocks(db.pool, [{ number: 9, transitions: [{ subaccount: 2, to: 'BANKRUPT' }] }]);
+    await until(() => feed.lastDelivered === 9);
+    await commitBlocks(db.pool, range(10, 10));
+    await until(() => feed.lastDelivered === 10);
+    expect(numbers()).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    expect(events.filter((e) => e.kind === 'transition')).toHaveLength(1);
+    expect(feed.connected).toBe(true);
+  });
+
+  it('works out a reorg it was not told about from the block hashes', async () => {
+    await commitBlocks(db.pool, range(4, 7));
+    await until(() => feed.lastDelivered === 7);
+    await db.pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pts-api-listener' AND datname = current_database()`,
+    );
+    await rollBack(db.pool, 5);
+    await commitBlocks(db.pool, range(6, 8, 'c'), { reorg: { depth: 2, commonAncestor: 5 } }); // lost
+    await until(() => feed.lastDelivered === 8 && blocks().at(-1)!.blockHash === '0xc8');
+    expect(blocks().map((e) => [e.blockNumber, e.blockHash, e.reorg])).toEqual([
+      [4, '0xa4', null], [5, '0xa5', null], [6, '0xa6', null], [7, '0xa7', null],
+      [6, '0xc6', { depth: 2, commonAncestor: 5 }], [7, '0xc7', null], [8, '0xc8', null],
+    ]);
+  });
+});
+
+describe('hub', () => {
+  const block = (n: number): BlockEvent => ({
+    kind: 'block', chainId: 1, blockNumber: n, blockHash: `0x${n}`, blockTimestamp: n, headBlockNumber: n, reorg: null,
+  });
+
+  it('cuts off a subscriber whose buffer overflows, dropping its buffer, and keeps the others', async () => {
+    const counts = { subscribed: 0, unsubscribed: 0, delivered: 0, dropped: 0 };
+    const hub = new Hub({
+      bufferSize: 3,
+      metrics: {
+        subscribed: () => counts.subscribed++,
+        unsubscribed: () => counts.unsubscribed++,
+        delivered: () => counts.delivered++,
+        dropped: (_kind, n) => (counts.dropped += n),
+      },
+    });
+    const overflowed: string[] = [];
+    const slow = hub.subscribe('blockCommitted', (e) => e, { onOverflow: (message) => overflowed.push(message) });
+    const fast = hub.subscribe('blockCommitted', (e) => e);
+    const received: number[] = [];
+    const reading = (async () => {
+      for await (const e of fast) {
+        received.push((e as BlockEvent).blockNumber);
+        if (received.length === 10) break;
+      }
+    })();
+    for (let n = 1; n <= 10; n++) {
+      hub.publish(block(n));
+      await sleep(1);
+    }
+    await reading;
+    expect(received).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(overflowed).toEqual(['subscriber too slow: buffer of 3 events overflowed']);
+    await expect(slow.next()).rejects.toMatchObject({
+      message: 'subscriber too slow: buffer of 3 events overflowed',
+      extensions: { code: 'SUBSCRIBER_TOO_SLOW', bufferSize: 3 },
+    });
+    expect(await slow.next()).toEqual({ value: undefined, done: true });
+    expect(hub.subscriberCount).toBe(0);
+    expect(counts).toEqual({ subscribed: 2, unsubscribed: 2, delivered: 10, dropped: 4 });
+  });
+
+  it('ends a waiting subscriber at once on return()', async () => {
+    const hub = new Hub({ bufferSize: 10 });
+    const sub = hub.subscribe('blockCommitted', (e) => e);
+    const pending = sub.next();
+    await sub.return();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    expect(hub.subscriberCount).toBe(0);
+  });
+});
