@@ -15,7 +15,7 @@ import pg from 'pg';
 import { BLOCKS_CHANNEL, type BlocksCommitted, type ReorgInfo } from '../../db/store/ledger-store.js';
 import type { Logger } from '../../log/index.js';
 import { transitionFromRow } from '../modules/transition/sql.js';
-import type { HubEvent } from './hub.js';
+import type { BlockEvent, HubEvent, TransitionEvent } from './hub.js';
 
 export interface BlockFeedOptions {
   /** The database to LISTEN on (a dedicated connection outside the pool). */
@@ -23,7 +23,8 @@ export interface BlockFeedOptions {
   /** Where committed rows are read. */
   pool: pg.Pool;
   logger: Logger;
-  publish(event: HubEvent): void;
+  /** Hands an event on; a returned promise holds the next event back until it settles (backpressure). */
+  publish(event: HubEvent): void | Promise<void>;
   /** Reconnection backoff: doubles from `minMs` up to `maxMs` (defaults 100 ms, 5 s). */
   reconnect?: { minMs?: number; maxMs?: number };
   /** Blocks read per statement while catching up. Default 1000. */
@@ -189,17 +190,33 @@ export class BlockFeed {
         this.truncate(payload.reorg.commonAncestor);
       }
     }
+    // One snapshot per chunk, released before publishing: a subscriber that makes the hub
+    // wait never holds a connection or an old snapshot.
+    while (!this.stopped) {
+      const chunk = await this.readChunk(payload);
+      if (!chunk) return;
+      for (const { block, transitions } of chunk) {
+        await this.o.publish(block);
+        for (const transition of transitions) await this.o.publish(transition);
+        this.remember(block.blockNumber, block.blockHash);
+        if (this.stopped) return;
+      }
+    }
+  }
+
+  /** The next committed blocks after the last published one, with their transitions; null when there are none (yet). */
+  private async readChunk(payload: BlocksCommitted | undefined): Promise<{ block: BlockEvent; transitions: TransitionEvent[] }[] | null> {
     const client = await this.o.pool.connect();
     let failed: Error | undefined;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const cursor = (await client.query('SELECT chain_id, block_number, block_hash, head_block_number FROM cursor WHERE id = 1')).rows[0];
-      if (!cursor) return; // nothing committed (or everything rolled back): the next commit notifies
+      const cursor = (await client.query('SELECT chain_id, block_number, head_block_number FROM cursor WHERE id = 1')).rows[0];
+      if (!cursor) return null; // nothing committed (or everything rolled back): the next commit notifies
       let target = Number(cursor.block_number);
       if (payload) {
         // The payload's blocks may have been rolled back since; the replacing branch's
         // notification (which carries the reorg) then covers what is left.
-        if ((await hashAt(client, payload.last)) !== payload.hash) return;
+        if ((await hashAt(client, payload.last)) !== payload.hash) return null;
         target = payload.last;
       }
       const known = this.hashes.get(this.delivered);
@@ -212,49 +229,50 @@ export class BlockFeed {
         this.pendingReorg = mergeReorg(this.pendingReorg, reorg);
         this.truncate(ancestor);
       }
+      if (this.delivered >= target) return null;
+      const blocks = (
+        await client.query('SELECT number, hash, timestamp FROM block WHERE number > $1 AND number <= $2 ORDER BY number LIMIT $3', [
+          this.delivered,
+          target,
+          this.o.chunkBlocks,
+        ])
+      ).rows;
+      if (blocks.length === 0) return null;
+      const last = Number(blocks.at(-1)!.number);
+      const transitions = (
+        await client.query(
+          `SELECT account_id, block_number, timestamp, "from", "to", equity, initial_margin, maintenance_margin
+             FROM margin_transition WHERE block_number > $1 AND block_number <= $2 ORDER BY block_number, account_id`,
+          [this.delivered, last],
+        )
+      ).rows.map(transitionFromRow);
       const chainId = Number(cursor.chain_id);
       const head = Number(cursor.head_block_number);
-      while (this.delivered < target && !this.stopped) {
-        const blocks = (
-          await client.query(
-            'SELECT number, hash, timestamp FROM block WHERE number > $1 AND number <= $2 ORDER BY number LIMIT $3',
-            [this.delivered, target, this.o.chunkBlocks],
-          )
-        ).rows;
-        if (blocks.length === 0) break;
-        const last = Number(blocks.at(-1)!.number);
-        const transitions = (
-          await client.query(
-            `SELECT account_id, block_number, timestamp, "from", "to", equity, initial_margin, maintenance_margin
-               FROM margin_transition WHERE block_number > $1 AND block_number <= $2 ORDER BY block_number, account_id`,
-            [this.delivered, last],
-          )
-        ).rows.map(transitionFromRow);
-        let t = 0;
-        for (const row of blocks) {
-          const number = Number(row.number);
-          let reorg: ReorgInfo | null = null;
-          if (this.pendingReorg && number > this.pendingReorg.commonAncestor) {
-            reorg = this.pendingReorg;
-            this.pendingReorg = null;
-          }
-          this.o.publish({
-            kind: 'block',
-            chainId,
-            blockNumber: number,
-            blockHash: row.hash as string,
-            blockTimestamp: Number(row.timestamp),
-            headBlockNumber: Math.max(head, number),
-            reorg,
-          });
-          for (; t < transitions.length && transitions[t]!.blockNumber === number; t++) {
-            const transition = transitions[t]!;
-            const [owner, subaccount] = splitAccountId(transition.accountId);
-            this.o.publish({ kind: 'transition', owner, subaccount, transition });
-          }
-          this.remember(number, row.hash as string);
+      let t = 0;
+      return blocks.map((row) => {
+        const number = Number(row.number);
+        let reorg: ReorgInfo | null = null;
+        if (this.pendingReorg && number > this.pendingReorg.commonAncestor) {
+          reorg = this.pendingReorg;
+          this.pendingReorg = null;
         }
-      }
+        const block: BlockEvent = {
+          kind: 'block',
+          chainId,
+          blockNumber: number,
+          blockHash: row.hash as string,
+          blockTimestamp: Number(row.timestamp),
+          headBlockNumber: Math.max(head, number),
+          reorg,
+        };
+        const ofBlock: TransitionEvent[] = [];
+        for (; t < transitions.length && transitions[t]!.blockNumber === number; t++) {
+          const transition = transitions[t]!;
+          const [owner, subaccount] = splitAccountId(transition.accountId);
+          ofBlock.push({ kind: 'transition', owner, subaccount, transition });
+        }
+        return { block, transitions: ofBlock };
+      });
     } catch (error) {
       failed = error as Error;
       throw error;

@@ -1,6 +1,9 @@
 // In-process fan-out of committed blocks and margin transitions to subscribers, each with
-// a bounded buffer: a subscriber that does not keep up is cut off, never buffered without
-// bound.
+// a bounded buffer. A burst larger than a buffer (a backfill batch of 500 blocks, a price
+// move that changes thousands of margin states) pauses publication until the subscriber
+// makes room; a subscriber whose buffer stays full for longer than the grace period is
+// too slow and is cut off, its buffer dropped. Memory is at most bufferSize events per
+// subscriber, whatever the chain does.
 import { GraphQLError } from 'graphql';
 import type { ReorgInfo } from '../../db/store/ledger-store.js';
 import type { TransitionRecord } from '../../ledger/index.js';
@@ -35,6 +38,17 @@ export interface HubMetrics {
   dropped(kind: string, count: number): void;
 }
 
+export interface HubOptions {
+  /** Most events held per subscriber (PTS_SUBSCRIPTION_BUFFER). */
+  bufferSize: number;
+  /**
+   * How long a buffer may stay nearly full (full, and not drained to half since) before
+   * its subscriber is cut off; publication waits for it meanwhile. Default 2000 ms.
+   */
+  graceMs?: number;
+  metrics?: HubMetrics;
+}
+
 export const SUBSCRIBER_TOO_SLOW = 'SUBSCRIBER_TOO_SLOW';
 
 export function overflowMessage(bufferSize: number): string {
@@ -56,17 +70,125 @@ export interface Subscription<T> extends AsyncIterableIterator<T> {
   return(): Promise<IteratorResult<T>>;
 }
 
-interface Subscriber {
-  kind: string;
-  offer(event: HubEvent): void;
-  end(): void;
+/** One subscriber: its filter, its bounded buffer, and whoever waits on either side. */
+class Subscriber<T> implements Subscription<T> {
+  private readonly buffer: T[] = [];
+  private head = 0; // buffer[head..] is pending; compacted as it is consumed
+  private waiting: ((result: IteratorResult<T>) => void) | null = null;
+  private roomWaiters: (() => void)[] = [];
+  private failure: GraphQLError | null = null;
+  /** When the buffer last filled up (null: not full since it last drained to half). */
+  fullSince: number | null = null;
+  done = false;
+
+  constructor(
+    readonly kind: string,
+    readonly select: (event: HubEvent) => T | undefined,
+    private readonly bufferSize: number,
+    private readonly onOverflow: ((message: string) => void) | undefined,
+    private readonly metrics: HubMetrics | undefined,
+    private readonly onEnd: (subscriber: Subscriber<T>) => void,
+  ) {}
+
+  get pending(): number {
+    return this.buffer.length - this.head;
+  }
+
+  hasRoom(): boolean {
+    return this.pending < this.bufferSize;
+  }
+
+  push(value: T): void {
+    if (this.done) return;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      this.metrics?.delivered(this.kind);
+      resolve({ value, done: false });
+      return;
+    }
+    this.buffer.push(value);
+    if (!this.hasRoom()) this.fullSince ??= Date.now();
+  }
+
+  /** Resolves when an event is taken or the subscription ends. */
+  whenRoom(): Promise<void> {
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  overflow(): void {
+    if (this.done) return;
+    const message = overflowMessage(this.bufferSize);
+    this.metrics?.dropped(this.kind, this.pending + 1);
+    this.failure = new GraphQLError(message, { extensions: { code: SUBSCRIBER_TOO_SLOW, bufferSize: this.bufferSize } });
+    this.end();
+    this.onOverflow?.(message);
+  }
+
+  end(): void {
+    if (this.done) return;
+    this.done = true;
+    this.onEnd(this);
+    this.buffer.length = this.head = 0;
+    const resolve = this.waiting;
+    this.waiting = null;
+    resolve?.({ value: undefined, done: true });
+    this.wakeRoomWaiters();
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.head < this.buffer.length) {
+      const value = this.buffer[this.head++]!;
+      if (this.head > 1024 && this.head * 2 > this.buffer.length) {
+        this.buffer.splice(0, this.head);
+        this.head = 0;
+      }
+      if (this.pending <= this.bufferSize / 2) this.fullSince = null;
+      this.metrics?.delivered(this.kind);
+      this.wakeRoomWaiters();
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.failure) {
+      const error = this.failure;
+      this.failure = null;
+      return Promise.reject(error);
+    }
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<T>> {
+    this.end();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): Subscription<T> {
+    return this;
+  }
+
+  private wakeRoomWaiters(): void {
+    if (this.roomWaiters.length === 0) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
+  }
 }
 
 export class Hub {
-  private readonly subscribers = new Set<Subscriber>();
+  private readonly subscribers = new Set<Subscriber<unknown>>();
   private closed = false;
+  private readonly graceMs: number;
 
-  constructor(private readonly options: { bufferSize: number; metrics?: HubMetrics }) {}
+  constructor(private readonly options: HubOptions) {
+    this.graceMs = options.graceMs ?? 2000;
+  }
 
   get subscriberCount(): number {
     return this.subscribers.size;
@@ -74,95 +196,48 @@ export class Hub {
 
   /** Subscribes to the events `select` maps to a value (undefined: not for this subscriber). */
   subscribe<T>(kind: string, select: (event: HubEvent) => T | undefined, options: SubscribeOptions = {}): Subscription<T> {
-    const bufferSize = options.bufferSize ?? this.options.bufferSize;
     const metrics = this.options.metrics;
-    const buffer: T[] = [];
-    let head = 0; // buffer[head..] is pending; compacted as it is consumed
-    let waiting: ((result: IteratorResult<T>) => void) | null = null;
-    let failure: GraphQLError | null = null;
-    let done = false;
-
-    const finish = () => {
-      if (done) return;
-      done = true;
-      if (this.subscribers.delete(subscriber)) metrics?.unsubscribed(kind);
-      buffer.length = head = 0;
-      const resolve = waiting;
-      waiting = null;
-      resolve?.({ value: undefined, done: true });
-    };
-
-    const subscriber: Subscriber = {
-      kind,
-      offer: (event) => {
-        if (done) return;
-        const value = select(event);
-        if (value === undefined) return;
-        if (waiting) {
-          const resolve = waiting;
-          waiting = null;
-          metrics?.delivered(kind);
-          resolve({ value, done: false });
-          return;
-        }
-        if (buffer.length - head >= bufferSize) {
-          const message = overflowMessage(bufferSize);
-          metrics?.dropped(kind, buffer.length - head + 1);
-          failure = new GraphQLError(message, { extensions: { code: SUBSCRIBER_TOO_SLOW, bufferSize } });
-          finish();
-          options.onOverflow?.(message);
-          return;
-        }
-        buffer.push(value);
-      },
-      end: finish,
-    };
-
-    if (this.closed) done = true;
-    else {
-      this.subscribers.add(subscriber);
+    const subscriber = new Subscriber<T>(kind, select, options.bufferSize ?? this.options.bufferSize, options.onOverflow, metrics, (s) => {
+      if (this.subscribers.delete(s as Subscriber<unknown>)) metrics?.unsubscribed(kind);
+    });
+    if (this.closed) {
+      subscriber.done = true;
+    } else {
+      this.subscribers.add(subscriber as Subscriber<unknown>);
       metrics?.subscribed(kind);
     }
-
-    const iterator: Subscription<T> = {
-      next: () => {
-        if (head < buffer.length) {
-          const value = buffer[head++]!;
-          if (head > 1024 && head * 2 > buffer.length) {
-            buffer.splice(0, head);
-            head = 0;
-          }
-          metrics?.delivered(kind);
-          return Promise.resolve({ value, done: false });
-        }
-        if (failure) {
-          const error = failure;
-          failure = null;
-          return Promise.reject(error);
-        }
-        if (done) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => {
-          waiting = resolve;
-        });
-      },
-      return: () => {
-        finish();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      throw: (error?: unknown) => {
-        finish();
-        return Promise.reject(error);
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    return subscriber;
   }
 
-  /** Hands an event to every subscriber (synchronously; it only enters their buffers). */
-  publish(event: HubEvent): void {
-    for (const subscriber of this.subscribers) subscriber.offer(event);
+  /**
+   * Hands an event to every subscriber it is for. Synchronous while every buffer has
+   * room; otherwise returns a promise that settles once the full ones made room or were
+   * cut off (await it before publishing the next event, to keep the order).
+   */
+  publish(event: HubEvent): void | Promise<void> {
+    let blocked: [Subscriber<unknown>, unknown][] | null = null;
+    for (const subscriber of this.subscribers) {
+      const value = subscriber.select(event);
+      if (value === undefined) continue;
+      if (subscriber.hasRoom()) subscriber.push(value);
+      else (blocked ??= []).push([subscriber, value]);
+    }
+    if (blocked) return this.waitForRoom(blocked);
+  }
+
+  private async waitForRoom(blocked: [Subscriber<unknown>, unknown][]): Promise<void> {
+    await Promise.all(
+      blocked.map(async ([subscriber, value]) => {
+        while (!subscriber.done && !subscriber.hasRoom()) {
+          const left = (subscriber.fullSince ?? Date.now()) + this.graceMs - Date.now();
+          if (left <= 0) return subscriber.overflow();
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([subscriber.whenRoom(), new Promise((resolve) => (timer = setTimeout(resolve, left)))]);
+          clearTimeout(timer);
+        }
+        subscriber.push(value);
+      }),
+    );
   }
 
   /** Ends every subscription (their iterators finish) and refuses new ones. */

@@ -86,7 +86,7 @@ describe('subscription feed (LISTEN/NOTIFY)', () => {
       connectionString: db.url,
       pool: db.pool,
       logger: testLogger,
-      publish: (event) => events.push(event),
+      publish: (event) => void events.push(event),
       reconnect: { minMs: 20, maxMs: 200 },
     });
     await feed.start();
@@ -151,7 +151,7 @@ describe('subscription feed (LISTEN/NOTIFY)', () => {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const gated = { connect: async () => (await gate, db.pool.connect()), query: db.pool.query.bind(db.pool) } as unknown as pg.Pool;
-    feed = new BlockFeed({ connectionString: db.url, pool: gated, logger: testLogger, publish: (e) => events.push(e) });
+    feed = new BlockFeed({ connectionString: db.url, pool: gated, logger: testLogger, publish: (e) => void events.push(e) });
     await feed.start();
     await commitBlocks(db.pool, range(4, 6));
     await rollBack(db.pool, 4);
@@ -207,6 +207,7 @@ describe('hub', () => {
     const counts = { subscribed: 0, unsubscribed: 0, delivered: 0, dropped: 0 };
     const hub = new Hub({
       bufferSize: 3,
+      graceMs: 50,
       metrics: {
         subscribed: () => counts.subscribed++,
         unsubscribed: () => counts.unsubscribed++,
@@ -224,10 +225,9 @@ describe('hub', () => {
         if (received.length === 10) break;
       }
     })();
-    for (let n = 1; n <= 10; n++) {
-      hub.publish(block(n));
-      await sleep(1);
-    }
+    const started = Date.now();
+    for (let n = 1; n <= 10; n++) await hub.publish(block(n));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45); // held for the grace period, once
     await reading;
     expect(received).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(overflowed).toEqual(['subscriber too slow: buffer of 3 events overflowed']);
@@ -238,6 +238,24 @@ describe('hub', () => {
     expect(await slow.next()).toEqual({ value: undefined, done: true });
     expect(hub.subscriberCount).toBe(0);
     expect(counts).toEqual({ subscribed: 2, unsubscribed: 2, delivered: 10, dropped: 4 });
+  });
+
+  it('absorbs a burst larger than the buffer for a subscriber that keeps reading', async () => {
+    const hub = new Hub({ bufferSize: 10, graceMs: 1000 });
+    const overflowed: string[] = [];
+    const sub = hub.subscribe('blockCommitted', (e) => e, { onOverflow: (message) => overflowed.push(message) });
+    const received: number[] = [];
+    const reading = (async () => {
+      for await (const e of sub) {
+        received.push((e as BlockEvent).blockNumber);
+        await new Promise((resolve) => setImmediate(resolve)); // slower than the publisher, but steady
+        if (received.length === 1000) break;
+      }
+    })();
+    for (let n = 1; n <= 1000; n++) await hub.publish(block(n));
+    await reading;
+    expect(overflowed).toEqual([]);
+    expect(received).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
   });
 
   it('ends a waiting subscriber at once on return()', async () => {
