@@ -1,6 +1,7 @@
 // `Subscription.blockCommitted` and `Subscription.marginStateChanged`, served from the hub.
 import { GraphQLError } from 'graphql';
 import type { MarginState, TransitionRecord } from '../../ledger/index.js';
+import type { SubscriptionResolvers } from '../generated/resolvers.js';
 import type { BlockEvent, Hub, HubEvent, Subscription, TransitionEvent } from './hub.js';
 
 /** What a subscription needs of its context: a fresh read view per event. */
@@ -47,7 +48,7 @@ export function subscriptionResolvers(hub: Hub) {
       /** The parent of `MarginTransition` is the ledger's TransitionRecord (as in Query.transitions). */
       resolve: (event: TransitionEvent): TransitionRecord => event.transition,
     },
-  };
+  } satisfies SubscriptionResolvers<SubscriptionContext & object>;
 }
 
 function transitionFilter(args: MarginStateChangedArgs): (event: TransitionEvent) => boolean {

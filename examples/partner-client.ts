@@ -1,0 +1,89 @@
+// A partner's view of pts: query one account with every risk field, then follow its
+// margin-state changes live.
+//
+//   npm start                                      # `pts dev`: devnet, demo traders, API on :4000
+//   node bin/run-ts.js examples/partner-client.ts  # the riskiest account
+//   node bin/run-ts.js examples/partner-client.ts 0xOwner [subaccount]
+//
+// PTS_API_URL (default http://localhost:4000/graphql) and PTS_API_KEY (when the API has
+// PTS_API_KEYS) say where and as whom. `--events N` exits after N margin changes.
+import {
+  AccountDocument,
+  AccountsDocument,
+  createPtsClient,
+  MarginStateChangedDocument,
+  PtsError,
+  type AccountQuery,
+} from '../src/client/index.js';
+
+const args = process.argv.slice(2);
+const eventsFlag = args.indexOf('--events');
+const exitAfter = eventsFlag >= 0 ? Number(args.splice(eventsFlag, 2)[1]) : Infinity;
+const url = process.env.PTS_API_URL ?? 'http://localhost:4000/graphql';
+const pts = createPtsClient({ url, ...(process.env.PTS_API_KEY ? { apiKey: process.env.PTS_API_KEY } : {}) });
+
+async function main(): Promise<void> {
+  let [owner, sub] = args;
+  let subaccount = Number(sub ?? 0);
+  if (!owner) {
+    // No account given: take the riskiest one.
+    const { accounts } = await pts.request(AccountsDocument, { first: 1, orderBy: 'RISK_DESC' });
+    const riskiest = accounts.edges[0]?.node;
+    if (!riskiest) throw new Error(`no accounts at ${url} yet: is the ingester running?`);
+    owner = riskiest.owner;
+    subaccount = riskiest.subaccount;
+  }
+
+  const { meta, account } = await pts.request(AccountDocument, { owner, subaccount });
+  if (!account) throw new Error(`no account ${owner}:${subaccount} at block ${meta.blockNumber}`);
+  show(account, meta.blockNumber);
+
+  let seen = 0;
+  const unsubscribe = pts.subscribe(
+    MarginStateChangedDocument,
+    { owner, subaccount },
+    ({ marginStateChanged: t }) => {
+      console.log(
+        `block ${t.blockNumber}: ${t.account.id} ${t.from} -> ${t.to} ` +
+          `(equity ${t.equity}, initial margin ${t.initialMargin}, maintenance margin ${t.maintenanceMargin})`,
+      );
+      if (++seen >= exitAfter) void stop(0);
+    },
+    {
+      onError: (error) => {
+        console.error(`subscription failed: ${error.message}${error.closeCode ? ` (close ${error.closeCode})` : ''}`);
+        void stop(1);
+      },
+    },
+  );
+  console.log(`watching ${account.id} for margin changes (Ctrl-C to stop)`);
+
+  async function stop(code: number): Promise<void> {
+    unsubscribe();
+    await pts.close();
+    process.exit(code);
+  }
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+}
+
+function show(account: NonNullable<AccountQuery['account']>, block: number): void {
+  console.log(`${account.id} at block ${block}: ${account.marginState}`);
+  console.log(
+    `  collateral ${account.collateral}  equity ${account.equity}  free ${account.freeCollateral}\n` +
+      `  initial margin ${account.initialMargin}  maintenance margin ${account.maintenanceMargin}  ` +
+      `margin ratio ${account.marginRatio ?? '-'}  leverage ${account.leverage ?? '-'}`,
+  );
+  for (const p of account.positions) {
+    console.log(
+      `  ${p.market.id.padEnd(12)} size ${p.size}  entry ${p.entryPrice ?? '-'}  mark ${p.markPrice ?? '-'}  ` +
+        `uPnL ${p.unrealizedPnl}  liquidation ${p.liquidationPrice ?? '-'}`,
+    );
+  }
+}
+
+main().catch(async (error: unknown) => {
+  console.error(error instanceof PtsError ? `pts API error (${error.code ?? error.status}): ${error.message}` : error);
+  await pts.close();
+  process.exit(1);
+});
