@@ -119,7 +119,7 @@ describe('partner client', () => {
     expect(documents.map(([name]) => name).sort()).toEqual(
       ['AccountDocument', 'AccountsDocument', 'BlockCommittedDocument', 'FillsDocument', 'MarginStateChangedDocument', 'MarketsDocument', 'TransitionsDocument'],
     );
-    expect(Object.keys(manifest).sort()).toEqual(documents.map(([, d]) => (d as { __meta__: { hash: string } }).__meta__.hash).sort());
+    expect(Object.keys(manifest).sort()).toEqual(documents.map(([, d]) => (d as unknown as { __meta__: { hash: string } }).__meta__.hash).sort());
     for (const [hash, text] of Object.entries(manifest)) {
       expect(hash).toBe(`sha256:${createHash('sha256').update(text).digest('hex')}`);
     }
