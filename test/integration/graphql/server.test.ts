@@ -5,7 +5,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { RequestContext } from '../../../src/graphql/context.js';
 import type { PtsServer } from '../../../src/graphql/server.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { ALICE } from '../../support/ledger.js';
+import { ALICE, ev, LedgerChain } from '../../support/ledger.js';
 import { HEAVY_QUERY } from '../../unit/graphql/protection-fixture.js';
 import { capturingLogger, commitLedger, data, ledger, post, raw, sleep, startTestServer, type HttpResult } from './server-support.js';
 
@@ -329,5 +329,42 @@ describe('request timeout and graceful stop', () => {
     expect(await inFlight).toMatchObject({ status: 200, body: { data: { sleep: 700 } } });
     await stopped;
     expect(server.httpServer.listening).toBe(false);
+  });
+});
+
+describe('the heavy analytics query at full size', () => {
+  it('returns a page of 1000 accounts with every risk field within the request timeout', async () => {
+    // 1000 accounts, each with a perpetual and an option position.
+    const chain = new LedgerChain({ oracleStalenessSeconds: 3600, riskFreeRate: 0n });
+    const owners = Array.from({ length: 1000 }, (_, i) => `0x${(i + 1).toString(16).padStart(40, '0')}`);
+    chain.block(1000, [
+      ev.perp('ETH-PERP', 'ETH'),
+      ev.option('ETH-C', 'ETH', 'CALL', 3000, 1000 + 30 * 86400),
+      ev.price('ETH', 3000),
+      ev.vol('ETH-C', '0.8'),
+      ...owners.map((owner) => ev.deposit(owner, 10_000)),
+    ]);
+    chain.block(1010, owners.flatMap((owner, i) => [
+      ev.fill('ETH-PERP', owner, i % 2 === 0 ? '1.5' : '-1.5', 3000),
+      ev.fill('ETH-C', owner, i % 3 === 0 ? '-2' : '2', 150),
+    ]));
+    chain.block(1020, [ev.price('ETH', 2950)]);
+    const db = await createTestDatabase();
+    await commitLedger(db.pool, chain);
+    const server = await startTestServer(db.url);
+    try {
+      const started = Date.now();
+      const result = await post(server.url, HEAVY_QUERY);
+      const elapsed = Date.now() - started;
+      expect(result.status).toBe(200);
+      expect(result.body.errors).toBeUndefined();
+      expect(result.body.data.accounts.edges).toHaveLength(1000);
+      expect(result.body.data.accounts.edges[0].node.positions).toHaveLength(2);
+      expect(elapsed).toBeLessThan(10_000); // PTS_REQUEST_TIMEOUT_MS default
+      if (process.env.PTS_DEBUG) process.stderr.write(`heavy query: ${elapsed} ms\n`);
+    } finally {
+      await server.stop();
+      await db.drop();
+    }
   });
 });
