@@ -76,7 +76,7 @@ function show(account: NonNullable<AccountQuery['account']>, block: number): voi
   );
   for (const p of account.positions) {
     console.log(
-      `  ${p.market.id.padEnd(12)} size ${p.size}  entry ${p.entryPrice ?? '-'}  mark ${p.markPrice ?? '-'}  ` +
+      `  ${p.market.id.padEnd(16)} size ${p.size}  entry ${p.entryPrice ?? '-'}  mark ${p.markPrice ?? '-'}  ` +
         `uPnL ${p.unrealizedPnl}  liquidation ${p.liquidationPrice ?? '-'}`,
     );
   }

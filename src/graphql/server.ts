@@ -172,7 +172,6 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     csrfPrevention: false,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
-    status400ForVariableCoercionErrors: true,
     validationRules: limitRules(limits),
     parseOptions: parseOptions(limits),
     formatError: (formatted, error) => maskError(formatted, error, scope.getStore()?.requestId, logger),

@@ -145,7 +145,7 @@ describe('partner client', () => {
     try {
       await until(() => output.includes('watching'), `the example to subscribe (${output})`, 30_000);
       expect(output).toMatch(new RegExp(`^${ALICE}:0 at block \\d+: MARGIN_CALL$`, 'm'));
-      expect(output).toMatch(/^ {2}ETH-PERP {5}size 1 {2}entry 2000 {2}mark 1850 /m);
+      expect(output).toMatch(/^ {2}ETH-PERP +size 1 {2}entry 2000 {2}mark 1850 /m);
       await until(() => server.hub.subscriberCount === 1, 'the example subscriber');
       const up = await net.venue.send([net.venue.call.price('ETH', 2000)]); // back above the initial margin
       expect(await exited).toBe(0);
