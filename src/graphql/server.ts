@@ -222,7 +222,9 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     const started = info.started;
     res.once('close', () => {
       const status = res.statusCode;
-      const outcome = info.outcome ?? (status < 400 ? 'success' : status < 500 ? 'rejected' : 'error');
+      // No outcome yet: the client went away before the answer (error), or Apollo answered
+      // without running the pipeline (a 4xx for a request it could not read).
+      const outcome = info.outcome ?? (!res.writableFinished || status >= 500 ? 'error' : status >= 400 ? 'rejected' : 'success');
       metrics.observeRequest(info.operation, outcome, 'http', (performance.now() - started) / 1000);
       // The client went away or the response is out: either way the snapshot goes back.
       void info.context?.release();
