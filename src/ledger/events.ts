@@ -29,7 +29,8 @@ export type VenueEvent = LogRef & (
       maxFundingRate: Fixed;
     }
   | { type: 'MarginFractionsUpdated'; marketId: string; initialMarginFraction: Fixed; maintenanceMarginFraction: Fixed }
-  | { type: 'Deposited' | 'Withdrawn'; owner: string; subaccount: number; amount: Fixed }
+  | { type: 'Deposited'; owner: string; subaccount: number; amount: Fixed }
+  | { type: 'Withdrawn'; owner: string; subaccount: number; amount: Fixed }
   | { type: 'Filled'; marketId: string; owner: string; subaccount: number; sizeDelta: Fixed; price: Fixed; fee: Fixed }
   | {
       type: 'Liquidated';

@@ -17,33 +17,34 @@ export const ORACLE_3 = '0x0000000000000000000000000000000000000003';
 export const x = (value: string | number): Fixed => parseFixed(String(value));
 
 type Body<T extends VenueEvent['type']> = Omit<Extract<VenueEvent, { type: T }>, 'type' | 'blockNumber' | 'transactionIndex' | 'logIndex' | 'transactionHash' | 'venue'>;
-type EventDraft = { [T in VenueEvent['type']]: { type: T } & Body<T> }[VenueEvent['type']];
+type DraftOf<T extends VenueEvent['type']> = { type: T } & Body<T>;
+export type EventDraft = { [T in VenueEvent['type']]: DraftOf<T> }[VenueEvent['type']];
 
 export const ev = {
-  perp: (marketId: string, underlying: string, terms: { imf?: string; mmf?: string; interval?: number; maxRate?: string } = {}): EventDraft => ({
+  perp: (marketId: string, underlying: string, terms: { imf?: string; mmf?: string; interval?: number; maxRate?: string } = {}): DraftOf<'MarketListed'> => ({
     type: 'MarketListed', marketId, underlying, kind: 0, strike: 0n, expiry: 0,
     initialMarginFraction: x(terms.imf ?? '0.1'), maintenanceMarginFraction: x(terms.mmf ?? '0.05'),
     fundingInterval: terms.interval ?? 3600, maxFundingRate: x(terms.maxRate ?? '0.01'),
   }),
-  option: (marketId: string, underlying: string, kind: 'CALL' | 'PUT', strike: string | number, expiry: number, terms: { imf?: string; mmf?: string } = {}): EventDraft => ({
+  option: (marketId: string, underlying: string, kind: 'CALL' | 'PUT', strike: string | number, expiry: number, terms: { imf?: string; mmf?: string } = {}): DraftOf<'MarketListed'> => ({
     type: 'MarketListed', marketId, underlying, kind: kind === 'CALL' ? 1 : 2, strike: x(strike), expiry,
     initialMarginFraction: x(terms.imf ?? '0.1'), maintenanceMarginFraction: x(terms.mmf ?? '0.05'),
     fundingInterval: 0, maxFundingRate: 0n,
   }),
-  deposit: (owner: string, amount: string | number, subaccount = 0): EventDraft => ({ type: 'Deposited', owner, subaccount, amount: x(amount) }),
-  withdraw: (owner: string, amount: string | number, subaccount = 0): EventDraft => ({ type: 'Withdrawn', owner, subaccount, amount: x(amount) }),
-  fill: (marketId: string, owner: string, size: string | number, price: string | number, fee: string | number = 0, subaccount = 0): EventDraft => ({
+  deposit: (owner: string, amount: string | number, subaccount = 0): DraftOf<'Deposited'> => ({ type: 'Deposited', owner, subaccount, amount: x(amount) }),
+  withdraw: (owner: string, amount: string | number, subaccount = 0): DraftOf<'Withdrawn'> => ({ type: 'Withdrawn', owner, subaccount, amount: x(amount) }),
+  fill: (marketId: string, owner: string, size: string | number, price: string | number, fee: string | number = 0, subaccount = 0): DraftOf<'Filled'> => ({
     type: 'Filled', marketId, owner, subaccount, sizeDelta: x(size), price: x(price), fee: x(fee),
   }),
-  liquidate: (marketId: string, owner: string, size: string | number, price: string | number, penalty: string | number, subaccount = 0): EventDraft => ({
+  liquidate: (marketId: string, owner: string, size: string | number, price: string | number, penalty: string | number, subaccount = 0): DraftOf<'Liquidated'> => ({
     type: 'Liquidated', marketId, owner, subaccount, liquidator: BOB, sizeDelta: x(size), price: x(price), penalty: x(penalty),
   }),
-  price: (underlying: string, price: string | number, source = ORACLE_1): EventDraft => ({ type: 'PriceReported', underlying, source, price: x(price) }),
-  vol: (marketId: string, iv: string | number): EventDraft => ({ type: 'VolatilityReported', marketId, impliedVolatility: x(iv) }),
-  fractions: (marketId: string, imf: string, mmf: string): EventDraft => ({
+  price: (underlying: string, price: string | number, source = ORACLE_1): DraftOf<'PriceReported'> => ({ type: 'PriceReported', underlying, source, price: x(price) }),
+  vol: (marketId: string, iv: string | number): DraftOf<'VolatilityReported'> => ({ type: 'VolatilityReported', marketId, impliedVolatility: x(iv) }),
+  fractions: (marketId: string, imf: string, mmf: string): DraftOf<'MarginFractionsUpdated'> => ({
     type: 'MarginFractionsUpdated', marketId, initialMarginFraction: x(imf), maintenanceMarginFraction: x(mmf),
   }),
-  malformed: (reason = 'data too short'): EventDraft => ({ type: 'Malformed', reason, topics: ['0xdead'], data: '0x01' }),
+  malformed: (reason = 'data too short'): DraftOf<'Malformed'> => ({ type: 'Malformed', reason, topics: ['0xdead'], data: '0x01' }),
 };
 
 /** A chain of blocks applied to a fresh ledger, committing each as the ingester would. */

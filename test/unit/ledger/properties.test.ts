@@ -5,9 +5,9 @@ import { isOpen, type LedgerState } from '../../../src/ledger/index.js';
 import { accountRisk } from '../../../src/risk/account.js';
 import { markOf } from '../../../src/risk/mark.js';
 import { positionRisk } from '../../../src/risk/position.js';
-import { ALICE, BOB, CAROL, LedgerChain, ORACLE_1, ORACLE_2, ORACLE_3, ev } from '../../support/ledger.js';
+import { ALICE, BOB, CAROL, LedgerChain, ORACLE_1, ORACLE_2, ORACLE_3, ev, type EventDraft } from '../../support/ledger.js';
 
-type EventDraft = ReturnType<typeof ev.fill>;
+
 const OWNERS = [ALICE, BOB, CAROL];
 const MARKETS = ['ETH-PERP', 'BTC-PERP', 'ETH-C-100', 'ETH-P-90'];
 const PARAMS = { oracleStalenessSeconds: 600, riskFreeRate: 0n };
