@@ -11,8 +11,8 @@ export class LogSpan {
     initial = 500,
     /** Largest span ever requested (default 50,000 blocks). */
     readonly max = 50_000,
-    /** Aim for responses of at most this many logs (default 20,000). */
-    readonly targetLogs = 20_000,
+    /** Aim for responses of at most this many logs (default 5,000: about 4 MB of JSON). */
+    readonly targetLogs = 5_000,
   ) {
     this.span = Math.min(initial, max);
   }
@@ -38,7 +38,7 @@ export class LogSpan {
 }
 
 const RANGE_ERROR =
-  /more than \d+ results|too many (results|logs)|response size|range (is )?too (wide|large|big)|block range|max(imum)? (block )?range|limited to|exceed(s|ed)? .*(range|limit)|limit exceeded|query timeout|timeout exceeded|payload too large|size exceeded/i;
+  /more than \d+ results|too many (results|logs)|response size|range (is )?too (wide|large|big)|block range|max(imum)? (block )?range|limited to|exceed(s|ed)? .*(range|limit)|limit exceeded|query timeout|timeout exceeded|payload too large|size exceeded|exceeded the size limit|body too large/i;
 
 /** The span a provider's message says it accepts, if it says. */
 export function suggestedSpan(message: string, from: number): number | null {

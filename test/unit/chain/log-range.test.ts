@@ -21,6 +21,7 @@ describe('LogSpan: adaptive eth_getLogs ranges', () => {
     ['You can make eth_getLogs requests with up to a 2K block range', 499],
     ['block range is too wide', 250],
     ['Query timeout exceeded. Consider reducing your block range', 250],
+    ['HTTP response body exceeded the size limit.', 250],
   ])('understands %j', (message, expected) => {
     const span = new LogSpan(500);
     expect(span.refused(new Error(message), 100, 599)).toBe(expected);
