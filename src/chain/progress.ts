@@ -1,7 +1,9 @@
 import type { BlockChanges } from '../ledger/index.js';
 import type { Logger } from '../log/index.js';
 
+/** Catching up, a report every 2 s; at the tip (one block at a time) every 15 s is enough. */
 const REPORT_EVERY_MS = 2000;
+const REPORT_AT_TIP_EVERY_MS = 15_000;
 
 /**
  * Ingestion progress: blocks and events per second over the last report window, and
@@ -23,9 +25,9 @@ export class Progress {
     for (const changes of batch) this.events += changes.eventCount;
     const now = Date.now();
     const elapsed = now - this.windowStart;
-    if (elapsed < REPORT_EVERY_MS && last < target) return;
-    const seconds = Math.max(elapsed, 1) / 1000;
     const lag = Math.max(0, target - last);
+    if (elapsed < (lag > 0 ? REPORT_EVERY_MS : REPORT_AT_TIP_EVERY_MS)) return;
+    const seconds = Math.max(elapsed, 1) / 1000;
     const done = target > this.firstBlock ? (last - this.firstBlock) / (target - this.firstBlock) : 1;
     const width = 30;
     const filled = Math.round(Math.min(1, done) * width);
@@ -36,12 +38,10 @@ export class Progress {
       blocksPerSecond: Math.round(this.blocks / seconds),
       eventsPerSecond: Math.round(this.events / seconds),
     };
-    if (lag > 0 || elapsed >= REPORT_EVERY_MS) {
-      this.logger.progress(
-        `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] block ${last}/${target} lag ${lag} | ${fields.blocksPerSecond} blocks/s ${fields.eventsPerSecond} events/s`,
-        fields,
-      );
-    }
+    this.logger.progress(
+      `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] block ${last}/${target} lag ${lag} | ${fields.blocksPerSecond} blocks/s ${fields.eventsPerSecond} events/s`,
+      fields,
+    );
     this.windowStart = now;
     this.blocks = 0;
     this.events = 0;
