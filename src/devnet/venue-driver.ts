@@ -30,6 +30,7 @@ export class VenueDriver {
       encode('listMarket', [toBytes32Name(id), toBytes32Name(underlying), kind === 'CALL' ? 1 : 2, amount(strike), BigInt(expiry), amount(terms.imf), amount(terms.mmf), 0n, 0n]),
     listRaw: (id: string, underlying: string, kind: number, strike: Amount, expiry: number) =>
       encode('listMarket', [toBytes32Name(id), toBytes32Name(underlying), kind, amount(strike), BigInt(expiry), 0n, 0n, 0n, 0n]),
+    setReporter: (reporter: Address, allowed: boolean) => encode('setReporter', [reporter, allowed]),
     marginFractions: (id: string, imf: Amount, mmf: Amount) => encode('updateMarginFractions', [toBytes32Name(id), amount(imf), amount(mmf)]),
     /** A price from the owner as source; other sources call `reportPriceAs`. */
     price: (underlying: string, price: Amount) => encode('reportPrice', [toBytes32Name(underlying), amount(price)]),

@@ -254,6 +254,13 @@ export class LedgerStore {
     }
   }
 
+  /** Empties every ledger table (`pts dev` starts a new devnet chain each time). */
+  async reset(): Promise<void> {
+    const history = tables.historyTables.map(([, spec]) => `"${spec.table}"`);
+    const mutable = Object.values(tables.mutableTables).map((spec) => `"${spec.table}"`);
+    await this.pool.query(`TRUNCATE ${[...mutable, ...history, 'block', 'undo_log', 'cursor'].join(', ')}`);
+  }
+
   /** Drops undo logs of blocks at or below `finalized`: they can no longer reorg. */
   async pruneUndo(finalized: number): Promise<void> {
     await this.pool.query('DELETE FROM undo_log WHERE block_number <= $1', [finalized]);

@@ -1,0 +1,63 @@
+import { databaseConfigFromEnv, openDatabase } from '../db/database.js';
+import { LedgerStore } from '../db/store/ledger-store.js';
+import { startAnvil } from '../devnet/anvil.js';
+import { deployVenue } from '../devnet/deploy.js';
+import { startDemo } from '../devnet/demo.js';
+import { VenueDriver } from '../devnet/venue-driver.js';
+import { ingesterFromConfig } from './ingester.js';
+import type { CommandContext } from './commands.js';
+import { untilSignal } from './signals.js';
+
+/**
+ * `pts dev` (= `npm start`): everything on one machine with no setup. PostgreSQL is
+ * embedded under PTS_DATA_DIR unless DATABASE_URL is set; the chain is a new anvil
+ * devnet mining a block a second, so the ledger tables start empty each run.
+ */
+export async function dev({ config, logger }: CommandContext): Promise<void> {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error) => logger.error('shutdown step failed', { error }));
+  };
+  try {
+    const database = await openDatabase({ ...databaseConfigFromEnv(), pool: { max: 20, applicationName: 'pts dev' } });
+    stops.push(() => database.close());
+    await new LedgerStore(database.pool).reset();
+    logger.info('database ready (ledger tables emptied for the new devnet)', { embedded: !config.databaseUrl, dataDir: config.dataDir });
+
+    const anvil = await startAnvil({ blockTime: 1 });
+    stops.push(() => anvil.stop());
+    const deployment = await deployVenue(anvil.rpcUrl);
+    logger.info('devnet ready', { rpcUrl: anvil.rpcUrl, wsUrl: anvil.wsUrl, venue: deployment.address });
+
+    const { startServer } = await import('../graphql/server.js');
+    const server = await startServer({ config, database, logger: logger.child({ component: 'api' }) });
+    stops.push(() => server.stop());
+
+    const { rpc, ingester } = ingesterFromConfig(
+      {
+        ...config,
+        rpcUrls: [anvil.rpcUrl, anvil.wsUrl],
+        venueAddresses: [deployment.address.toLowerCase() as `0x${string}`],
+        startBlock: Number(deployment.blockNumber),
+        confirmations: 0,
+        pollIntervalMs: 250,
+      },
+      database.pool,
+      logger,
+    );
+    const running = ingester.run();
+    stops.push(async () => {
+      await ingester.stop();
+      await running.catch(() => undefined);
+      await rpc.close();
+    });
+
+    const stopDemo = await startDemo({ venue: new VenueDriver(deployment), rpcUrl: anvil.rpcUrl, pool: database.pool, logger: logger.child({ component: 'demo' }) });
+    stops.push(stopDemo);
+
+    logger.info(`pts dev is running: GraphQL (HTTP and WebSocket) at ${server.url}`, { graphql: server.url, rpc: anvil.rpcUrl });
+    await Promise.race([untilSignal(logger), running.then(() => undefined)]);
+  } finally {
+    await stopAll();
+  }
+}
