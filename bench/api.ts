@@ -1,0 +1,458 @@
+// bench/api: the API under load (issue 4): the account risk query and `accounts(first: 1000)`
+// with every risk field (requests/s, p50, p99), and subscription fan-out (N graphql-ws
+// clients, a committed price move, time from the commit to each client's receipt).
+//
+//   node bin/run-ts.js bench/api.ts [--accounts 1000] [--positions 10] [--seconds 10]
+//     [--concurrency 16] [--heavy-seconds 10] [--heavy-concurrency 2] [--subscribers 5000]
+//     [--client-processes 2] [--rounds 1] [--only account,heavy,fanout]
+//
+// The dataset goes through the same code path as the ingester's: venue events applied by
+// the pure ledger (applyBlock, commitBlock) and persisted with LedgerStore.commit (one
+// transaction and a NOTIFY per batch). The server is the real one (startServer) in this
+// process; load and WebSocket clients run in child processes (this same file with
+// --role), so the load generator does not share the server's event loop. All three share
+// this machine's cores with PostgreSQL: see the printed CPU times.
+//
+// DATABASE_URL picks the PostgreSQL server (a fresh database is created on it and dropped
+// after); unset, an embedded PostgreSQL runs in a temporary folder.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+
+const { values } = parseArgs({
+  options: {
+    role: { type: 'string', default: 'main' },
+    accounts: { type: 'string', default: '1000' },
+    positions: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '16' },
+    'heavy-seconds': { type: 'string', default: '10' },
+    'heavy-concurrency': { type: 'string', default: '2' },
+    subscribers: { type: 'string', default: '5000' },
+    'client-processes': { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '1' },
+    only: { type: 'string', default: 'account,heavy,fanout' },
+  },
+  strict: false,
+});
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+/** Milliseconds since the epoch with sub-millisecond resolution, comparable across processes. */
+const clock = () => performance.timeOrigin + performance.now();
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+// ================================================================ the operations
+const ACCOUNT_FIELDS = `id owner subaccount collateral equity initialMargin maintenanceMargin freeCollateral marginRatio leverage marginState
+  notional unrealizedPnl accruedFunding createdBlock updatedBlock
+  greeks { underlying indexPrice delta gamma theta vega notional liquidationPrice }`;
+const POSITION_FIELDS = `id size entryPrice markPrice value notional unrealizedPnl realizedPnl accruedFunding settledFunding feesPaid
+  initialMargin maintenanceMargin liquidationPrice delta gamma theta vega open openedBlock closedBlock`;
+const MARKET_FIELDS = `id underlying kind strike expiry initialMarginFraction maintenanceMarginFraction indexPrice indexPriceStale
+  impliedVolatility cumulativeFunding lastFundingRate fundingInterval maxFundingRate lastFillPrice value openInterest
+  shortInterest longCount shortCount settlementPrice settledBlock listedBlock venue`;
+/** The partner client's Account operation (src/client/operations/account.graphql), spelled out. */
+const ACCOUNT_QUERY = `query Account($owner: String!, $subaccount: SafeInt = 0) {
+  meta { chainId blockNumber blockHash blockTimestamp headBlockNumber }
+  account(owner: $owner, subaccount: $subaccount) { ${ACCOUNT_FIELDS} positions { ${POSITION_FIELDS} market { ${MARKET_FIELDS} } } } }`;
+/** A page of 1000 accounts with every risk field and their positions' risk. */
+const ACCOUNTS_QUERY = `query Accounts { meta { blockNumber } accounts(first: 1000) { pageInfo { hasNextPage endCursor }
+  edges { cursor node { ${ACCOUNT_FIELDS} positions { ${POSITION_FIELDS} market { id } } } } } }`;
+const SUBSCRIPTION_BLOCKS = 'subscription { blockCommitted { chainId blockNumber blockHash blockTimestamp headBlockNumber reorg { depth commonAncestor } } }';
+const SUBSCRIPTION_MARGIN = `subscription ($owner: String) { marginStateChanged(owner: $owner) {
+  account { id owner subaccount } from to blockNumber blockTimestamp equity initialMargin maintenanceMargin } }`;
+
+// ================================================================ child: HTTP load
+interface LoadJob {
+  url: string;
+  query: string;
+  /** Variables of request i: owners[i % owners.length] as $owner, or none. */
+  owners: string[] | null;
+  concurrency: number;
+  seconds: number;
+  warmupSeconds: number;
+}
+interface LoadResult {
+  requests: number;
+  errors: number;
+  firstError: string | null;
+  seconds: number;
+  latencies: number[];
+  cpuMs: number;
+}
+
+async function runLoad(job: LoadJob): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: job.concurrency, maxFreeSockets: job.concurrency });
+  const target = new URL(job.url);
+  const bodies = (job.owners ?? [null]).map((owner) =>
+    Buffer.from(JSON.stringify(owner === null ? { query: job.query } : { query: job.query, variables: { owner } })),
+  );
+  const post = (body: Buffer) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = http.request(
+        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  let next = 0;
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | null = null;
+  let measuring = false;
+  let stop = false;
+  const worker = async () => {
+    while (!stop) {
+      const body = bodies[next++ % bodies.length]!;
+      const started = performance.now();
+      let failure: string | null = null;
+      try {
+        const { status, text } = await post(body);
+        // Full check of a response's head, cheap for big ones: data and no errors.
+        if (status !== 200 || !text.startsWith('{"data":') || text.includes('"errors":')) failure = `HTTP ${status}: ${text.slice(0, 300)}`;
+      } catch (error) {
+        failure = (error as Error).message;
+      }
+      if (!measuring) continue;
+      latencies.push(performance.now() - started);
+      if (failure !== null) {
+        errors++;
+        firstError ??= failure;
+      }
+    }
+  };
+  const workers = Array.from({ length: job.concurrency }, worker);
+  await new Promise((r) => setTimeout(r, job.warmupSeconds * 1000));
+  measuring = true;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, job.seconds * 1000));
+  measuring = false;
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  stop = true;
+  await Promise.all(workers);
+  agent.destroy();
+  return { requests: latencies.length, errors, firstError, seconds, latencies, cpuMs: (used.user + used.system) / 1000 };
+}
+
+// ================================================================ child: WebSocket subscribers
+interface FanoutJob {
+  url: string;
+  /** One client per owner: blockCommitted, and marginStateChanged of that owner. */
+  owners: string[];
+}
+
+async function runSubscribers(job: FanoutJob): Promise<void> {
+  const { createClient } = await import('graphql-ws');
+  const { default: WebSocket } = await import('ws');
+  const send = (message: unknown) => process.send!(message);
+  const blocks = new Map<number, number[]>(); // block number -> receipt times
+  const transitions: { owner: string; block: number; at: number }[] = [];
+  const failures: string[] = [];
+  const clients = job.owners.map((owner) => {
+    const client = createClient({
+      url: job.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      lazy: false,
+      retryAttempts: 0,
+      onNonLazyError: (error) => failures.push(String(error)),
+    });
+    client.subscribe<{ blockCommitted: { blockNumber: number } }>(
+      { query: SUBSCRIPTION_BLOCKS },
+      {
+        next: (result) => {
+          const at = clock();
+          const n = result.data?.blockCommitted.blockNumber;
+          if (n === undefined) return void failures.push(JSON.stringify(result));
+          let list = blocks.get(n);
+          if (!list) blocks.set(n, (list = []));
+          list.push(at);
+        },
+        error: (error) => failures.push(`blockCommitted: ${JSON.stringify(error)}`),
+        complete: () => undefined,
+      },
+    );
+    client.subscribe<{ marginStateChanged: { blockNumber: number } }>(
+      { query: SUBSCRIPTION_MARGIN, variables: { owner } },
+      {
+        next: (result) => {
+          const at = clock();
+          const n = result.data?.marginStateChanged.blockNumber;
+          if (n === undefined) return void failures.push(JSON.stringify(result));
+          transitions.push({ owner, block: n, at });
+        },
+        error: (error) => failures.push(`marginStateChanged: ${JSON.stringify(error)}`),
+        complete: () => undefined,
+      },
+    );
+    return client;
+  });
+  process.on('message', async (message: { type: string }) => {
+    if (message.type === 'report') {
+      send({ type: 'report', blocks: [...blocks], transitions, failures: failures.slice(0, 5), failureCount: failures.length });
+      blocks.clear();
+      transitions.length = 0;
+    } else if (message.type === 'close') {
+      await Promise.all(clients.map((c) => c.dispose()));
+      send({ type: 'closed' });
+      process.exit(0);
+    }
+  });
+  send({ type: 'started' });
+}
+
+// ================================================================ child dispatch
+if (values.role === 'load') {
+  process.once('message', async (job: LoadJob) => {
+    process.send!(await runLoad(job));
+    process.exit(0);
+  });
+} else if (values.role === 'subscribers') {
+  process.once('message', (job: FanoutJob) => void runSubscribers(job));
+} else {
+  await main();
+}
+
+function child(role: string): ChildProcess {
+  return fork(fileURLToPath(new URL('../bin/run-ts.js', import.meta.url)), [fileURLToPath(import.meta.url), '--role', role], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+function once<T>(proc: ChildProcess, type?: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: any) => {
+      if (type !== undefined && message?.type !== type) return;
+      proc.off('message', onMessage);
+      proc.off('exit', onExit);
+      resolve(message as T);
+    };
+    const onExit = (code: number | null) => reject(new Error(`child exited with ${code}`));
+    proc.on('message', onMessage);
+    proc.once('exit', onExit);
+  });
+}
+
+async function load(job: LoadJob): Promise<LoadResult> {
+  const proc = child('load');
+  proc.send(job);
+  return once<LoadResult>(proc);
+}
+
+// ================================================================ main
+async function main(): Promise<void> {
+  const { createPool } = await import('../src/db/adapter.js');
+  const { startEmbeddedPostgres } = await import('../src/db/embedded.js');
+  const { migrate, withDatabaseName } = await import('../src/db/migrate.js');
+  const { LedgerStore } = await import('../src/db/store/ledger-store.js');
+  const { loadConfig } = await import('../src/config/index.js');
+  const { startServer } = await import('../src/graphql/server.js');
+  const { silentLogger } = await import('../src/log/index.js');
+  const { Market } = await import('./api-dataset.js');
+
+  const ACCOUNTS = Number(values.accounts);
+  const POSITIONS = Number(values.positions);
+  const SUBSCRIBERS = Number(values.subscribers);
+  const only = new Set(String(values.only).split(','));
+  const rounds = Number(values.rounds);
+
+  async function database(): Promise<{ url: string; done(): Promise<void>; kind: string }> {
+    const name = `pts_bench_${Date.now()}`;
+    if (process.env.DATABASE_URL) {
+      const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE "${name}"`);
+      await admin.end();
+      return {
+        url: withDatabaseName(process.env.DATABASE_URL, name),
+        kind: 'DATABASE_URL server',
+        async done() {
+          const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+          await c.connect();
+          await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+          await c.end();
+        },
+      };
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'pts-bench-pg-'));
+    const server = await startEmbeddedPostgres({ dataDir: dir });
+    return {
+      url: server.url,
+      kind: 'embedded PostgreSQL',
+      async done() {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  const db = await database();
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  const pool = createPool(db.url, { max: 4 });
+  try {
+    // ------------------------------------------------------------ dataset
+    let started = performance.now();
+    await migrate(db.url);
+    const market = new Market({ accounts: ACCOUNTS, positionsPerAccount: POSITIONS, seed: 7 });
+    const store = new LedgerStore(pool);
+    const setup = market.setup();
+    for (let i = 0; i < setup.length; i += 20) {
+      const batch = setup.slice(i, i + 20);
+      await store.commit({ chainId: 31337, headBlockNumber: batch.at(-1)!.block.number, batch, undo: new Map() });
+    }
+    const states = market.states();
+    log(
+      `pts bench/api: ${db.kind}; ${ACCOUNTS} accounts x ${POSITIONS} positions over ${market.marketCount} markets ` +
+        `(${market.optionCount} options), ${setup.length} blocks committed in ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
+        `margin states ${JSON.stringify(states)}`,
+    );
+
+    const config = { ...loadConfig({}), logFormat: 'json' as const };
+    server = await startServer({ config, database: { url: db.url }, logger: silentLogger, port: 0, host: '127.0.0.1' });
+    const url = server.url;
+    const owners = market.owners;
+    log(`server ${url}; API pool ${config.apiPoolSize}, request timeout ${config.requestTimeoutMs} ms; client load in child processes`);
+
+    // A correctness check of both operations before timing them.
+    const sample = await postJson(url, ACCOUNT_QUERY, { owner: owners[0] });
+    if (sample.errors || sample.data.account.positions.length !== POSITIONS) throw new Error(`account query: ${JSON.stringify(sample).slice(0, 500)}`);
+    const liq = sample.data.account.greeks.map((g: any) => `${g.underlying} ${g.liquidationPrice}`).join(', ');
+    log(`account ${owners[0]}: ${sample.data.account.positions.length} positions, equity ${sample.data.account.equity}, liquidation prices ${liq}`);
+
+    const serverCpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    const report = (name: string, result: LoadResult, cpuBefore: number, concurrency: number) => {
+      const sorted = result.latencies.sort((a, b) => a - b);
+      const serverCpuMs = serverCpu() - cpuBefore;
+      log(
+        `${name}: ${(result.requests / result.seconds).toFixed(0)} req/s over ${result.seconds.toFixed(1)} s at concurrency ${concurrency}; ` +
+          `p50 ${ms(percentile(sorted, 50))}, p90 ${ms(percentile(sorted, 90))}, p99 ${ms(percentile(sorted, 99))}, max ${ms(sorted.at(-1) ?? NaN)}; ` +
+          `${result.errors} errors${result.firstError ? ` (${result.firstError})` : ''}; ` +
+          `CPU per request: server ${ms(serverCpuMs / Math.max(1, result.requests))}, load generator ${ms(result.cpuMs / Math.max(1, result.requests))}`,
+      );
+    };
+
+    for (let round = 1; round <= rounds; round++) {
+      if (rounds > 1) log(`-- round ${round}`);
+      // ---------------------------------------------------------- a. account risk query
+      if (only.has('account')) {
+        const concurrency = Number(values.concurrency);
+        const before = serverCpu();
+        const result = await load({ url, query: ACCOUNT_QUERY, owners: shuffled(owners), concurrency, seconds: Number(values.seconds), warmupSeconds: 2 });
+        report(`a. account risk query (${POSITIONS} positions, every field)`, result, before + 0, concurrency);
+      }
+      // ---------------------------------------------------------- b. accounts(first: 1000)
+      if (only.has('heavy')) {
+        const concurrency = Number(values['heavy-concurrency']);
+        const before = serverCpu();
+        const result = await load({ url, query: ACCOUNTS_QUERY, owners: null, concurrency, seconds: Number(values['heavy-seconds']), warmupSeconds: 2 });
+        report('b. accounts(first: 1000) with risk fields', result, before, concurrency);
+      }
+    }
+
+    // ------------------------------------------------------------ c. fan-out
+    if (only.has('fanout')) {
+      const processes = Math.max(1, Number(values['client-processes']));
+      started = performance.now();
+      const procs = Array.from({ length: processes }, () => child('subscribers'));
+      const clientOwners = Array.from({ length: SUBSCRIBERS }, (_, i) => owners[i % owners.length]!);
+      await Promise.all(
+        procs.map((proc, k) => {
+          const started = once(proc, 'started');
+          proc.send({ url, owners: clientOwners.filter((_, i) => i % processes === k) } satisfies FanoutJob);
+          return started;
+        }),
+      );
+      // Every client has two subscriptions: wait until the server holds all of them.
+      while (server.hub.subscriberCount < 2 * SUBSCRIBERS) {
+        if (performance.now() - started > 120_000) throw new Error(`only ${server.hub.subscriberCount} of ${2 * SUBSCRIBERS} subscriptions after 2 min`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      log(`c. ${SUBSCRIBERS} graphql-ws clients (${processes} processes), ${server.hub.subscriberCount} subscriptions, connected in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+      for (let round = 1; round <= rounds; round++) {
+        const move = market.priceMove(round);
+        const subscribedOwners = new Map<string, number>();
+        for (const owner of clientOwners) subscribedOwners.set(owner, (subscribedOwners.get(owner) ?? 0) + 1);
+        let expectedTransitions = 0;
+        for (const t of move.transitions) expectedTransitions += subscribedOwners.get(t.accountId.split(':')[0]!) ?? 0;
+        const t0 = clock();
+        await store.commit({ chainId: 31337, headBlockNumber: move.block.number, batch: [move], undo: new Map() });
+        const committed = clock();
+        await new Promise((r) => setTimeout(r, 3000));
+        const reports = await Promise.all(
+          procs.map((proc) => {
+            const got = once<{ blocks: [number, number[]][]; transitions: { block: number; at: number }[]; failures: string[]; failureCount: number }>(proc, 'report');
+            proc.send({ type: 'report' });
+            return got;
+          }),
+        );
+        const blockTimes: number[] = [];
+        const transitionTimes: number[] = [];
+        let failures = 0;
+        for (const r of reports) {
+          for (const [n, times] of r.blocks) if (n === move.block.number) blockTimes.push(...times.map((t) => t - committed));
+          for (const t of r.transitions) if (t.block === move.block.number) transitionTimes.push(t.at - committed);
+          failures += r.failureCount;
+          for (const f of r.failures) log(`   client failure: ${f}`);
+        }
+        const all = [...blockTimes, ...transitionTimes].sort((a, b) => a - b);
+        blockTimes.sort((a, b) => a - b);
+        transitionTimes.sort((a, b) => a - b);
+        const line = (name: string, xs: number[], expected: number) =>
+          `${name} ${xs.length}/${expected} received, p50 ${ms(percentile(xs, 50))}, p99 ${ms(percentile(xs, 99))}, max ${ms(xs.at(-1) ?? NaN)}`;
+        log(
+          `c. block ${move.block.number} (${move.description}; ${move.transitions.length} margin transitions), commit took ${ms(committed - t0)}; from the commit returning:`,
+        );
+        log(`   ${line('blockCommitted:', blockTimes, SUBSCRIBERS)}`);
+        log(`   ${line('marginStateChanged:', transitionTimes, expectedTransitions)}`);
+        log(`   ${line('all messages:', all, SUBSCRIBERS + expectedTransitions)}; ${failures} client failures`);
+      }
+      await Promise.all(
+        procs.map((proc) => {
+          const closed = once(proc, 'closed').catch(() => undefined);
+          proc.send({ type: 'close' });
+          return closed;
+        }),
+      );
+    }
+  } finally {
+    await server?.stop();
+    await pool.end();
+    await db.done();
+  }
+}
+
+function shuffled<T>(xs: readonly T[]): T[] {
+  const out = [...xs];
+  let seed = 12345;
+  for (let i = out.length - 1; i > 0; i--) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const j = seed % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+async function postJson(url: string, query: string, variables?: Record<string, unknown>): Promise<any> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return response.json();
+}
