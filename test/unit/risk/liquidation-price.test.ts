@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { narrow, toFloat } from '../../../src/fixed/index.js';
 import { accountRisk } from '../../../src/risk/account.js';
 import { liquidationPrice, nearestRoot, type HeldPosition } from '../../../src/risk/liquidation-price.js';
@@ -55,6 +56,62 @@ describe('liquidation price (SPEC 4)', () => {
       const between = 100 + ((found - 100) * i) / 200;
       expect(Math.sign(excessAt(x(1000), positions, 'ETH', x(between.toFixed(12))))).toBe(Math.sign(excessAt(x(1000), positions, 'ETH', x(100))));
     }
+  });
+
+  it('searches in float64 yet lands within 1e-12 of a root of the checked excess, the nearest one', () => {
+    // Random portfolios of calls, puts and a perpetual on ETH (and a BTC perpetual held fixed):
+    // the float64 search must agree with the checked Black-Scholes (values within 1e-12 of a
+    // 40-digit evaluation) and exact ledger arithmetic.
+    const option = fc.record({
+      kind: fc.constantFrom('CALL' as const, 'PUT' as const),
+      strike: fc.integer({ min: 50, max: 200 }),
+      days: fc.integer({ min: 1, max: 400 }),
+      vol: fc.integer({ min: 5, max: 150 }),
+      size: fc.integer({ min: -20, max: 20 }).filter((s) => s !== 0),
+      entry: fc.integer({ min: 1, max: 40 }),
+    });
+    fc.assert(
+      fc.property(fc.array(option, { minLength: 1, maxLength: 8 }), fc.integer({ min: -10, max: 10 }), fc.integer({ min: 10, max: 3000 }), (options, perpSize, collateral) => {
+        const positions = options.map((o, i) => {
+          const market = { ...perp('ETH'), id: `O${i}`, kind: o.kind, strike: x(o.strike), expiry: o.days * 86400, impliedVolatility: x(o.vol / 100) };
+          return held(market, String(o.size), String(o.entry), '100');
+        });
+        if (perpSize !== 0) positions.push(held(perp('ETH'), String(perpSize), '100', '100'));
+        positions.push(held(perp('BTC'), '-1', '1000', '990'));
+        const price = liquidationPrice(x(collateral), positions, 'ETH', 0, 0n);
+        const atStart = Math.sign(excessAt(x(collateral), positions, 'ETH', x(100)));
+        if (price === null) {
+          // No crossing on a coarse grid either (the search's own grid is finer).
+          for (const m of [1e-6, 0.01, 1, 10, 50, 90, 99, 101, 110, 200, 1000, 5000, 10_000]) {
+            expect(Math.sign(excessAt(x(collateral), positions, 'ETH', x(m.toFixed(12))))).toBe(atStart);
+          }
+          return;
+        }
+        const found = toFloat(price);
+        expect(found).toBeGreaterThan(0);
+        expect(found).toBeLessThanOrEqual(10_000);
+        // A sign change of the checked excess within 1e-12 relative of the result (or a zero).
+        const below = excessAt(x(collateral), positions, 'ETH', x((found * (1 - 1e-12)).toFixed(18)));
+        const above = excessAt(x(collateral), positions, 'ETH', x((found * (1 + 1e-12)).toFixed(18)));
+        expect(below === 0 || above === 0 || Math.sign(below) !== Math.sign(above)).toBe(true);
+        // Nearest: the checked excess keeps its sign at M between the index and the result.
+        for (let i = 1; i < 20; i++) {
+          const between = 100 + ((found - 100) * i) / 20;
+          expect(Math.sign(excessAt(x(collateral), positions, 'ETH', x(between.toFixed(12))))).toBe(atStart);
+        }
+      }),
+      { numRuns: 150, seed: 4 },
+    );
+  });
+
+  it('nearestRoot with a Lipschitz bound skips ahead but finds the same nearest root', () => {
+    const f = (m: number) => (m - 90) * (m - 120) * (m - 400);
+    // |f'| on (0, 1000] is below 2e6.
+    expect(nearestRoot(f, 100, 10_000, 2e6)).toBeCloseTo(90, 9);
+    expect(nearestRoot((m) => 50 - m, 10, 1000, 1)).toBeCloseTo(50, 9);
+    expect(nearestRoot((m) => 5 + Math.sin(m), 10, 1000, 1)).toBeNull();
+    // Roots on both sides at the same distance: the upper one, as without the bound.
+    expect(nearestRoot((m) => (m - 90) * (m - 110), 100, 1000, 1000)).toBeCloseTo(110, 9);
   });
 
   it('nearestRoot prefers the closer side and returns null without a crossing', () => {
