@@ -114,6 +114,8 @@ describe('ledger invariants', () => {
       expect(abs(sumOf(split, 'realizedPnl') - sumOf(once, 'realizedPnl'))).toBeLessThanOrEqual(2n);
       expect(abs(split.account(ALICE)!.collateral - once.account(ALICE)!.collateral)).toBeLessThanOrEqual(2n);
       expect(sumOf(split, 'fee')).toBe(sumOf(once, 'fee'));
+      // The market sees the same last fill price, hence the same funding premium sample.
+      expect(split.market(market)).toEqual(once.market(market));
       // With nothing to round (opening from flat, or closing at whole cents), nothing differs at all.
       if (!Number(opening)) {
         expect(b.entryPrice).toBe(a.entryPrice);
