@@ -17,7 +17,7 @@ export const ANOMALY_KINDS = {
   DUPLICATE_MARKET: 'skipped',
   /** Skipped: a listing with an unknown kind, or an option without strike or expiry. */
   INVALID_MARKET: 'skipped',
-  /** Skipped: an event whose result would not fit NUMERIC(78,18). */
+  /** Skipped: an event (or an expiry payout) whose result would not fit NUMERIC(78,18). */
   VALUE_OUT_OF_RANGE: 'skipped',
   /** Applied: a withdrawal that leaves collateral negative (the money did leave). */
   NEGATIVE_COLLATERAL: 'applied',

@@ -1,4 +1,5 @@
-import { max, mul, type Fixed } from '../fixed/index.js';
+import { formatFixed, max, mul, type Fixed } from '../fixed/index.js';
+import { fitsStorage } from './accounts.js';
 import type { Draft } from './draft.js';
 import type { Market } from './state.js';
 
@@ -7,7 +8,9 @@ import type { Market } from './state.js';
  * before that block's events, at intrinsic value on the index price then (SPEC section 3):
  * C += s * max(0, S - K) for calls, s * max(0, K - S) for puts. Realized PnL is the
  * payout against the entry premium, s * (intrinsic - E). Without any index for the
- * underlying the settlement waits for the first one, and says so once.
+ * underlying the settlement waits for the first one, and says so once. A payout that would
+ * take collateral beyond NUMERIC(78,18) is not paid (VALUE_OUT_OF_RANGE, the position still
+ * closes): a database write that cannot succeed would stop ingestion (SPEC section 2).
  */
 export function settleExpired(draft: Draft, market: Market, indexPrice: Fixed | null): void {
   const { block } = draft;
@@ -28,8 +31,19 @@ export function settleExpired(draft: Draft, market: Market, indexPrice: Fixed | 
   for (const holder of draft.base.holders.get(market.id) ?? []) {
     const position = draft.position(holder, market.id)!;
     const account = draft.account(holder)!;
-    const payout = mul(position.size, intrinsic);
-    const realized = mul(position.size, intrinsic - position.entryPrice!);
+    let payout = mul(position.size, intrinsic);
+    let realized = mul(position.size, intrinsic - position.entryPrice!);
+    if (!fitsStorage(payout, account.collateral + payout, position.realizedPnl + realized)) {
+      draft.anomaly(null, 'VALUE_OUT_OF_RANGE', `settling ${position.id} pays ${formatFixed(payout)}, beyond NUMERIC(78,18): not paid`, {
+        market: market.id,
+        account: holder,
+        size: formatFixed(position.size),
+        settlementPrice: formatFixed(indexPrice),
+        payout: formatFixed(payout),
+      });
+      payout = 0n;
+      realized = 0n;
+    }
     draft.putPosition({
       ...position,
       size: 0n,

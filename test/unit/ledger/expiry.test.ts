@@ -54,4 +54,19 @@ describe('option expiry (SPEC 3)', () => {
     expect(chain.market('BTC-C').settlementPrice).toBe(x(150));
     expect(chain.account(ALICE)!.collateral).toBe(x(100 - 3 + 50));
   });
+
+  it('does not pay a settlement that would take collateral beyond NUMERIC(78,18), and still closes the position', () => {
+    const chain = new LedgerChain({ oracleStalenessSeconds: 1e9, riskFreeRate: 0n });
+    const huge = '1' + '0'.repeat(40);
+    chain.block(1000, [ev.option('C', 'ETH', 'CALL', 1, 2000), ev.price('ETH', 1), ev.deposit(ALICE, 100), ev.deposit(BOB, 100)]);
+    chain.block(1001, [ev.fill('C', ALICE, huge, '0.000000000000000001'), ev.fill('C', BOB, 1, 2)]); // Alice pays 1e40 * 1e-18 = 1e22
+    chain.block(1002, [ev.price('ETH', huge)]);
+    const expiry = chain.block(2000);
+    expect(expiry.anomalies).toEqual([expect.objectContaining({ kind: 'VALUE_OUT_OF_RANGE', logIndex: null, data: expect.objectContaining({ account: `${ALICE}:0`, market: 'C' }) })]);
+    expect(chain.position(ALICE, 'C')).toMatchObject({ size: 0n, closedBlock: 4 });
+    expect(chain.account(ALICE)!.collateral).toBe(x(100) - x('1' + '0'.repeat(22))); // premium only: the 1e80 payout is not paid
+    // Bob's settlement fits and is paid.
+    expect(chain.account(BOB)!.collateral).toBe(x(100 - 2) + x(huge) - x(1));
+    expect(chain.market('C').settledBlock).toBe(4);
+  });
 });
