@@ -86,10 +86,13 @@ export class Draft {
 
   /** The account's open positions as of now in this block. */
   openPositions(accountId: string): Position[] {
-    const marketIds = new Set(this.base.openMarkets.get(accountId));
-    for (const id of this.draftMarketsByAccount.get(accountId) ?? []) marketIds.add(id);
+    const base = this.base.openPositions.get(accountId);
+    const drafted = this.draftMarketsByAccount.get(accountId);
+    // Most accounts evaluated in a block are holders without an event of their own.
+    if (!drafted) return base ? [...base.values()] : [];
     const open: Position[] = [];
-    for (const marketId of marketIds) {
+    for (const [marketId, position] of base ?? []) if (!drafted.has(marketId)) open.push(position);
+    for (const marketId of drafted) {
       const position = this.position(accountId, marketId);
       if (position && isOpen(position)) open.push(position);
     }

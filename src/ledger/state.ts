@@ -101,8 +101,8 @@ export interface LedgerState {
   positions: Map<string, Position>;
   /** Derived: accounts holding an open position, by market id. */
   holders: Map<string, Set<string>>;
-  /** Derived: markets of each account's open positions. */
-  openMarkets: Map<string, Set<string>>;
+  /** Derived: each account's open positions, by market id (margin evaluation reads these for every holder). */
+  openPositions: Map<string, Map<string, Position>>;
   lastBlock: BlockHeader | null;
 }
 
@@ -125,7 +125,7 @@ export function emptyState(): LedgerState {
     accounts: new Map(),
     positions: new Map(),
     holders: new Map(),
-    openMarkets: new Map(),
+    openPositions: new Map(),
     lastBlock: null,
   };
 }
@@ -153,19 +153,15 @@ export function putPosition(state: LedgerState, position: Position): void {
   const current = state.positions.get(key);
   if (current && current.seq > position.seq) return; // an older lifecycle: history only
   state.positions.set(key, position);
-  const holders = getOrAdd(state.holders, position.marketId);
-  const markets = getOrAdd(state.openMarkets, position.accountId);
+  let holders = state.holders.get(position.marketId);
+  if (!holders) state.holders.set(position.marketId, (holders = new Set()));
+  let open = state.openPositions.get(position.accountId);
+  if (!open) state.openPositions.set(position.accountId, (open = new Map()));
   if (isOpen(position)) {
     holders.add(position.accountId);
-    markets.add(position.marketId);
+    open.set(position.marketId, position);
   } else {
     holders.delete(position.accountId);
-    markets.delete(position.marketId);
+    open.delete(position.marketId);
   }
-}
-
-function getOrAdd<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
-  let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
-  return set;
 }

@@ -54,7 +54,7 @@ function run(blocks: { dt: number; events: EventDraft[] }[]): LedgerChain {
 function equityOf(state: LedgerState, accountId: string): bigint {
   const now = state.lastBlock!.timestamp;
   const account = state.accounts.get(accountId)!;
-  const risks = [...(state.openMarkets.get(accountId) ?? [])].map((marketId) => {
+  const risks = [...(state.openPositions.get(accountId)?.keys() ?? [])].map((marketId) => {
     const market = state.markets.get(marketId)!;
     const position = state.positions.get(`${accountId}|${marketId}`)!;
     return positionRisk(position, market, markOf(market, state.underlyings.get(market.underlying)?.indexPrice ?? null, now, 0n));
@@ -130,11 +130,11 @@ describe('ledger invariants', () => {
       const state = chain.state;
       const closes: EventDraft[] = [];
       const before = new Map<string, bigint>();
-      for (const [accountId, markets] of state.openMarkets) {
+      for (const [accountId, markets] of state.openPositions) {
         if (markets.size === 0) continue;
         before.set(accountId, equityOf(state, accountId));
         const [ownerAddress, subaccount] = accountId.split(':');
-        for (const marketId of markets) {
+        for (const marketId of markets.keys()) {
           const market = state.markets.get(marketId)!;
           const position = state.positions.get(`${accountId}|${marketId}`)!;
           const mark = markOf(market, state.underlyings.get(market.underlying)?.indexPrice ?? null, state.lastBlock!.timestamp, 0n);
@@ -145,7 +145,7 @@ describe('ledger invariants', () => {
       }
       chain.block(state.lastBlock!.timestamp, closes);
       for (const [accountId, equity] of before) {
-        expect([...(state.openMarkets.get(accountId) ?? [])].filter((m) => isOpen(state.positions.get(`${accountId}|${m}`)!))).toEqual([]);
+        expect([...(state.openPositions.get(accountId)?.keys() ?? [])].filter((m) => isOpen(state.positions.get(`${accountId}|${m}`)!))).toEqual([]);
         const collateral = state.accounts.get(accountId)!.collateral;
         // One 1e-18 rounding per position for its PnL or premium and one for its funding.
         expect(abs(narrow(equity) - collateral)).toBeLessThanOrEqual(8n);
@@ -162,9 +162,9 @@ describe('ledger invariants', () => {
       if (eth.indexPrice === null) return;
       const moved: LedgerState = { ...state, underlyings: new Map(state.underlyings).set('ETH', { ...eth, indexPrice: eth.indexPrice + BigInt(step) * 10n ** 12n }) };
       const dM = BigInt(step) * 10n ** 12n;
-      for (const [accountId, markets] of state.openMarkets) {
+      for (const [accountId, markets] of state.openPositions) {
         let exposure = 0n;
-        for (const m of markets) if (state.markets.get(m)!.underlying === 'ETH') exposure += abs(state.positions.get(`${accountId}|${m}`)!.size);
+        for (const m of markets.keys()) if (state.markets.get(m)!.underlying === 'ETH') exposure += abs(state.positions.get(`${accountId}|${m}`)!.size);
         const change = abs(equityOf(moved, accountId) - equityOf(state, accountId));
         // Option values carry float64 rounding (SPEC 1): allow 1e-9 per unit of exposure on top.
         const bound = exposure * dM * 10n ** 18n + exposure * 10n ** 27n + 10n ** 36n;
