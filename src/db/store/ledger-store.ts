@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { BlockChanges, BlockHeader, LedgerState, Market, OracleSource, Position } from '../../ledger/index.js';
 import { stateFrom } from '../../ledger/index.js';
 import type { MarketKind, MarginState } from '../../ledger/index.js';
-import { deleteRows, insertRows, type Queryable } from './bulk.js';
+import { copyRows, deleteRows, insertRows, type Queryable } from './bulk.js';
 import { keyOf, read, rowOf, type SqlRow, type TableSpec } from './columns.js';
 import * as tables from './tables.js';
 import type { UndoEntry } from './undo.js';
@@ -153,9 +153,9 @@ export class LedgerStore {
       await writeLatest(client, tables.positions, batch.flatMap((c) => c.positions));
       for (const [field, spec] of tables.historyTables) {
         const records = batch.flatMap((c) => c[field] as unknown[]);
-        await insertRows(client, spec as TableSpec<unknown>, records.map((r) => rowOf(spec as TableSpec<unknown>, r)));
+        await copyRows(client, spec as TableSpec<unknown>, records.map((r) => rowOf(spec as TableSpec<unknown>, r)));
       }
-      await insertRows(client, tables.blocks, batch.map((c) => rowOf(tables.blocks, c)));
+      await copyRows(client, tables.blocks, batch.map((c) => rowOf(tables.blocks, c)));
       if (input.undo.size > 0) {
         const numbers = [...input.undo.keys()];
         await client.query(

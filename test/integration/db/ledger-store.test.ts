@@ -85,4 +85,19 @@ describe('LedgerStore', () => {
       await Promise.all([rolled.drop(), fresh.drop()]);
     }
   });
+
+  it('stores history text exactly as recorded, whatever characters it carries (COPY escaping)', async () => {
+    const db = await createTestDatabase();
+    try {
+      const chain = new LedgerChain();
+      const reason = 'back\\slash \\N tab\t newline\n return\r "quoted" \'single\' ünïcödé';
+      const changes = chain.block(1000, [ev.malformed(reason), ev.malformed('\\')]);
+      await new LedgerStore(db.pool).commit({ chainId: 31337, headBlockNumber: 1, batch: [changes], undo: new Map() });
+      const { rows } = await db.pool.query('SELECT message, data FROM anomaly ORDER BY seq');
+      expect(rows).toEqual(changes.anomalies.map((a) => ({ message: a.message, data: a.data })));
+      expect(rows[0].message).toContain(reason);
+    } finally {
+      await db.drop();
+    }
+  });
 });
