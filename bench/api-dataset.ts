@@ -153,6 +153,12 @@ export class Market {
     return Object.assign(this.block(events), { description: factor === 1 ? 'ETH and BTC back to 3000 and 60000' : 'ETH and BTC down 7%' });
   }
 
+  /** A small ETH move (0.1% up or down, every oracle): a new block for the caches. */
+  tick(i: number): BlockChanges {
+    const price = SPOT.ETH! * (i % 2 === 1 ? 1.001 : 0.999);
+    return this.block(ORACLES.map((source) => ({ type: 'PriceReported' as const, underlying: 'ETH', source, price: x(price) })));
+  }
+
   private markFloat(marketId: string): number {
     const market = this.state.markets.get(marketId)!;
     const index = this.state.underlyings.get(market.underlying)!.indexPrice;
@@ -162,7 +168,7 @@ export class Market {
   private risk(accountId: string): { equity: number; maintenanceMargin: number } {
     const account = this.state.accounts.get(accountId)!;
     const risks = [];
-    for (const marketId of this.state.openMarkets.get(accountId) ?? []) {
+    for (const marketId of this.state.openPositions.get(accountId)?.keys() ?? []) {
       const position = this.state.positions.get(positionKey(accountId, marketId))!;
       const market = this.state.markets.get(marketId)!;
       const mark = markOf(market, this.state.underlyings.get(market.underlying)?.indexPrice ?? null, this.time, this.params.riskFreeRate);

@@ -4,7 +4,11 @@
 //
 //   node bin/run-ts.js bench/api.ts [--accounts 1000] [--positions 10] [--seconds 10]
 //     [--concurrency 16] [--heavy-seconds 10] [--heavy-concurrency 2] [--subscribers 5000]
-//     [--client-processes 2] [--rounds 1] [--only account,heavy,fanout]
+//     [--client-processes 2] [--rounds 1] [--only account,heavy,fanout] [--block-every-ms 0]
+//
+// --block-every-ms N commits a block (an ETH price tick) every N ms while a and b run: the
+// server shares rows and derived values between requests at the same block, so a steady
+// block flatters it; a new block every 1-2 s is what a live chain looks like.
 //
 // The dataset goes through the same code path as the ingester's: venue events applied by
 // the pure ledger (applyBlock, commitBlock) and persisted with LedgerStore.commit (one
@@ -36,6 +40,7 @@ const { values } = parseArgs({
     subscribers: { type: 'string', default: '5000' },
     'client-processes': { type: 'string', default: '2' },
     rounds: { type: 'string', default: '1' },
+    'block-every-ms': { type: 'string', default: '0' },
     only: { type: 'string', default: 'account,heavy,fanout' },
   },
   strict: false,
@@ -80,6 +85,8 @@ interface LoadJob {
   concurrency: number;
   seconds: number;
   warmupSeconds: number;
+  /** Keeps measuring past `seconds` until this many requests completed (at most 60 s more). */
+  minRequests: number;
 }
 interface LoadResult {
   requests: number;
@@ -142,6 +149,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   const cpu = process.cpuUsage();
   const started = performance.now();
   await new Promise((r) => setTimeout(r, job.seconds * 1000));
+  while (latencies.length < job.minRequests && performance.now() - started < (job.seconds + 60) * 1000) await new Promise((r) => setTimeout(r, 50));
   measuring = false;
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
@@ -350,21 +358,46 @@ async function main(): Promise<void> {
       );
     };
 
+    // Blocks committed during a load (--block-every-ms), as an ingester at the chain tip would.
+    const blockEvery = Number(values['block-every-ms']);
+    let tick = 0;
+    const ticking = () => {
+      if (!(blockEvery > 0)) return { stop: async () => '' };
+      let count = 0;
+      let busy: Promise<void> = Promise.resolve();
+      const timer = setInterval(() => {
+        busy = busy.then(async () => {
+          const block = market.tick(++tick);
+          await store.commit({ chainId: 31337, headBlockNumber: block.block.number, batch: [block], undo: new Map() });
+          count++;
+        });
+      }, blockEvery);
+      return {
+        stop: async () => {
+          clearInterval(timer);
+          await busy;
+          return `; a new block every ${blockEvery} ms: ${count} blocks`;
+        },
+      };
+    };
+
     for (let round = 1; round <= rounds; round++) {
       if (rounds > 1) log(`-- round ${round}`);
       // ---------------------------------------------------------- a. account risk query
       if (only.has('account')) {
         const concurrency = Number(values.concurrency);
         const before = serverCpu();
-        const result = await load({ url, query: ACCOUNT_QUERY, owners: shuffled(owners), concurrency, seconds: Number(values.seconds), warmupSeconds: 2 });
-        report(`a. account risk query (${POSITIONS} positions, every field)`, result, before + 0, concurrency);
+        const ticks = ticking();
+        const result = await load({ url, query: ACCOUNT_QUERY, owners: shuffled(owners), concurrency, seconds: Number(values.seconds), warmupSeconds: 2, minRequests: 0 });
+        report(`a. account risk query (${POSITIONS} positions, every field${await ticks.stop()})`, result, before, concurrency);
       }
       // ---------------------------------------------------------- b. accounts(first: 1000)
       if (only.has('heavy')) {
         const concurrency = Number(values['heavy-concurrency']);
         const before = serverCpu();
-        const result = await load({ url, query: ACCOUNTS_QUERY, owners: null, concurrency, seconds: Number(values['heavy-seconds']), warmupSeconds: 2 });
-        report('b. accounts(first: 1000) with risk fields', result, before, concurrency);
+        const ticks = ticking();
+        const result = await load({ url, query: ACCOUNTS_QUERY, owners: null, concurrency, seconds: Number(values['heavy-seconds']), warmupSeconds: 2, minRequests: 5 });
+        report(`b. accounts(first: 1000) with risk fields${await ticks.stop()}`, result, before, concurrency);
       }
     }
 

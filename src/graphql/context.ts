@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type pg from 'pg';
 import type { LedgerParams } from '../ledger/index.js';
+import type { BlockCache } from './block-cache.js';
 import { Loaders } from './loaders.js';
 import { Snapshot, type SnapshotBlock } from './snapshot.js';
 
@@ -14,6 +15,8 @@ export interface ApiDeps {
   pool: pg.Pool;
   /** oracleStalenessSeconds (OracleSource.stale) and riskFreeRate (option pricing). */
   params: LedgerParams;
+  /** Rows and derived values shared by requests at the same block (the server's; tests may leave it out). */
+  blockCache?: BlockCache;
 }
 
 export class RequestContext {
@@ -68,6 +71,12 @@ export class RequestContext {
       (sql, params) => snapshot.query(sql, params),
       async () => (await blockOf(snapshot)).timestamp,
       this.deps.params,
+      async () => {
+        const cache = this.deps.blockCache;
+        if (!cache) return null;
+        const block = await snapshot.block();
+        return block ? cache.at(block) : null;
+      },
     );
   }
 }

@@ -5,6 +5,7 @@
  */
 import DataLoader from 'dataloader';
 import type { Account, LedgerParams, Market, Position } from '../ledger/index.js';
+import type { BlockShared } from './block-cache.js';
 import { loadAccounts } from './modules/account/sql.js';
 import { loadMarkets, loadMarketStats, NO_STATS, type MarketStats } from './modules/market/sql.js';
 import { loadPositions, loadPositionsOf } from './modules/position/sql.js';
@@ -36,22 +37,36 @@ export class Loaders {
     private readonly query: RunQuery,
     now: () => Promise<number>,
     params: LedgerParams,
+    /** Values shared with other requests at the same block (block-cache.ts); null: none. */
+    readonly shared: () => Promise<BlockShared | null> = async () => null,
   ) {
     this.risk = new RiskMemo(this, now, params);
-    this.account = new DataLoader(async (ids) => inOrder(ids, await loadAccounts(query, ids), null));
+    this.account = new DataLoader(async (ids) => throughShared(ids, (await shared())?.accounts, (missing) => loadAccounts(query, missing), null));
     this.position = new DataLoader(async (ids) => inOrder(ids, await loadPositions(query, ids), null));
-    this.openPositions = new DataLoader(async (ids) => inOrder(ids, this.primed(await loadPositionsOf(query, ids, false)), []));
+    this.openPositions = new DataLoader(async (ids) =>
+      throughShared(ids, (await shared())?.openPositions, async (missing) => this.primed(await loadPositionsOf(query, missing, false)), []),
+    );
     this.allPositions = new DataLoader(async (ids) => inOrder(ids, this.primed(await loadPositionsOf(query, ids, true)), []));
-    this.marketStats = new DataLoader(async (ids) => inOrder(ids, await loadMarketStats(query, ids), NO_STATS));
-    this.marketsMemo = new Memo(() => loadMarkets(query));
+    this.marketStats = new DataLoader(async (ids) => throughShared(ids, (await shared())?.marketStats, (missing) => loadMarketStats(query, missing), NO_STATS));
+    this.marketsMemo = new Memo(async () => {
+      const cache = await shared();
+      if (cache?.markets) return cache.markets;
+      const markets = await loadMarkets(query);
+      if (cache) cache.markets = markets;
+      return markets;
+    });
     // An underlying that markets name but no oracle has reported yet is listed too, without an index.
     this.underlyingsMemo = new Memo(async () => {
+      const cache = await shared();
+      if (cache?.underlyings) return cache.underlyings;
       const [rows, markets] = await Promise.all([loadUnderlyings(query), this.markets()]);
       const all = new Map(rows);
       for (const market of markets.values()) {
         if (!all.has(market.underlying)) all.set(market.underlying, { id: market.underlying, indexPrice: null, indexStale: true, sources: [] });
       }
-      return new Map([...all].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      const underlyings = new Map([...all].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      if (cache) cache.underlyings = underlyings;
+      return underlyings;
     });
   }
 
@@ -111,6 +126,23 @@ export class Loaders {
     for (const positions of byAccount.values()) for (const p of positions) this.position.prime(p.id, p);
     return byAccount;
   }
+}
+
+/**
+ * Values of `keys`: those the block's shared cache holds, the rest read with `load` (one
+ * statement) and added to it; `missing` for keys `load` does not return.
+ */
+async function throughShared<V>(
+  keys: readonly string[],
+  cache: { has(key: string): boolean; get(key: string): V | undefined; set(key: string, value: V): unknown } | undefined,
+  load: (keys: readonly string[]) => Promise<ReadonlyMap<string, V>>,
+  missing: V,
+): Promise<V[]> {
+  if (!cache) return inOrder(keys, await load(keys), missing);
+  const wanted = keys.filter((key) => !cache.has(key));
+  const found: ReadonlyMap<string, V> = wanted.length > 0 ? await load(wanted) : new Map();
+  for (const key of wanted) cache.set(key, found.has(key) ? found.get(key)! : missing);
+  return keys.map((key) => (found.has(key) ? found.get(key)! : cache.has(key) ? cache.get(key)! : missing));
 }
 
 function inOrder<V>(keys: readonly string[], found: ReadonlyMap<string, V>, missing: V): V[] {

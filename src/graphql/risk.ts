@@ -113,12 +113,15 @@ export class RiskMemo {
   ) {
     // The mark of every market at once: markets are few, an option costs microseconds.
     this.marksMemo = new Memo(async () => {
+      const shared = await this.loaders.shared();
+      if (shared?.marks) return shared.marks;
       const [markets, underlyings, now] = await Promise.all([this.loaders.markets(), this.loaders.underlyings(), this.now()]);
       const marks = new Map<string, Mark>();
       for (const market of markets.values()) {
         const index = underlyings.get(market.underlying)?.indexPrice ?? null;
         marks.set(market.id, markOf(market, index, now, this.params.riskFreeRate));
       }
+      if (shared) shared.marks = marks;
       return marks;
     });
   }
@@ -131,21 +134,29 @@ export class RiskMemo {
   /** A position's view; a closed one too (its risk is zero). */
   position(position: Position): Now<PositionView> {
     return this.positionViews.now(position.id, async () => {
+      const shared = await this.loaders.shared();
+      const cached = shared?.positionViews.get(position.id);
+      if (cached) return cached;
       const [markets, marks] = await Promise.all([this.loaders.markets(), this.marksMemo.get()]);
       const market = markets.get(position.marketId);
       const mark = marks.get(position.marketId);
       if (!market || !mark) throw new Error(`position ${position.id} names unknown market ${position.marketId}`);
-      return new PositionView(position, market, mark);
+      const view = new PositionView(position, market, mark);
+      shared?.positionViews.set(position.id, view);
+      return view;
     });
   }
 
   /** An account's risk over its open positions; null for an unknown account. */
   account(id: string): Now<AccountView | null> {
     return this.accountViews.now(id, async () => {
+      const shared = await this.loaders.shared();
+      if (shared?.accountViews.has(id)) return shared.accountViews.get(id)!;
       const [account, positions, now] = await Promise.all([this.loaders.account.load(id), this.loaders.openPositions.load(id), this.now()]);
-      if (!account) return null;
-      const views = await Promise.all(positions.map((p) => this.position(p)));
-      return new AccountView(account, views, now, this.params.riskFreeRate);
+      const view = account ? new AccountView(account, await Promise.all(positions.map((p) => this.position(p))), now, this.params.riskFreeRate) : null;
+      // The view memoizes its liquidation prices and exposures: later requests at this block reuse them.
+      shared?.accountViews.set(id, view);
+      return view;
     });
   }
 
