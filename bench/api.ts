@@ -416,7 +416,10 @@ async function main(): Promise<void> {
       );
       // Every client has two subscriptions: wait until the server holds all of them.
       while (server.hub.subscriberCount < 2 * SUBSCRIBERS) {
-        if (performance.now() - started > 120_000) throw new Error(`only ${server.hub.subscriberCount} of ${2 * SUBSCRIBERS} subscriptions after 2 min`);
+        if (performance.now() - started > 120_000) {
+          log(`c. WARNING: only ${server.hub.subscriberCount} of ${2 * SUBSCRIBERS} subscriptions after 2 min; measuring those (client failures below)`);
+          break;
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
       log(`c. ${SUBSCRIBERS} graphql-ws clients (${processes} processes), ${server.hub.subscriberCount} subscriptions, connected in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -22,7 +22,7 @@ export interface ApiDeps {
 export class RequestContext {
   readonly requestId: string;
   private snapshot: Snapshot;
-  private currentLoaders: Loaders;
+  private currentLoaders: Loaders | null = null;
 
   constructor(
     private readonly deps: ApiDeps,
@@ -30,15 +30,15 @@ export class RequestContext {
   ) {
     this.requestId = options.requestId ?? randomUUID();
     this.snapshot = new Snapshot(deps.pool);
-    this.currentLoaders = this.newLoaders();
   }
 
   get params(): LedgerParams {
     return this.deps.params;
   }
 
+  /** Created on first use: a subscription refreshes around every event, most of which read nothing. */
   get loaders(): Loaders {
-    return this.currentLoaders;
+    return (this.currentLoaders ??= this.newLoaders());
   }
 
   /** The committed block this request reads at (cursor row of the snapshot). */
@@ -60,7 +60,7 @@ export class RequestContext {
   async refresh(): Promise<void> {
     const old = this.snapshot;
     this.snapshot = new Snapshot(this.deps.pool);
-    this.currentLoaders = this.newLoaders();
+    this.currentLoaders = null;
     await old.close();
   }
 

@@ -1,3 +1,4 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Account, TransitionRecord } from '../../../ledger/index.js';
 import { fetchConnection } from '../../keyset.js';
 import type { PageArgs } from '../../pagination.js';
@@ -18,7 +19,25 @@ export const transitionResolvers: ModuleResolvers = {
       }),
   },
   MarginTransition: {
-    account: (t: TransitionRecord, _: unknown, ctx) => ctx.loaders.accountOf(t.accountId),
+    account: (t: TransitionRecord, _: unknown, ctx, info) => (selectsKeyOnly(info) ? accountKey(t.accountId) : ctx.loaders.accountOf(t.accountId)),
     blockTimestamp: (t: TransitionRecord) => t.timestamp,
   },
 };
+
+const KEY_FIELDS: ReadonlySet<string> = new Set(['id', 'owner', 'subaccount', '__typename']);
+
+/**
+ * Whether a field of type Account selects only what its id says (id, owner, subaccount):
+ * then no row needs reading. A subscriber's `marginStateChanged { account { id owner
+ * subaccount } }` then costs no SQL at all, which matters when a price move sends
+ * transitions to thousands of subscribers at once.
+ */
+function selectsKeyOnly(info: GraphQLResolveInfo): boolean {
+  return info.fieldNodes.every((node) => node.selectionSet?.selections.every((s) => s.kind === 'Field' && KEY_FIELDS.has(s.name.value) && !s.directives?.length) ?? false);
+}
+
+/** The key fields of an account id "<owner>:<subaccount>": the parent of id, owner and subaccount. */
+function accountKey(id: string): Pick<Account, 'id' | 'owner' | 'subaccount'> {
+  const colon = id.lastIndexOf(':');
+  return { id, owner: id.slice(0, colon), subaccount: Number(id.slice(colon + 1)) };
+}
