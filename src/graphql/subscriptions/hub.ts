@@ -63,6 +63,23 @@ export interface SubscribeOptions {
    * the subscription has already ended and its buffer is dropped.
    */
   onOverflow?: (message: string) => void;
+  /**
+   * Only events published under this route reach the subscriber (`routeOf`): a
+   * subscription filtered by owner is looked up by its owner instead of being asked about
+   * every transition of a price move, which with thousands of subscribers costs
+   * subscribers x transitions calls.
+   */
+  route?: string;
+}
+
+/** The route of a transition event: its account's owner (lower case). */
+export function ownerRoute(owner: string): string {
+  return `owner:${owner}`;
+}
+
+/** The route an event is published under; null: unrouted subscribers only. */
+function routeOf(event: HubEvent): string | null {
+  return event.kind === 'transition' ? ownerRoute(event.owner) : null;
 }
 
 /** A subscriber's stream: an async iterator that ends when returned, closed or overflowed. */
@@ -182,7 +199,11 @@ class Subscriber<T> implements Subscription<T> {
 }
 
 export class Hub {
+  /** Subscribers without a route: offered every event. */
   private readonly subscribers = new Set<Subscriber<unknown>>();
+  /** Subscribers with a route, by route. */
+  private readonly routed = new Map<string, Set<Subscriber<unknown>>>();
+  private routedCount = 0;
   private closed = false;
   private readonly graceMs: number;
 
@@ -191,19 +212,37 @@ export class Hub {
   }
 
   get subscriberCount(): number {
-    return this.subscribers.size;
+    return this.subscribers.size + this.routedCount;
   }
 
   /** Subscribes to the events `select` maps to a value (undefined: not for this subscriber). */
   subscribe<T>(kind: string, select: (event: HubEvent) => T | undefined, options: SubscribeOptions = {}): Subscription<T> {
     const metrics = this.options.metrics;
+    const route = options.route;
     const subscriber = new Subscriber<T>(kind, select, options.bufferSize ?? this.options.bufferSize, options.onOverflow, metrics, (s) => {
-      if (this.subscribers.delete(s as Subscriber<unknown>)) metrics?.unsubscribed(kind);
+      const self = s as Subscriber<unknown>;
+      if (route === undefined) {
+        if (this.subscribers.delete(self)) metrics?.unsubscribed(kind);
+        return;
+      }
+      const set = this.routed.get(route);
+      if (set?.delete(self)) {
+        this.routedCount--;
+        if (set.size === 0) this.routed.delete(route);
+        metrics?.unsubscribed(kind);
+      }
     });
     if (this.closed) {
       subscriber.done = true;
     } else {
-      this.subscribers.add(subscriber as Subscriber<unknown>);
+      if (route === undefined) {
+        this.subscribers.add(subscriber as Subscriber<unknown>);
+      } else {
+        let set = this.routed.get(route);
+        if (!set) this.routed.set(route, (set = new Set()));
+        set.add(subscriber as Subscriber<unknown>);
+        this.routedCount++;
+      }
       metrics?.subscribed(kind);
     }
     return subscriber;
@@ -216,12 +255,18 @@ export class Hub {
    */
   publish(event: HubEvent): void | Promise<void> {
     let blocked: [Subscriber<unknown>, unknown][] | null = null;
-    for (const subscriber of this.subscribers) {
-      const value = subscriber.select(event);
-      if (value === undefined) continue;
-      if (subscriber.hasRoom()) subscriber.push(value);
-      else (blocked ??= []).push([subscriber, value]);
-    }
+    const offer = (subscribers: Iterable<Subscriber<unknown>>) => {
+      for (const subscriber of subscribers) {
+        const value = subscriber.select(event);
+        if (value === undefined) continue;
+        if (subscriber.hasRoom()) subscriber.push(value);
+        else (blocked ??= []).push([subscriber, value]);
+      }
+    };
+    offer(this.subscribers);
+    const route = routeOf(event);
+    const routed = route === null ? undefined : this.routed.get(route);
+    if (routed) offer(routed);
     if (blocked) return this.waitForRoom(blocked);
   }
 
@@ -244,5 +289,6 @@ export class Hub {
   close(): void {
     this.closed = true;
     for (const subscriber of [...this.subscribers]) subscriber.end();
+    for (const set of [...this.routed.values()]) for (const subscriber of [...set]) subscriber.end();
   }
 }

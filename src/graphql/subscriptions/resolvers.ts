@@ -2,7 +2,7 @@
 import { GraphQLError } from 'graphql';
 import type { MarginState, TransitionRecord } from '../../ledger/index.js';
 import type { SubscriptionResolvers } from '../generated/resolvers.js';
-import type { BlockEvent, Hub, HubEvent, Subscription, TransitionEvent } from './hub.js';
+import { ownerRoute, type BlockEvent, type Hub, type HubEvent, type Subscription, type TransitionEvent } from './hub.js';
 
 /** What a subscription needs of its context: a fresh read view per event. */
 export interface SubscriptionContext {
@@ -42,8 +42,9 @@ export function subscriptionResolvers(hub: Hub) {
     },
     marginStateChanged: {
       subscribe: (_root: unknown, args: MarginStateChangedArgs, context: SubscriptionContext) => {
-        const match = transitionFilter(args);
-        return stream(hub, 'marginStateChanged', (event) => (event.kind === 'transition' && match(event) ? event : undefined), context);
+        const { match, owner } = transitionFilter(args);
+        const route = owner === null ? undefined : ownerRoute(owner);
+        return stream(hub, 'marginStateChanged', (event) => (event.kind === 'transition' && match(event) ? event : undefined), context, route);
       },
       /** The parent of `MarginTransition` is the ledger's TransitionRecord (as in Query.transitions). */
       resolve: (event: TransitionEvent): TransitionRecord => event.transition,
@@ -51,7 +52,7 @@ export function subscriptionResolvers(hub: Hub) {
   } satisfies SubscriptionResolvers<SubscriptionContext & object>;
 }
 
-function transitionFilter(args: MarginStateChangedArgs): (event: TransitionEvent) => boolean {
+function transitionFilter(args: MarginStateChangedArgs): { match: (event: TransitionEvent) => boolean; owner: string | null } {
   let owner: string | null = null;
   if (args.owner != null) {
     if (!/^0x[0-9a-fA-F]{40}$/.test(args.owner)) {
@@ -69,10 +70,13 @@ function transitionFilter(args: MarginStateChangedArgs): (event: TransitionEvent
   }
   const to = args.to == null ? null : new Set<string>(args.to);
   for (const state of to ?? []) if (!MARGIN_STATES.has(state)) throw new GraphQLError(`unknown margin state ${state}`);
-  return (event) =>
-    (owner === null || event.owner === owner) &&
-    (subaccount === null || event.subaccount === subaccount) &&
-    (to === null || to.has(event.transition.to));
+  return {
+    owner,
+    match: (event) =>
+      (owner === null || event.owner === owner) &&
+      (subaccount === null || event.subaccount === subaccount) &&
+      (to === null || to.has(event.transition.to)),
+  };
 }
 
 /** The hub's stream for one subscription, refreshing the context around each event. */
@@ -81,9 +85,10 @@ function stream<T extends object>(
   kind: string,
   select: (event: HubEvent) => T | undefined,
   context: SubscriptionContext,
+  route?: string,
 ): AsyncIterableIterator<T> {
   const onOverflow = overflowHandlers.get(context);
-  const subscription: Subscription<T> = hub.subscribe(kind, select, onOverflow ? { onOverflow } : {});
+  const subscription: Subscription<T> = hub.subscribe(kind, select, { ...(onOverflow ? { onOverflow } : {}), ...(route !== undefined ? { route } : {}) });
   const iterator: AsyncIterableIterator<T> = {
     async next() {
       // Give back the previous event's snapshot before waiting for the next event.
