@@ -424,16 +424,26 @@ async function main(): Promise<void> {
       }
       log(`c. ${SUBSCRIBERS} graphql-ws clients (${processes} processes), ${server.hub.subscriberCount} subscriptions, connected in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
+      // When the server's feed hands the block to its hub (after LISTEN/NOTIFY and reading the rows).
+      const published = new Map<number, number>();
+      const hub = server.hub;
+      const publish = hub.publish.bind(hub);
+      hub.publish = (event) => {
+        if (event.kind === 'block' && !published.has(event.blockNumber)) published.set(event.blockNumber, clock());
+        return publish(event);
+      };
       for (let round = 1; round <= rounds; round++) {
         const move = market.priceMove(round);
         const subscribedOwners = new Map<string, number>();
         for (const owner of clientOwners) subscribedOwners.set(owner, (subscribedOwners.get(owner) ?? 0) + 1);
         let expectedTransitions = 0;
         for (const t of move.transitions) expectedTransitions += subscribedOwners.get(t.accountId.split(':')[0]!) ?? 0;
+        const cpuBefore = serverCpu();
         const t0 = clock();
         await store.commit({ chainId: 31337, headBlockNumber: move.block.number, batch: [move], undo: new Map() });
         const committed = clock();
         await new Promise((r) => setTimeout(r, 3000));
+        const fanoutCpu = serverCpu() - cpuBefore;
         const reports = await Promise.all(
           procs.map((proc) => {
             const got = once<{ blocks: [number, number[]][]; transitions: { block: number; at: number }[]; failures: string[]; failureCount: number }>(proc, 'report');
@@ -456,11 +466,12 @@ async function main(): Promise<void> {
         const line = (name: string, xs: number[], expected: number) =>
           `${name} ${xs.length}/${expected} received, p50 ${ms(percentile(xs, 50))}, p99 ${ms(percentile(xs, 99))}, max ${ms(xs.at(-1) ?? NaN)}`;
         log(
-          `c. block ${move.block.number} (${move.description}; ${move.transitions.length} margin transitions), commit took ${ms(committed - t0)}; from the commit returning:`,
+          `c. block ${move.block.number} (${move.description}; ${move.transitions.length} margin transitions), commit took ${ms(committed - t0)}; ` +
+            `the server's hub had it ${ms((published.get(move.block.number) ?? NaN) - committed)} after the commit returned; from the commit returning:`,
         );
         log(`   ${line('blockCommitted:', blockTimes, SUBSCRIBERS)}`);
         log(`   ${line('marginStateChanged:', transitionTimes, expectedTransitions)}`);
-        log(`   ${line('all messages:', all, SUBSCRIBERS + expectedTransitions)}; ${failures} client failures`);
+        log(`   ${line('all messages:', all, SUBSCRIBERS + expectedTransitions)}; ${failures} client failures; server process CPU ${ms(fanoutCpu)} (commit included)`);
       }
       await Promise.all(
         procs.map((proc) => {
