@@ -33,6 +33,20 @@ export interface IngesterOptions {
 }
 
 const LOCK_KEY = 0x70747369; // "ptsi": one ingester per database
+/** eth_getLogs ranges in flight ahead of the one being applied during backfill. */
+const FETCH_AHEAD = 3;
+
+interface QueuedWrite {
+  batch: BlockChanges[];
+  undo: Map<number, UndoEntry[]>;
+  head: number;
+}
+
+interface RangeFetch {
+  from: number;
+  to: number;
+  blocks: Promise<FetchedBlock[]>;
+}
 
 /**
  * Follows the chain block by block into the ledger (SPEC section 5). Each batch of
@@ -41,6 +55,10 @@ const LOCK_KEY = 0x70747369; // "ptsi": one ingester per database
  * commit with nothing lost or counted twice. A block whose parent is not the last
  * committed block means a reorg: the store rolls back to the common ancestor (undo log)
  * and the new branch is applied, so the state equals a fresh ingest of the final chain.
+ *
+ * Backfill is a pipeline: the next few log ranges are fetched while one is applied, and
+ * a batch is written while the next is applied in memory. The in-memory state may thus
+ * run one batch ahead of the database; any failure to write takes it back from there.
  */
 export class Ingester {
   private readonly store: LedgerStore;
@@ -52,6 +70,17 @@ export class Ingester {
   private head = 0;
   private stopping = false;
   private wake: (() => void) | null = null;
+  /** A new head was announced while busy: skip the next idle wait. */
+  private headAnnounced = false;
+  private ahead: RangeFetch[] = [];
+  /** Blocks applied in memory and waiting for the write in flight to finish. */
+  private queued: QueuedWrite | null = null;
+  /** The batch being written; never rejects: a failure lands in `writeError`. */
+  private writing: Promise<unknown> = Promise.resolve();
+  private writingNow = false;
+  private writeError: unknown = null;
+  /** A write failed: the in-memory state is ahead of the database; reload it before going on. */
+  private stale = false;
   private pendingReorg: ReorgInfo | undefined;
   private lastPrune = 0;
   private readonly o: Required<Omit<IngesterOptions, 'onCommit'>> & Pick<IngesterOptions, 'onCommit'>;
@@ -84,11 +113,16 @@ export class Ingester {
         await sleep(500);
       }
       await this.prepare();
-      const unwatch = this.o.rpc.watchHeads(() => this.wake?.());
+      const unwatch = this.o.rpc.watchHeads(() => {
+        this.headAnnounced = true;
+        this.wake?.();
+      });
       try {
         while (!this.stopping) await this.step();
       } finally {
         unwatch();
+        await this.flush().catch(() => undefined);
+        this.ahead = [];
       }
     } finally {
       await lock.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
@@ -129,22 +163,33 @@ export class Ingester {
 
   private async step(): Promise<void> {
     try {
+      if (this.stale) {
+        while (this.writingNow) await this.writing;
+        this.queued = null;
+        this.writeError = null;
+        this.ahead = [];
+        this.state = await this.store.loadState();
+        this.committed = this.state.lastBlock?.number ?? null;
+        this.stale = false;
+      }
       this.head = await this.o.rpc.headNumber();
       const target = this.head - this.o.confirmations;
       const from = this.nextBlock();
       if (from > target) {
+        await this.flush();
         await this.checkTip();
         await this.idle();
         return;
       }
-      const to = Math.min(target, from + Math.min(this.span.span, this.o.batchBlocks) - 1);
+      const range = this.nextRange(from, target);
       let blocks: FetchedBlock[];
       try {
-        blocks = await fetchRange(this.o.rpc, this.o.venues, from, to);
+        blocks = await range.blocks;
       } catch (error) {
-        const span = this.span.refused(error, from, to);
+        this.ahead = [];
+        const span = this.span.refused(error, range.from, range.to);
         if (span !== null) {
-          this.o.logger.info('eth_getLogs range refused; narrowing', { from, to, span });
+          this.o.logger.info('eth_getLogs range refused; narrowing', { from: range.from, to: range.to, span, reason: errorText(error).slice(0, 300) });
           return;
         }
         throw error;
@@ -152,11 +197,13 @@ export class Ingester {
       this.span.succeeded(blocks.length, blocks.reduce((n, b) => n + b.events.length, 0));
       const parent = this.state!.lastBlock;
       if (parent && blocks[0]!.header.parentHash !== parent.hash) {
+        await this.flush();
         await this.rollBack();
         return;
       }
       await this.apply(blocks);
     } catch (error) {
+      this.ahead = [];
       if (error instanceof ReorgTooDeepError || this.stopping) throw error;
       if (error instanceof InconsistentRangeError) {
         this.o.logger.info('chain changed while fetching; fetching again', { reason: error.message });
@@ -164,35 +211,94 @@ export class Ingester {
       }
       this.o.logger.error('ingestion step failed; retrying', { error: errorText(error).slice(0, 500) });
       await sleep(1000);
-      this.state = await this.store.loadState().catch(() => this.state);
     }
   }
 
+  /**
+   * The range starting at `from`, fetched ahead if it was, and the ranges after it set
+   * fetching so the node works while this one is applied and written.
+   */
+  private nextRange(from: number, target: number): RangeFetch {
+    if (this.ahead[0]?.from !== from) this.ahead = [];
+    while (this.ahead.length < FETCH_AHEAD) {
+      const start = this.ahead.length > 0 ? this.ahead.at(-1)!.to + 1 : from;
+      if (start > target) break;
+      const to = Math.min(target, start + Math.min(this.span.span, this.o.batchBlocks) - 1);
+      const blocks = fetchRange(this.o.rpc, this.o.venues, start, to);
+      blocks.catch(() => undefined); // awaited (or dropped) later; not an unhandled rejection
+      this.ahead.push({ from: start, to, blocks });
+    }
+    return this.ahead.shift()!;
+  }
+
+  /**
+   * Applies the blocks in memory and queues them for writing. Writes are group commits:
+   * while one batch is being written the next ranges pile up behind it and go in the next
+   * transaction together, so batches grow when the database is the slower side (up to
+   * `batchBlocks`, where applying waits for the database).
+   */
   private async apply(blocks: FetchedBlock[]): Promise<void> {
     const state = this.state!;
-    const batch: BlockChanges[] = [];
-    const undo = new Map<number, UndoEntry[]>();
+    const queued: QueuedWrite = (this.queued ??= { batch: [], undo: new Map(), head: this.head });
+    queued.head = this.head;
     const reversible = this.head - this.o.reorgDepth;
-    try {
-      for (const { header, events } of blocks) {
-        const changes = applyBlock(state, header, events, this.o.params);
-        if (header.number > reversible) undo.set(header.number, undoEntries(state, changes));
-        commitBlock(state, changes);
-        batch.push(changes);
-      }
-      await this.store.commit({ chainId: this.chainId, headBlockNumber: this.head, batch, undo, reorg: this.pendingReorg });
-    } catch (error) {
-      // The in-memory state ran ahead of the database: take it back from there.
-      this.state = await this.store.loadState();
+    for (const { header, events } of blocks) {
+      const changes = applyBlock(state, header, events, this.o.params);
+      if (header.number > reversible) queued.undo.set(header.number, undoEntries(state, changes));
+      commitBlock(state, changes);
+      queued.batch.push(changes);
+    }
+    // A write failed while these were applied: they stand on a batch that is not stored.
+    if (this.stale) {
+      await this.flush();
+      throw new Error('a batch write failed; reloading the ledger state from the last commit');
+    }
+    if (!this.writingNow) this.startWrite();
+    else if (queued.batch.length >= this.o.batchBlocks) await this.flush();
+  }
+
+  private startWrite(): void {
+    const { batch, undo, head } = this.queued!;
+    this.queued = null;
+    const reorg = this.pendingReorg;
+    this.pendingReorg = undefined;
+    this.writingNow = true;
+    this.writing = this.write(batch, undo, head, reorg).then(
+      () => {
+        this.writingNow = false;
+        if (this.queued) this.startWrite();
+      },
+      (error) => {
+        // The queue was applied on top of the failed batch: it goes too (the state reloads).
+        this.writingNow = false;
+        this.queued = null;
+        this.stale = true;
+        this.writeError ??= error;
+        this.pendingReorg ??= reorg;
+      },
+    );
+  }
+
+  /** Waits until everything applied is written; rethrows a write's failure (the next step reloads the state). */
+  private async flush(): Promise<void> {
+    while (this.writingNow) await this.writing;
+    const error = this.writeError;
+    if (error !== null) {
+      this.writeError = null;
       throw error;
     }
-    this.pendingReorg = undefined;
-    this.committed = state.lastBlock!.number;
-    this.progress.committed(batch, this.head - this.o.confirmations);
-    this.o.onCommit?.(batch, this.head);
+  }
+
+  private async write(batch: BlockChanges[], undo: Map<number, UndoEntry[]>, head: number, reorg: ReorgInfo | undefined): Promise<void> {
+    await this.store.commit({ chainId: this.chainId, headBlockNumber: head, batch, undo, reorg });
+    this.committed = batch.at(-1)!.block.number;
+    this.progress.committed(batch, head - this.o.confirmations);
+    this.o.onCommit?.(batch, head);
+    const reversible = head - this.o.reorgDepth;
     if (reversible - this.lastPrune >= 100) {
-      await this.store.pruneUndo(reversible);
       this.lastPrune = reversible;
+      // Pruning is housekeeping: a failure leaves a few extra undo logs until the next prune.
+      await this.store.pruneUndo(reversible).catch((error) => this.o.logger.warn('pruning undo logs failed', { error: errorText(error) }));
     }
   }
 
@@ -237,6 +343,10 @@ export class Ingester {
   }
 
   private idle(): Promise<void> {
+    if (this.headAnnounced) {
+      this.headAnnounced = false;
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, this.o.pollIntervalMs);
       this.wake = done;
@@ -246,6 +356,7 @@ export class Ingester {
       }
     }).finally(() => {
       this.wake = null;
+      this.headAnnounced = false;
     });
   }
 }

@@ -11,7 +11,7 @@ export class LogSpan {
     initial = 500,
     /** Largest span ever requested (default 50,000 blocks). */
     readonly max = 50_000,
-    /** Aim for responses of at most this many logs (default 5,000: about 4 MB of JSON). */
+    /** Aim for responses of at most this many logs (default 5,000: about 8 MB of JSON). */
     readonly targetLogs = 5_000,
   ) {
     this.span = Math.min(initial, max);
@@ -19,7 +19,8 @@ export class LogSpan {
 
   /** After a successful request of `blocks` blocks that returned `logs` logs. */
   succeeded(blocks: number, logs: number): void {
-    if (logs > this.targetLogs) this.span = Math.max(1, Math.floor(blocks / 2));
+    // Logs per block is what matters: aim straight at the target rather than halving.
+    if (logs > this.targetLogs) this.span = Math.max(1, Math.floor((blocks * this.targetLogs) / logs));
     else if (blocks >= this.span && logs < this.targetLogs / 2) this.span = Math.min(this.max, this.span * 2);
   }
 
@@ -31,7 +32,7 @@ export class LogSpan {
     const message = errorText(error);
     if (!RANGE_ERROR.test(message)) return null;
     const requested = to - from + 1;
-    const suggested = suggestedSpan(message, from);
+    const suggested = suggestedSpan(message, from, requested);
     this.span = Math.max(1, Math.min(requested - 1 || 1, suggested ?? Math.floor(requested / 2)));
     return this.span;
   }
@@ -41,7 +42,10 @@ const RANGE_ERROR =
   /more than \d+ results|too many (results|logs)|response size|range (is )?too (wide|large|big)|block range|max(imum)? (block )?range|limited to|exceed(s|ed)? .*(range|limit)|limit exceeded|query timeout|timeout exceeded|payload too large|size exceeded|exceeded the size limit|body too large/i;
 
 /** The span a provider's message says it accepts, if it says. */
-export function suggestedSpan(message: string, from: number): number | null {
+export function suggestedSpan(message: string, from: number, requested = 1): number | null {
+  // viem's own response limit: "Max: 10485760 bytes / Received: 16441904 bytes"; aim at half of it.
+  const sized = /Max: (\d+) bytes\s+Received: (\d+) bytes/.exec(message);
+  if (sized) return Math.max(1, Math.floor((requested * Number(sized[1])) / Number(sized[2]) / 2));
   // Alchemy: "... this block range should work: [0x1, 0x7d0]"
   const hinted = /should work: \[(0x[0-9a-f]+),\s*(0x[0-9a-f]+)\]/i.exec(message);
   if (hinted) return Math.max(1, Number(BigInt(hinted[2]!)) - Math.max(from, Number(BigInt(hinted[1]!))) + 1);

@@ -26,6 +26,13 @@ export interface RpcOptions {
   batchSize?: number;
 }
 
+/**
+ * viem refuses HTTP responses over 10 MB by default: about 6,000 venue logs, which a busy
+ * venue emits in a few dozen blocks. The log span (log-range.ts) aims well below this;
+ * the limit only bounds what one response may hold in memory.
+ */
+const MAX_RESPONSE_BYTES = 64 * 2 ** 20;
+
 interface Endpoint {
   url: string;
   client: PublicClient;
@@ -57,7 +64,7 @@ export class Rpc implements ChainRpc {
       client: createPublicClient({
         transport: /^wss?:/.test(url)
           ? webSocket(url, { retryCount: 0, timeout, keepAlive: true, reconnect: true })
-          : http(url, { retryCount: 0, timeout, batch: { batchSize, wait: 0 } }),
+          : http(url, { retryCount: 0, timeout, batch: { batchSize, wait: 0 }, maxResponseBodySize: MAX_RESPONSE_BYTES }),
       }) as PublicClient,
     });
     const all = urls.map(make);

@@ -10,7 +10,7 @@ describe('LogSpan: adaptive eth_getLogs ranges', () => {
     span.succeeded(800, 10);
     expect(span.span).toBe(1000);
     span.succeeded(1000, 30_000);
-    expect(span.span).toBe(500);
+    expect(span.span).toBe(333); // straight to ~10,000 logs per response
   });
 
   it.each([
@@ -22,6 +22,7 @@ describe('LogSpan: adaptive eth_getLogs ranges', () => {
     ['block range is too wide', 250],
     ['Query timeout exceeded. Consider reducing your block range', 250],
     ['HTTP response body exceeded the size limit.', 250],
+    ['HTTP response body exceeded the size limit.\n\nMax: 10485760 bytes\nReceived: 41943040 bytes', 62],
   ])('understands %j', (message, expected) => {
     const span = new LogSpan(500);
     expect(span.refused(new Error(message), 100, 599)).toBe(expected);
