@@ -146,6 +146,15 @@ export class LedgerStore {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // The last line of defence against a gap or a fork in the stored chain.
+      const cursor = await this.cursor(client);
+      const first = batch[0]!.block;
+      if (cursor && (first.number !== cursor.block.number + 1 || first.parentHash !== cursor.block.hash)) {
+        throw new Error(
+          `block ${first.number} (parent ${first.parentHash}) does not follow the last stored block ` +
+            `${cursor.block.number} (${cursor.block.hash})`,
+        );
+      }
       await writeLatest(client, tables.markets, batch.flatMap((c) => c.markets));
       await writeLatest(client, tables.underlyings, batch.flatMap((c) => c.underlyings));
       await writeLatest(client, tables.oracleSources, batch.flatMap((c) => c.oracleSources));
@@ -156,13 +165,7 @@ export class LedgerStore {
         await copyRows(client, spec as TableSpec<unknown>, records.map((r) => rowOf(spec as TableSpec<unknown>, r)));
       }
       await copyRows(client, tables.blocks, batch.map((c) => rowOf(tables.blocks, c)));
-      if (input.undo.size > 0) {
-        const numbers = [...input.undo.keys()];
-        await client.query(
-          'INSERT INTO undo_log (block_number, entries) SELECT * FROM unnest($1::int8[], $2::jsonb[])',
-          [numbers.map(String), numbers.map((n) => JSON.stringify(input.undo.get(n)))],
-        );
-      }
+      await copyRows(client, tables.undoLog, [...input.undo].map((entry) => rowOf(tables.undoLog, entry)));
       await client.query(
         `INSERT INTO cursor (id, chain_id, block_number, block_hash, block_timestamp, head_block_number)
          VALUES (1, $1, $2, $3, $4, $5)

@@ -1,6 +1,7 @@
 // Table specs: how each ledger row and history record is stored (prisma/schema.prisma).
 import type * as L from '../../ledger/index.js';
 import { col, type TableSpec } from './columns.js';
+import type { UndoEntry } from './undo.js';
 
 const onChain = <T extends { blockNumber: number; logIndex: number; transactionHash: string; timestamp: number }>() => [
   col.int8<T>('block_number', (r) => r.blockNumber),
@@ -260,6 +261,13 @@ export const blocks: TableSpec<L.BlockChanges> = {
     col.int8('timestamp', (c) => c.block.timestamp),
     col.int4('event_count', (c) => c.eventCount),
   ],
+};
+
+/** A block's undo entries (src/db/store/undo.ts), kept while the block may still reorg. */
+export const undoLog: TableSpec<[number, UndoEntry[]]> = {
+  table: 'undo_log',
+  key: ['block_number'],
+  columns: [col.int8('block_number', ([number]) => number), col.json('entries', ([, entries]) => entries)],
 };
 
 /** History tables with the BlockChanges field that feeds each, in write order. */

@@ -100,4 +100,22 @@ describe('LedgerStore', () => {
       await db.drop();
     }
   });
+
+  it('refuses a batch that does not follow the last stored block, changing nothing', async () => {
+    const db = await createTestDatabase();
+    try {
+      const chain = scenario();
+      const store = new LedgerStore(db.pool);
+      await commitAll(store, chain.history.slice(0, 2), false);
+      const before = await snapshotTables(db.pool);
+      const gap = { chainId: 31337, headBlockNumber: 6, batch: chain.history.slice(3), undo: new Map() };
+      await expect(store.commit(gap)).rejects.toThrow(/block 4 .* does not follow the last stored block 2/);
+      const fork = chain.history[2]!;
+      const forked = { ...fork, block: { ...fork.block, parentHash: '0xnot-block-2' } };
+      await expect(store.commit({ ...gap, batch: [forked] })).rejects.toThrow(/does not follow/);
+      expect(await snapshotTables(db.pool)).toEqual(before);
+    } finally {
+      await db.drop();
+    }
+  });
 });
