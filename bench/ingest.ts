@@ -1,0 +1,162 @@
+// bench/ingest: backfill throughput, memory and live block-to-commit latency of the
+// ingester on a real anvil chain and PostgreSQL (issue 3).
+//
+//   node --expose-gc bin/run-ts.js bench/ingest.ts [--events 200000] [--accounts 1000] [--per-block 200] [--live 200]
+//
+// BENCH_LOG=1 shows the ingester's own log lines (progress, range narrowing).
+// DATABASE_URL picks the PostgreSQL server (a fresh database is created on it and
+// dropped after); unset, an embedded PostgreSQL runs in a temporary folder.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { VenueArtifact } from '../src/chain/artifacts.js';
+import { Ingester } from '../src/chain/ingester.js';
+import { Rpc } from '../src/chain/rpc.js';
+import { createPool } from '../src/db/adapter.js';
+import { startEmbeddedPostgres } from '../src/db/embedded.js';
+import { migrate, withDatabaseName } from '../src/db/migrate.js';
+import { startAnvil } from '../src/devnet/anvil.js';
+import { deployVenue } from '../src/devnet/deploy.js';
+import { VenueDriver } from '../src/devnet/venue-driver.js';
+import { Workload, traderAddresses } from '../src/devnet/workload.js';
+import { createLogger, silentLogger } from '../src/log/index.js';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '200000' },
+    accounts: { type: 'string', default: '1000' },
+    'per-block': { type: 'string', default: '200' },
+    live: { type: 'string', default: '200' },
+  },
+});
+const EVENTS = Number(values.events);
+const ACCOUNTS = Number(values.accounts);
+const PER_BLOCK = Number(values['per-block']);
+const LIVE_BLOCKS = Number(values.live);
+
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function database(): Promise<{ url: string; done(): Promise<void>; kind: string }> {
+  const name = `pts_bench_${Date.now()}`;
+  if (process.env.DATABASE_URL) {
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.end();
+    const url = withDatabaseName(process.env.DATABASE_URL, name);
+    return {
+      url,
+      kind: 'DATABASE_URL server',
+      async done() {
+        const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        await c.end();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'pts-bench-pg-'));
+  const server = await startEmbeddedPostgres({ dataDir: dir });
+  return {
+    url: server.url,
+    kind: 'embedded PostgreSQL',
+    async done() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const anvil = await startAnvil();
+const db = await database();
+try {
+  log(`pts bench/ingest: ${EVENTS} events, ${ACCOUNTS} accounts, ~${PER_BLOCK} events per block; ${db.kind}`);
+  const deployment = await deployVenue(anvil.rpcUrl);
+  const venue = new VenueDriver(deployment);
+  const now = Number((await deployment.publicClient.getBlock()).timestamp);
+  const workload = new Workload(venue, { traders: traderAddresses(ACCOUNTS), eventsPerBlock: PER_BLOCK, startTime: now, seed: 11 });
+
+  // 1. The chain.
+  let started = performance.now();
+  let generated = 0;
+  for (const calls of workload.setup()) {
+    await venue.send(calls);
+    generated += calls.length;
+  }
+  while (generated < EVENTS) {
+    const calls = workload.block();
+    await venue.send(calls);
+    generated += PER_BLOCK;
+  }
+  const head = Number(await deployment.publicClient.getBlockNumber({ cacheTime: 0 }));
+  log(`generated ${head - Number(deployment.blockNumber)} blocks in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  // 2. Backfill.
+  await migrate(db.url);
+  const pool = createPool(db.url, { max: 10 });
+  const rpc = new Rpc([anvil.rpcUrl, anvil.wsUrl], silentLogger);
+  let committedEvents = 0;
+  const memory: { block: number; heap: number; rss: number }[] = [];
+  let nextSample = 0.25;
+  const latencies: number[] = [];
+  const sentAt = new Map<number, number>();
+  const ingester = new Ingester({
+    rpc,
+    pool,
+    logger: process.env.BENCH_LOG ? createLogger('json') : silentLogger,
+    venues: [deployment.address.toLowerCase()],
+    startBlock: Number(deployment.blockNumber),
+    pollIntervalMs: 1000,
+    onCommit(batch) {
+      for (const changes of batch) {
+        committedEvents += changes.eventCount;
+        const sent = sentAt.get(changes.block.number);
+        if (sent !== undefined) latencies.push(performance.now() - sent);
+      }
+      const done = (batch.at(-1)!.block.number - Number(deployment.blockNumber)) / (head - Number(deployment.blockNumber));
+      if (done >= nextSample && nextSample <= 1) {
+        gc?.();
+        const usage = process.memoryUsage();
+        memory.push({ block: batch.at(-1)!.block.number, heap: usage.heapUsed, rss: usage.rss });
+        nextSample += 0.25;
+      }
+    },
+  });
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  started = performance.now();
+  const running = ingester.run();
+  while ((ingester.lastBlock ?? 0) < head) await new Promise((r) => setTimeout(r, 5));
+  const seconds = (performance.now() - started) / 1000;
+  log(`backfill: ${committedEvents} events in ${head - Number(deployment.blockNumber)} blocks, ${seconds.toFixed(2)} s = ${Math.round(committedEvents / seconds)} events/s (${Math.round((head - Number(deployment.blockNumber)) / seconds)} blocks/s)`);
+  log(`memory after GC at 25/50/75/100% of the backfill: heap ${memory.map((m) => mb(m.heap)).join(' / ')}; rss ${memory.map((m) => mb(m.rss)).join(' / ')}; peak rss ${mb(peakRss)}`);
+
+  // 3. Live: one block at a time, time from the block being mined to its commit.
+  const liveWorkload = new Workload(venue, { traders: traderAddresses(ACCOUNTS), eventsPerBlock: 20, startTime: now, seed: 12 });
+  let blockNumber = head;
+  for (let i = 0; i < LIVE_BLOCKS; i++) {
+    const calls = liveWorkload.block();
+    // Under automine the block exists when eth_sendTransaction returns.
+    await deployment.walletClient.writeContract({ address: venue.address, abi: VenueArtifact.abi, functionName: 'batch', args: [calls] });
+    sentAt.set(++blockNumber, performance.now());
+    while ((ingester.lastBlock ?? 0) < blockNumber) await new Promise((r) => setImmediate(r));
+  }
+  latencies.sort((a, b) => a - b);
+  if (latencies.length > 0) log(`live: ${latencies.length} blocks of ~20 events, block-to-commit latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (from eth_sendTransaction returning under automine)`);
+  clearInterval(sampler);
+  await ingester.stop();
+  await running;
+  await rpc.close();
+  await pool.end();
+} finally {
+  await anvil.stop();
+  await db.done();
+}
