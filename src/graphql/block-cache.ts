@@ -33,7 +33,7 @@ export class BlockShared {
     this.accounts = new BoundedMap(maxAccounts);
     this.openPositions = new BoundedMap(maxAccounts);
     this.accountViews = new BoundedMap(maxAccounts);
-    this.positionViews = new BoundedMap(maxAccounts * 20);
+    this.positionViews = new BoundedMap(maxAccounts * 10);
   }
 }
 
@@ -63,7 +63,8 @@ export class BoundedMap<V> {
 export class BlockCache {
   private current: { key: string; number: number; shared: BlockShared } | null = null;
 
-  constructor(private readonly maxAccounts = 100_000) {}
+  /** 20,000 accounts with ten positions each hold roughly 100-200 MB of rows and views. */
+  constructor(private readonly maxAccounts = 20_000) {}
 
   /** The shared values of `block`; a private empty set for a block older than the newest seen. */
   at(block: SnapshotBlock): BlockShared {
