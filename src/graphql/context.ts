@@ -58,6 +58,9 @@ export class RequestContext {
 
   /** Drops the snapshot and the loaders: the next read sees the latest committed block. */
   async refresh(): Promise<void> {
+    // Nothing read yet: the snapshot opens on the first read, so it already sees the latest
+    // block (subscriptions refresh twice per event and most events read nothing).
+    if (!this.snapshot.used && this.currentLoaders === null) return;
     const old = this.snapshot;
     this.snapshot = new Snapshot(this.deps.pool);
     this.currentLoaders = null;

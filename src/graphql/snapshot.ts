@@ -37,6 +37,11 @@ export class Snapshot {
 
   constructor(private readonly pool: pg.Pool) {}
 
+  /** Whether a read has begun (the transaction, and the block it sees, are fixed from then on). */
+  get used(): boolean {
+    return this.opening !== null || this.closing !== null;
+  }
+
   /** The committed block of this snapshot; null when nothing is ingested yet. */
   async block(): Promise<SnapshotBlock | null> {
     return (await this.open()).block;
