@@ -7,7 +7,7 @@
 // DATABASE_URL picks the PostgreSQL server (a fresh database is created on it and
 // dropped after); unset, an embedded PostgreSQL runs in a temporary folder.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -133,10 +133,12 @@ try {
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
   started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const running = ingester.run();
   while ((ingester.lastBlock ?? 0) < head) await new Promise((r) => setTimeout(r, 5));
   const seconds = (performance.now() - started) / 1000;
-  log(`backfill: ${committedEvents} events in ${head - Number(deployment.blockNumber)} blocks, ${seconds.toFixed(2)} s = ${Math.round(committedEvents / seconds)} events/s (${Math.round((head - Number(deployment.blockNumber)) / seconds)} blocks/s)`);
+  const cpu = process.cpuUsage(cpuBefore);
+  log(`backfill: ${committedEvents} events in ${head - Number(deployment.blockNumber)} blocks, ${seconds.toFixed(2)} s = ${Math.round(committedEvents / seconds)} events/s (${Math.round((head - Number(deployment.blockNumber)) / seconds)} blocks/s); ingester process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s on ${availableParallelism()} cores shared with anvil and PostgreSQL`);
   log(`memory after GC at 25/50/75/100% of the backfill: heap ${memory.map((m) => mb(m.heap)).join(' / ')}; rss ${memory.map((m) => mb(m.rss)).join(' / ')}; peak rss ${mb(peakRss)}`);
 
   // 3. Live: one block at a time, time from the block being mined to its commit.

@@ -220,7 +220,10 @@ export class Ingester {
    */
   private nextRange(from: number, target: number): RangeFetch {
     if (this.ahead[0]?.from !== from) this.ahead = [];
-    while (this.ahead.length < FETCH_AHEAD) {
+    // Until a response at this span came back within the target, one at a time: a span
+    // far too wide (the first one, on a busy chain) must not be requested several times over.
+    const depth = this.span.settled ? FETCH_AHEAD : 1;
+    while (this.ahead.length < depth) {
       const start = this.ahead.length > 0 ? this.ahead.at(-1)!.to + 1 : from;
       if (start > target) break;
       const to = Math.min(target, start + Math.min(this.span.span, this.o.batchBlocks) - 1);

@@ -6,6 +6,8 @@
  */
 export class LogSpan {
   span: number;
+  /** The last request at this span succeeded within the target: safe to fetch several ahead. */
+  settled = false;
 
   constructor(
     initial = 500,
@@ -19,6 +21,7 @@ export class LogSpan {
 
   /** After a successful request of `blocks` blocks that returned `logs` logs. */
   succeeded(blocks: number, logs: number): void {
+    this.settled = logs <= this.targetLogs;
     // Logs per block is what matters: aim straight at the target rather than halving.
     if (logs > this.targetLogs) this.span = Math.max(1, Math.floor((blocks * this.targetLogs) / logs));
     else if (blocks >= this.span && logs < this.targetLogs / 2) this.span = Math.min(this.max, this.span * 2);
@@ -31,6 +34,7 @@ export class LogSpan {
   refused(error: unknown, from: number, to: number): number | null {
     const message = errorText(error);
     if (!RANGE_ERROR.test(message)) return null;
+    this.settled = false;
     const requested = to - from + 1;
     const suggested = suggestedSpan(message, from, requested);
     this.span = Math.max(1, Math.min(requested - 1 || 1, suggested ?? Math.floor(requested / 2)));

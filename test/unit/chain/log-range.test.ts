@@ -9,8 +9,10 @@ describe('LogSpan: adaptive eth_getLogs ranges', () => {
     span.succeeded(400, 10);
     span.succeeded(800, 10);
     expect(span.span).toBe(1000);
+    expect(span.settled).toBe(true);
     span.succeeded(1000, 30_000);
     expect(span.span).toBe(333); // straight to ~10,000 logs per response
+    expect(span.settled).toBe(false);
   });
 
   it.each([
