@@ -65,6 +65,11 @@ export interface StartServerOptions {
   host?: string;
   /** Query limits (protection/limits.ts); default DEFAULT_LIMITS. */
   limits?: Partial<QueryLimits>;
+  /**
+   * How long a subscriber's full buffer may wait for it to read before it is cut off;
+   * default 2000 ms (src/graphql/subscriptions/hub.ts).
+   */
+  subscriptionGraceMs?: number;
   /** Builds the schema around the Subscription resolvers; default src/graphql/schema.ts (tests swap it). */
   schema?: (subscription: ReturnType<typeof subscriptionResolvers>) => GraphQLSchema;
 }
@@ -131,7 +136,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   const keys = new ApiKeys(config.apiKeys);
   const rates = new RateLimiter(config.rateLimitPerSecond);
 
-  const hub = new Hub({ bufferSize: config.subscriptionBufferSize, metrics });
+  const hub = new Hub({ bufferSize: config.subscriptionBufferSize, graceMs: options.subscriptionGraceMs, metrics });
   const feed = new BlockFeed({
     connectionString: database.url,
     pool,

@@ -238,7 +238,8 @@ describe('a subscriber that stops reading', () => {
   it('is disconnected with 4008 once its buffer overflows; the others and the server carry on', async () => {
     const db = await createTestDatabase();
     await commitLedger(db.pool, ledger());
-    const server = await startTestServer(db.url, { subscriptionBufferSize: 50 });
+    // A generous grace: a loaded machine must not stall the reading subscriber long enough to cut it too.
+    const server = await startTestServer(db.url, { subscriptionBufferSize: 50 }, { subscriptionGraceMs: 10_000 });
     const healthy = wsClient(server.url);
     try {
       // A raw graphql-transport-ws client whose socket stops reading after subscribing.
