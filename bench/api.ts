@@ -20,13 +20,10 @@
 // DATABASE_URL picks the PostgreSQL server (a fresh database is created on it and dropped
 // after); unset, an embedded PostgreSQL runs in a temporary folder.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { benchDatabase, percentile } from './support/database.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,10 +47,6 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 /** Milliseconds since the epoch with sub-millisecond resolution, comparable across processes. */
 const clock = () => performance.timeOrigin + performance.now();
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 // ================================================================ the operations
@@ -267,7 +260,7 @@ async function load(job: LoadJob): Promise<LoadResult> {
 async function main(): Promise<void> {
   const { createPool } = await import('../src/db/adapter.js');
   const { startEmbeddedPostgres } = await import('../src/db/embedded.js');
-  const { migrate, withDatabaseName } = await import('../src/db/migrate.js');
+  const { migrate } = await import('../src/db/migrate.js');
   const { LedgerStore } = await import('../src/db/store/ledger-store.js');
   const { loadConfig } = await import('../src/config/index.js');
   const { startServer } = await import('../src/graphql/server.js');
@@ -280,37 +273,8 @@ async function main(): Promise<void> {
   const only = new Set(String(values.only).split(','));
   const rounds = Number(values.rounds);
 
-  async function database(): Promise<{ url: string; done(): Promise<void>; kind: string }> {
-    const name = `pts_bench_${Date.now()}`;
-    if (process.env.DATABASE_URL) {
-      const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE "${name}"`);
-      await admin.end();
-      return {
-        url: withDatabaseName(process.env.DATABASE_URL, name),
-        kind: 'DATABASE_URL server',
-        async done() {
-          const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-          await c.connect();
-          await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-          await c.end();
-        },
-      };
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'pts-bench-pg-'));
-    const server = await startEmbeddedPostgres({ dataDir: dir });
-    return {
-      url: server.url,
-      kind: 'embedded PostgreSQL',
-      async done() {
-        await server.stop();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
 
-  const db = await database();
+  const db = await benchDatabase();
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   const pool = createPool(db.url, { max: 4 });
   try {

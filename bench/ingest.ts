@@ -6,17 +6,14 @@
 // BENCH_LOG=1 shows the ingester's own log lines (progress, range narrowing).
 // DATABASE_URL picks the PostgreSQL server (a fresh database is created on it and
 // dropped after); unset, an embedded PostgreSQL runs in a temporary folder.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { benchDatabase, percentile } from './support/database.js';
 import { VenueArtifact } from '../src/chain/artifacts.js';
 import { Ingester } from '../src/chain/ingester.js';
 import { Rpc } from '../src/chain/rpc.js';
 import { createPool } from '../src/db/adapter.js';
-import { startEmbeddedPostgres } from '../src/db/embedded.js';
-import { migrate, withDatabaseName } from '../src/db/migrate.js';
+import { migrate } from '../src/db/migrate.js';
 import { startAnvil } from '../src/devnet/anvil.js';
 import { deployVenue } from '../src/devnet/deploy.js';
 import { VenueDriver } from '../src/devnet/venue-driver.js';
@@ -40,43 +37,10 @@ const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const gc = (globalThis as { gc?: () => void }).gc;
 
-async function database(): Promise<{ url: string; done(): Promise<void>; kind: string }> {
-  const name = `pts_bench_${Date.now()}`;
-  if (process.env.DATABASE_URL) {
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${name}"`);
-    await admin.end();
-    const url = withDatabaseName(process.env.DATABASE_URL, name);
-    return {
-      url,
-      kind: 'DATABASE_URL server',
-      async done() {
-        const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-        await c.end();
-      },
-    };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'pts-bench-pg-'));
-  const server = await startEmbeddedPostgres({ dataDir: dir });
-  return {
-    url: server.url,
-    kind: 'embedded PostgreSQL',
-    async done() {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 const anvil = await startAnvil();
-const db = await database();
+const db = await benchDatabase();
 try {
   log(`pts bench/ingest: ${EVENTS} events, ${ACCOUNTS} accounts, ~${PER_BLOCK} events per block; ${db.kind}`);
   const deployment = await deployVenue(anvil.rpcUrl);
