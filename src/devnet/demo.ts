@@ -55,8 +55,11 @@ export async function startDemo(options: DemoOptions): Promise<() => Promise<voi
     c.price('ETH', UNDERLYINGS.ETH),
     c.price('BTC', UNDERLYINGS.BTC),
     // Collateral from 1,000 to 20,000: the small accounts run out of margin first.
-    ...traders.map((t, i) => c.depositFor(t, 0, 1000 + Math.round((19_000 * i) / (TRADERS - 1)))),
+    ...traders.map((t, i) => c.depositFor(t, 0, 1000 + Math.round((19_000 * Math.max(0, i - 1)) / (TRADERS - 2)))),
   ]);
+  // Two traders with 1,000 each take opposite sides at 9.7x (IM 970): whichever way the
+  // price walks, one of them is in MARGIN_CALL within seconds, so transitions start at once.
+  await venue.send([c.trade('ETH-PERP', { trader: traders[0]!, sub: 0 }, { trader: traders[1]!, sub: 0 }, '4.85', UNDERLYINGS.ETH)]);
   logger.info('demo market listed', { markets: ['ETH-PERP', 'BTC-PERP', ...options_.map((o) => o.id)], traders: TRADERS });
 
   let running = true;
