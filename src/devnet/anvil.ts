@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { onProcessEnd } from '../process/on-process-end.js';
 
 export interface AnvilOptions {
   /** Default: a free port chosen by the OS. */
@@ -69,7 +70,8 @@ async function launch(port: number, options: AnvilOptions): Promise<Anvil> {
   if (options.state !== undefined) args.push('--state', options.state);
 
   const child = spawn(anvilBinaryPath(), args, { stdio: ['ignore', silent ? 'ignore' : 'inherit', 'pipe'] });
-  track(child);
+  // Never leave an anvil behind (SIGKILL: nothing to flush when the process itself ends).
+  const untrack = onProcessEnd(() => child.kill('SIGKILL'));
   // Keep the tail of stderr for the error message if anvil dies during startup.
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -96,7 +98,7 @@ async function launch(port: number, options: AnvilOptions): Promise<Anvil> {
       await exited;
       clearTimeout(timer);
     }
-    untrack(child);
+    untrack();
   };
 
   try {
@@ -149,44 +151,4 @@ export function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
-}
-
-// ---- never leave an anvil behind ----
-// One set of process hooks for all nodes started here. 'exit' covers normal ends and
-// process.exit() (also from someone's own SIGINT handler). For SIGINT/SIGTERM with no
-// other listener, Node would die without 'exit', so we kill the nodes and re-raise the
-// signal to keep the default behaviour; if the application has its own handler, it
-// owns the shutdown and 'exit' still catches what it leaves.
-const running = new Set<ChildProcess>();
-let hooked = false;
-
-function track(child: ChildProcess): void {
-  running.add(child);
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    const onSignal = (): void => {
-      if (process.listenerCount(signal) > 1) return;
-      killAll();
-      process.off(signal, onSignal);
-      process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
-}
-
-function untrack(child: ChildProcess): void {
-  running.delete(child);
-}
-
-function killAll(): void {
-  for (const child of running) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  running.clear();
 }

@@ -188,6 +188,10 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     csrfPrevention: false,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
+    // The command that runs the server owns SIGINT/SIGTERM and drains in order (stop()).
+    // Apollo's own handler (on outside NODE_ENV=test) stopped it and re-raised the signal
+    // mid-shutdown, killing the process with the database and the devnet still stopping.
+    stopOnTerminationSignals: false,
     validationRules: limitRules(limits),
     parseOptions: parseOptions(limits),
     formatError: (formatted, error) => maskError(formatted, error, requestIdOf(error), logger),
