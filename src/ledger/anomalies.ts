@@ -17,7 +17,14 @@ export const ANOMALY_KINDS = {
   DUPLICATE_MARKET: 'skipped',
   /** Skipped: a listing with an unknown kind, or an option without strike or expiry. */
   INVALID_MARKET: 'skipped',
-  /** Skipped: an event (or an expiry payout) whose result would not fit NUMERIC(78,18). */
+  /**
+   * Skipped: a value that would not fit NUMERIC(78,18) is never stored (the write would fail
+   * and stop ingestion). An event is skipped; an expiry payout is not paid (the position
+   * closes); a funding premium sample is held as none; a funding step (cumulative index, or
+   * an open position's accrued funding) is not applied, its periods settling at rate 0; a
+   * margin transition is recorded with its amounts saturated at +-(1e60 - 1e-18), the exact
+   * ones in the anomaly's data.
+   */
   VALUE_OUT_OF_RANGE: 'skipped',
   /** Applied: a withdrawal that leaves collateral negative (the money did leave). */
   NEGATIVE_COLLATERAL: 'applied',

@@ -1,4 +1,5 @@
-import type { Fixed } from '../fixed/index.js';
+import { formatFixed, mul, type Fixed } from '../fixed/index.js';
+import { fitsStorage } from './accounts.js';
 import { applyCollateralEvent } from './apply-collateral-event.js';
 import { applyMarginFractionsUpdated, applyMarketListed, applyVolatilityReported } from './apply-market-event.js';
 import { applyPriceReport } from './apply-price-report.js';
@@ -7,10 +8,10 @@ import type { BlockChanges } from './changes.js';
 import { Draft } from './draft.js';
 import { compareLogs, type BlockHeader, type VenueEvent } from './events.js';
 import { evaluateMargins } from './evaluate-margins.js';
-import { advanceFunding, premiumOf } from './funding.js';
+import { advanceFunding, premiumFits, premiumOf } from './funding.js';
 import { indexAt } from './oracle.js';
 import { settleExpired } from './settle-expiry.js';
-import { putPosition, type LedgerState } from './state.js';
+import { positionKey, putPosition, type LedgerState, type Market } from './state.js';
 
 export interface LedgerParams {
   /** How old a source's report may be and still count in the index. Default 3600 (PTS_ORACLE_STALENESS_SECONDS). */
@@ -46,9 +47,10 @@ export function applyBlock(
   for (const market of state.markets.values()) {
     if (market.kind === 'PERPETUAL') {
       const index = draft.underlying(market.underlying)?.indexPrice ?? null;
-      const advanced = advanceFunding(market, now, index, block);
+      const advanced = advanceFunding(market, now, index, block, (next) => accruedFundingFits(state, market, next));
       if (advanced.market !== market) draft.putMarket(advanced.market);
       draft.records.fundingSettlements.push(...advanced.settlements);
+      for (const overflow of advanced.overflows) draft.anomaly(null, 'VALUE_OUT_OF_RANGE', overflow.message, overflow.data);
     } else if (market.settledBlock === null && market.expiry <= now) {
       settleExpired(draft, market, draft.underlying(market.underlying)?.indexPrice ?? null);
     }
@@ -113,13 +115,49 @@ function recordIndexChanges(draft: Draft): void {
   }
 }
 
-/** After the events, each perpetual's premium is sampled; it holds until the next block. */
+/**
+ * Whether every open position in `market` (as the block found them: funding settles before
+ * the events) would still have storable accrued funding, and settled funding once that is
+ * settled, at cumulative index `next`. A funding step that fails this is not applied, so
+ * no later fill is refused for the funding it settles.
+ */
+function accruedFundingFits(state: LedgerState, market: Market, next: Fixed): boolean {
+  if (next === market.cumulativeFunding) return true;
+  for (const holder of state.holders.get(market.id) ?? []) {
+    const position = state.positions.get(positionKey(holder, market.id))!;
+    const accrued = mul(-position.size, next - position.fundingSnapshot);
+    if (!fitsStorage(accrued, position.settledFunding + accrued)) return false;
+  }
+  return true;
+}
+
+/**
+ * After the events, each perpetual's premium is sampled; it holds until the next block.
+ * A premium that would not fit NUMERIC(78,18), or whose weight over one funding period
+ * (premium x interval seconds) would not, is held as null (no sample) and recorded as
+ * VALUE_OUT_OF_RANGE when its inputs (last fill price, index) are new in this block.
+ */
 function samplePremiums(draft: Draft): void {
   for (const id of new Set([...draft.base.markets.keys(), ...draft.markets.keys()])) {
     const market = draft.market(id)!;
     if (market.kind !== 'PERPETUAL' || market.fundingInterval <= 0) continue;
     const index = draft.underlying(market.underlying)?.indexPrice ?? null;
-    const premium = premiumOf(market.lastFillPrice, index);
+    let premium = premiumOf(market.lastFillPrice, index);
+    if (premium !== null && !premiumFits(premium, market.fundingInterval)) {
+      const before = draft.base.markets.get(id);
+      const inputsMoved = before?.lastFillPrice !== market.lastFillPrice ||
+        draft.base.underlyings.get(market.underlying)?.indexPrice !== index;
+      if (inputsMoved || market.funding.premium !== null) {
+        draft.anomaly(null, 'VALUE_OUT_OF_RANGE', `premium of ${id} (last fill ${formatFixed(market.lastFillPrice!)} on index ${formatFixed(index!)}) is beyond NUMERIC(78,18) over a funding period: sampled as none`, {
+          market: id,
+          lastFillPrice: formatFixed(market.lastFillPrice!),
+          indexPrice: formatFixed(index!),
+          premium: formatFixed(premium),
+          fundingInterval: market.fundingInterval,
+        });
+      }
+      premium = null;
+    }
     if (premium === market.funding.premium) continue;
     draft.putMarket({ ...market, funding: { ...market.funding, premium }, updatedBlock: draft.block.number });
     draft.records.fundingSamples.push({

@@ -72,7 +72,7 @@ export function applyTrade(draft: Draft, event: EventOf<'Filled' | 'Liquidated'>
     closedBlock: result.size === 0n ? block : null,
     updatedBlock: block,
   };
-  if (!fitsStorage(collateral, next.size, next.realizedPnl, next.settledFunding, next.feesPaid, event.sizeDelta, event.price, fee, penalty)) {
+  if (!fitsStorage(collateral, next.size, next.realizedPnl, result.realized, next.settledFunding, next.feesPaid, event.sizeDelta, event.price, fee, penalty)) {
     draft.anomaly(event, 'VALUE_OUT_OF_RANGE', `${event.type} on ${event.marketId} overflows NUMERIC(78,18)`, data());
     return;
   }

@@ -1,4 +1,5 @@
-import { narrow, type Fixed } from '../fixed/index.js';
+import { formatFixed, narrow, type Fixed } from '../fixed/index.js';
+import { clampStorage, fitsStorage } from './accounts.js';
 import { accountRisk, marginState } from '../risk/account.js';
 import { markOf, type Mark } from '../risk/mark.js';
 import { positionRisk } from '../risk/position.js';
@@ -10,6 +11,13 @@ import type { Market } from './state.js';
  * (SPEC section 4) and records each change of state as a transition of this block.
  * `affectedMarkets` are the markets whose marks or terms moved; their holders are
  * evaluated along with every account that had an event.
+ *
+ * The state is decided on the exact amounts. A transition whose equity or margins lie
+ * beyond NUMERIC(78,18) (astronomical size x index) is still recorded, since the state
+ * did change and subscribers must hear of it, with those amounts saturated at the largest
+ * storable magnitude (sign kept; the exact state is the row's `to`) and a
+ * VALUE_OUT_OF_RANGE anomaly carrying the exact values: the columns are NOT NULL, and a row
+ * the database cannot store would stop ingestion (SPEC section 2).
  */
 export function evaluateMargins(draft: Draft, affectedMarkets: Iterable<string>, riskFreeRate: Fixed): void {
   const accounts = new Set(draft.touched);
@@ -38,15 +46,28 @@ export function evaluateMargins(draft: Draft, affectedMarkets: Iterable<string>,
     const state = marginState(risk);
     if (state === account.marginState) continue;
     draft.putAccount({ ...account, marginState: state, updatedBlock: draft.block.number });
+    const equity = narrow(risk.equity);
+    const initialMargin = narrow(risk.initialMargin);
+    const maintenanceMargin = narrow(risk.maintenanceMargin);
+    if (!fitsStorage(equity, initialMargin, maintenanceMargin)) {
+      draft.anomaly(null, 'VALUE_OUT_OF_RANGE', `margin transition of ${id} to ${state} has amounts beyond NUMERIC(78,18): recorded saturated`, {
+        account: id,
+        from: account.marginState,
+        to: state,
+        equity: formatFixed(equity),
+        initialMargin: formatFixed(initialMargin),
+        maintenanceMargin: formatFixed(maintenanceMargin),
+      });
+    }
     draft.records.transitions.push({
       accountId: id,
       blockNumber: draft.block.number,
       timestamp: draft.block.timestamp,
       from: account.marginState,
       to: state,
-      equity: narrow(risk.equity),
-      initialMargin: narrow(risk.initialMargin),
-      maintenanceMargin: narrow(risk.maintenanceMargin),
+      equity: clampStorage(equity),
+      initialMargin: clampStorage(initialMargin),
+      maintenanceMargin: clampStorage(maintenanceMargin),
     });
   }
 }
