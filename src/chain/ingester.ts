@@ -1,12 +1,13 @@
 import type pg from 'pg';
-import { LedgerStore, ReorgTooDeepError, type ReorgInfo } from '../db/store/ledger-store.js';
-import { undoEntries, type UndoEntry } from '../db/store/undo.js';
+import { LedgerStore, ReorgTooDeepError } from '../db/store/ledger-store.js';
+import { undoEntries } from '../db/store/undo.js';
 import {
   applyBlock, commitBlock, DEFAULT_LEDGER_PARAMS,
   type BlockChanges, type LedgerParams, type LedgerState,
 } from '../ledger/index.js';
 import type { Logger } from '../log/index.js';
 import { fetchRange, InconsistentRangeError, type FetchedBlock } from './fetch-range.js';
+import { GroupCommit, type Batch } from './group-commit.js';
 import { errorText, LogSpan } from './log-range.js';
 import { Progress } from './progress.js';
 import type { ChainRpc } from './rpc.js';
@@ -36,12 +37,6 @@ const LOCK_KEY = 0x70747369; // "ptsi": one ingester per database
 /** eth_getLogs ranges in flight ahead of the one being applied during backfill. */
 const FETCH_AHEAD = 3;
 
-interface QueuedWrite {
-  batch: BlockChanges[];
-  undo: Map<number, UndoEntry[]>;
-  head: number;
-}
-
 interface RangeFetch {
   from: number;
   to: number;
@@ -57,8 +52,9 @@ interface RangeFetch {
  * and the new branch is applied, so the state equals a fresh ingest of the final chain.
  *
  * Backfill is a pipeline: the next few log ranges are fetched while one is applied, and
- * a batch is written while the next is applied in memory. The in-memory state may thus
- * run one batch ahead of the database; any failure to write takes it back from there.
+ * a batch is written while the next ones are applied in memory (group-commit.ts). The
+ * in-memory state may thus run up to `batchBlocks` ahead of the database; a failed write
+ * takes it back from there.
  */
 export class Ingester {
   private readonly store: LedgerStore;
@@ -73,15 +69,7 @@ export class Ingester {
   /** A new head was announced while busy: skip the next idle wait. */
   private headAnnounced = false;
   private ahead: RangeFetch[] = [];
-  /** Blocks applied in memory and waiting for the write in flight to finish. */
-  private queued: QueuedWrite | null = null;
-  /** The batch being written; never rejects: a failure lands in `writeError`. */
-  private writing: Promise<unknown> = Promise.resolve();
-  private writingNow = false;
-  private writeError: unknown = null;
-  /** A write failed: the in-memory state is ahead of the database; reload it before going on. */
-  private stale = false;
-  private pendingReorg: ReorgInfo | undefined;
+  private readonly writer = new GroupCommit((batch) => this.write(batch));
   private lastPrune = 0;
   private readonly o: Required<Omit<IngesterOptions, 'onCommit'>> & Pick<IngesterOptions, 'onCommit'>;
 
@@ -121,7 +109,7 @@ export class Ingester {
         while (!this.stopping) await this.step();
       } finally {
         unwatch();
-        await this.flush().catch(() => undefined);
+        await this.writer.flush().catch(() => undefined);
         this.ahead = [];
       }
     } finally {
@@ -163,20 +151,18 @@ export class Ingester {
 
   private async step(): Promise<void> {
     try {
-      if (this.stale) {
-        while (this.writingNow) await this.writing;
-        this.queued = null;
-        this.writeError = null;
+      if (this.writer.failed) {
+        // The in-memory state ran ahead of the database: take it back from there.
+        await this.writer.reset();
         this.ahead = [];
         this.state = await this.store.loadState();
         this.committed = this.state.lastBlock?.number ?? null;
-        this.stale = false;
       }
       this.head = await this.o.rpc.headNumber();
       const target = this.head - this.o.confirmations;
       const from = this.nextBlock();
       if (from > target) {
-        await this.flush();
+        await this.writer.flush();
         await this.checkTip();
         await this.idle();
         return;
@@ -197,7 +183,7 @@ export class Ingester {
       this.span.succeeded(blocks.length, blocks.reduce((n, b) => n + b.events.length, 0));
       const parent = this.state!.lastBlock;
       if (parent && blocks[0]!.header.parentHash !== parent.hash) {
-        await this.flush();
+        await this.writer.flush();
         await this.rollBack();
         return;
       }
@@ -235,64 +221,25 @@ export class Ingester {
   }
 
   /**
-   * Applies the blocks in memory and queues them for writing. Writes are group commits:
-   * while one batch is being written the next ranges pile up behind it and go in the next
-   * transaction together, so batches grow when the database is the slower side (up to
-   * `batchBlocks`, where applying waits for the database).
+   * Applies the blocks in memory and queues them for writing (group commit, see
+   * group-commit.ts); applying waits for the database once `batchBlocks` are queued.
    */
   private async apply(blocks: FetchedBlock[]): Promise<void> {
     const state = this.state!;
-    const queued: QueuedWrite = (this.queued ??= { batch: [], undo: new Map(), head: this.head });
-    queued.head = this.head;
     const reversible = this.head - this.o.reorgDepth;
     for (const { header, events } of blocks) {
       const changes = applyBlock(state, header, events, this.o.params);
-      if (header.number > reversible) queued.undo.set(header.number, undoEntries(state, changes));
+      const undo = header.number > reversible ? undoEntries(state, changes) : null;
       commitBlock(state, changes);
-      queued.batch.push(changes);
+      this.writer.add(changes, undo, this.head);
     }
     // A write failed while these were applied: they stand on a batch that is not stored.
-    if (this.stale) {
-      await this.flush();
-      throw new Error('a batch write failed; reloading the ledger state from the last commit');
-    }
-    if (!this.writingNow) this.startWrite();
-    else if (queued.batch.length >= this.o.batchBlocks) await this.flush();
+    if (this.writer.failed) await this.writer.flush();
+    if (this.writer.backlog >= this.o.batchBlocks) await this.writer.flush();
+    else this.writer.kick();
   }
 
-  private startWrite(): void {
-    const { batch, undo, head } = this.queued!;
-    this.queued = null;
-    const reorg = this.pendingReorg;
-    this.pendingReorg = undefined;
-    this.writingNow = true;
-    this.writing = this.write(batch, undo, head, reorg).then(
-      () => {
-        this.writingNow = false;
-        if (this.queued) this.startWrite();
-      },
-      (error) => {
-        // The queue was applied on top of the failed batch: it goes too (the state reloads).
-        this.writingNow = false;
-        this.queued = null;
-        this.stale = true;
-        this.writeError ??= error;
-        this.pendingReorg ??= reorg;
-      },
-    );
-  }
-
-  /** Waits until everything applied is written; rethrows a write's failure (the next step reloads the state). */
-  private async flush(): Promise<void> {
-    while (this.writingNow) await this.writing;
-    const error = this.writeError;
-    if (error !== null) {
-      this.writeError = null;
-      throw error;
-    }
-  }
-
-  private async write(batch: BlockChanges[], undo: Map<number, UndoEntry[]>, head: number, reorg: ReorgInfo | undefined): Promise<void> {
+  private async write({ batch, undo, head, reorg }: Batch): Promise<void> {
     await this.store.commit({ chainId: this.chainId, headBlockNumber: head, batch, undo, reorg });
     this.committed = batch.at(-1)!.block.number;
     this.progress.committed(batch, head - this.o.confirmations);
@@ -326,7 +273,7 @@ export class Ingester {
     const depth = await this.store.rollbackTo(ancestor);
     this.state = await this.store.loadState();
     this.committed = this.state.lastBlock?.number ?? null;
-    this.pendingReorg = { depth: (this.pendingReorg?.depth ?? 0) + depth, commonAncestor: ancestor };
+    this.writer.rolledBack(depth, ancestor);
   }
 
   /** The highest block whose stored hash is still canonical, walking back by hash. */
