@@ -11,7 +11,7 @@ import { evaluateMargins } from './evaluate-margins.js';
 import { advanceFunding, premiumFits, premiumOf } from './funding.js';
 import { indexAt } from './oracle.js';
 import { settleExpired } from './settle-expiry.js';
-import { positionKey, putPosition, type LedgerState, type Market } from './state.js';
+import { putPosition, type LedgerState, type Market } from './state.js';
 
 export interface LedgerParams {
   /** How old a source's report may be and still count in the index. Default 3600 (PTS_ORACLE_STALENESS_SECONDS). */
@@ -124,7 +124,7 @@ function recordIndexChanges(draft: Draft): void {
 function accruedFundingFits(state: LedgerState, market: Market, next: Fixed): boolean {
   if (next === market.cumulativeFunding) return true;
   for (const holder of state.holders.get(market.id) ?? []) {
-    const position = state.positions.get(positionKey(holder, market.id))!;
+    const position = state.openPositions.get(holder)!.get(market.id)!;
     const accrued = mul(-position.size, next - position.fundingSnapshot);
     if (!fitsStorage(accrued, position.settledFunding + accrued)) return false;
   }

@@ -153,10 +153,8 @@ export function putPosition(state: LedgerState, position: Position): void {
   const current = state.positions.get(key);
   if (current && current.seq > position.seq) return; // an older lifecycle: history only
   state.positions.set(key, position);
-  let holders = state.holders.get(position.marketId);
-  if (!holders) state.holders.set(position.marketId, (holders = new Set()));
-  let open = state.openPositions.get(position.accountId);
-  if (!open) state.openPositions.set(position.accountId, (open = new Map()));
+  const holders = getOrAdd(state.holders, position.marketId, () => new Set<string>());
+  const open = getOrAdd(state.openPositions, position.accountId, () => new Map<string, Position>());
   if (isOpen(position)) {
     holders.add(position.accountId);
     open.set(position.marketId, position);
@@ -164,4 +162,10 @@ export function putPosition(state: LedgerState, position: Position): void {
     holders.delete(position.accountId);
     open.delete(position.marketId);
   }
+}
+
+function getOrAdd<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = create()));
+  return value;
 }
