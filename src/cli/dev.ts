@@ -4,7 +4,7 @@ import { startAnvil } from '../devnet/anvil.js';
 import { deployVenue } from '../devnet/deploy.js';
 import { startDemo } from '../devnet/demo.js';
 import { VenueDriver } from '../devnet/venue-driver.js';
-import { ingesterFromConfig } from './ingester.js';
+import { runIngester } from './ingester.js';
 import type { CommandContext } from './commands.js';
 import { untilSignal } from './signals.js';
 
@@ -33,7 +33,7 @@ export async function dev({ config, logger }: CommandContext): Promise<void> {
     const server = await startServer({ config, database, logger: logger.child({ component: 'api' }) });
     stops.push(() => server.stop());
 
-    const { rpc, ingester } = ingesterFromConfig(
+    const ingester = runIngester(
       {
         ...config,
         rpcUrls: [anvil.rpcUrl, anvil.wsUrl],
@@ -45,18 +45,13 @@ export async function dev({ config, logger }: CommandContext): Promise<void> {
       database.pool,
       logger,
     );
-    const running = ingester.run();
-    stops.push(async () => {
-      await ingester.stop();
-      await running.catch(() => undefined);
-      await rpc.close();
-    });
+    stops.push(() => ingester.stop());
 
     const stopDemo = await startDemo({ venue: new VenueDriver(deployment), rpcUrl: anvil.rpcUrl, pool: database.pool, logger: logger.child({ component: 'demo' }) });
     stops.push(stopDemo);
 
     logger.info(`pts dev is running: GraphQL (HTTP and WebSocket) at ${server.url}`, { graphql: server.url, rpc: anvil.rpcUrl });
-    await Promise.race([untilSignal(logger), running.then(() => undefined)]);
+    await Promise.race([untilSignal(logger), ingester.failure]);
   } finally {
     await stopAll();
   }

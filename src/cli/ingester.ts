@@ -4,8 +4,15 @@ import { Rpc } from '../chain/rpc.js';
 import { requireChain, type Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 
-/** An ingester configured from the environment (SPEC section 6). */
-export function ingesterFromConfig(config: Config, pool: pg.Pool, logger: Logger) {
+export interface RunningIngester {
+  /** Rejects when the ingester stops on its own (what retrying cannot fix); never resolves. */
+  failure: Promise<never>;
+  /** Stops it after its transaction in flight, then closes its RPC connections. */
+  stop(): Promise<void>;
+}
+
+/** Starts an ingester configured from the environment (SPEC section 6). */
+export function runIngester(config: Config, pool: pg.Pool, logger: Logger): RunningIngester {
   requireChain(config);
   const rpc = new Rpc(config.rpcUrls, logger.child({ component: 'rpc' }));
   const ingester = new Ingester({
@@ -20,5 +27,14 @@ export function ingesterFromConfig(config: Config, pool: pg.Pool, logger: Logger
     pollIntervalMs: config.pollIntervalMs,
     params: { oracleStalenessSeconds: config.oracleStalenessSeconds, riskFreeRate: config.riskFreeRate },
   });
-  return { rpc, ingester };
+  const running = ingester.run();
+  return {
+    // run() only returns once stopped; until then only its failure matters.
+    failure: running.then(() => new Promise<never>(() => undefined)),
+    async stop() {
+      await ingester.stop();
+      await running.catch(() => undefined);
+      await rpc.close();
+    },
+  };
 }

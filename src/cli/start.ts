@@ -1,5 +1,5 @@
 import { databaseConfigFromEnv, openDatabase } from '../db/database.js';
-import { ingesterFromConfig } from './ingester.js';
+import { runIngester } from './ingester.js';
 import type { CommandContext } from './commands.js';
 import { untilSignal } from './signals.js';
 
@@ -16,15 +16,9 @@ export async function start({ config, logger }: CommandContext, parts: { ingest:
       logger.info('GraphQL API ready', { url: server.url });
     }
     if (parts.ingest) {
-      const { rpc, ingester } = ingesterFromConfig(config, database.pool, logger);
-      const running = ingester.run();
-      // run() only returns once stopped; until then only its failure matters here.
-      failure = running.then(() => new Promise<never>(() => undefined));
-      stops.unshift(async () => {
-        await ingester.stop();
-        await running.catch(() => undefined);
-        await rpc.close();
-      });
+      const ingester = runIngester(config, database.pool, logger);
+      failure = ingester.failure;
+      stops.unshift(() => ingester.stop());
     }
     await Promise.race([untilSignal(logger), failure]);
   } finally {

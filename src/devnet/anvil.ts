@@ -1,6 +1,6 @@
 // Starts a local anvil node (the binary shipped by npm `@foundry-rs/anvil`) for the
 // devnet, the demo and the integration tests.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
