@@ -64,6 +64,12 @@ export function accountId(owner: string, subaccount: number): string {
   return `${owner.toLowerCase()}:${subaccount}`;
 }
 
+/** The owner and subaccount an `accountId` was made of. */
+export function accountIdParts(id: string): { owner: string; subaccount: number } {
+  const colon = id.lastIndexOf(':');
+  return { owner: id.slice(0, colon), subaccount: Number(id.slice(colon + 1)) };
+}
+
 /** Chain order inside a block. */
 export function compareLogs(a: LogRef, b: LogRef): number {
   return a.transactionIndex - b.transactionIndex || a.logIndex - b.logIndex;

@@ -13,6 +13,7 @@
 // notification, or worked out from the remembered hashes if the notice was missed).
 import pg from 'pg';
 import { BLOCKS_CHANNEL, type BlocksCommitted, type ReorgInfo } from '../../db/store/ledger-store.js';
+import { accountIdParts } from '../../ledger/index.js';
 import type { Logger } from '../../log/index.js';
 import { transitionFromRow } from '../modules/transition/sql.js';
 import type { BlockEvent, HubEvent, TransitionEvent } from './hub.js';
@@ -268,7 +269,7 @@ export class BlockFeed {
         const ofBlock: TransitionEvent[] = [];
         for (; t < transitions.length && transitions[t]!.blockNumber === number; t++) {
           const transition = transitions[t]!;
-          const [owner, subaccount] = splitAccountId(transition.accountId);
+          const { owner, subaccount } = accountIdParts(transition.accountId);
           ofBlock.push({ kind: 'transition', owner, subaccount, transition });
         }
         return { block, transitions: ofBlock };
@@ -319,12 +320,6 @@ async function hashAt(client: pg.PoolClient, number: number): Promise<string | u
 function mergeReorg(pending: ReorgInfo | null, next: ReorgInfo): ReorgInfo {
   if (!pending) return next;
   return pending.commonAncestor < next.commonAncestor ? pending : next;
-}
-
-/** "<owner>:<subaccount>" (SPEC section 1). */
-function splitAccountId(id: string): [string, number] {
-  const at = id.lastIndexOf(':');
-  return [id.slice(0, at), Number(id.slice(at + 1))];
 }
 
 function parsePayload(payload: string | undefined, logger: Logger): BlocksCommitted | undefined {

@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { Account, TransitionRecord } from '../../../ledger/index.js';
+import { accountIdParts, type Account, type TransitionRecord } from '../../../ledger/index.js';
 import { fetchConnection } from '../../keyset.js';
 import type { PageArgs } from '../../pagination.js';
 import { batchKey, type ModuleResolvers } from '../../resolvers.js';
@@ -19,7 +19,7 @@ export const transitionResolvers: ModuleResolvers = {
       }),
   },
   MarginTransition: {
-    account: (t: TransitionRecord, _: unknown, ctx, info) => (selectsKeyOnly(info) ? accountKey(t.accountId) : ctx.loaders.accountOf(t.accountId)),
+    account: (t: TransitionRecord, _: unknown, ctx, info) => (selectsKeyOnly(info) ? { id: t.accountId, ...accountIdParts(t.accountId) } : ctx.loaders.accountOf(t.accountId)),
     blockTimestamp: (t: TransitionRecord) => t.timestamp,
   },
 };
@@ -34,10 +34,4 @@ const KEY_FIELDS: ReadonlySet<string> = new Set(['id', 'owner', 'subaccount', '_
  */
 function selectsKeyOnly(info: GraphQLResolveInfo): boolean {
   return info.fieldNodes.every((node) => node.selectionSet?.selections.every((s) => s.kind === 'Field' && KEY_FIELDS.has(s.name.value) && !s.directives?.length) ?? false);
-}
-
-/** The key fields of an account id "<owner>:<subaccount>": the parent of id, owner and subaccount. */
-function accountKey(id: string): Pick<Account, 'id' | 'owner' | 'subaccount'> {
-  const colon = id.lastIndexOf(':');
-  return { id, owner: id.slice(0, colon), subaccount: Number(id.slice(colon + 1)) };
 }
