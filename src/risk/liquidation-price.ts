@@ -1,6 +1,6 @@
 import { abs, divRound, fromFloat, ONE, toFloat, wide, type Fixed, type Wide } from '../fixed/index.js';
-import { blackScholesFloat64, type OptionInputs } from './black-scholes.js';
-import { optionAt, SECONDS_PER_YEAR, type Mark } from './mark.js';
+import { blackScholesFloat64 } from './black-scholes.js';
+import { optionAt, optionInputs, type Mark } from './mark.js';
 import { positionRisk, type MarketRiskTerms, type PositionTerms } from './position.js';
 
 export interface HeldPosition {
@@ -67,17 +67,9 @@ export function liquidationPrice(
 
   const constantFloat = Number(constant) / 1e54;
   const slopeFloat = Number(slope) / 1e36;
-  const rate = toFloat(riskFreeRate);
   const terms = options.map((h) => ({
     size: toFloat(h.position.size),
-    inputs: {
-      kind: h.market.kind === 'CALL' ? 'CALL' : 'PUT',
-      spot: 0,
-      strike: toFloat(h.market.strike),
-      volatility: h.market.impliedVolatility === null ? 0 : toFloat(h.market.impliedVolatility),
-      years: Math.max(0, h.market.expiry - now) / SECONDS_PER_YEAR,
-      rate,
-    } satisfies OptionInputs as OptionInputs,
+    inputs: optionInputs(h.market, 0, now, riskFreeRate),
   }));
   // The search runs on the plain float64 Black-Scholes (a fraction of a microsecond per
   // option); `bound` is an upper bound on its absolute error, from the per-output error

@@ -1,6 +1,6 @@
 import { fromFloat, toFloat, type Fixed } from '../fixed/index.js';
 import type { MarketKind } from '../ledger/events.js';
-import { blackScholes } from './black-scholes.js';
+import { blackScholes, type OptionInputs } from './black-scholes.js';
 
 export const SECONDS_PER_YEAR = 365 * 86_400;
 
@@ -47,12 +47,17 @@ export function markOf(market: MarketTerms, indexPrice: Fixed | null, now: numbe
 
 /** The float64 Black-Scholes evaluation behind `markOf`, at a hypothetical spot. */
 export function optionAt(market: MarketTerms, spot: number, now: number, riskFreeRate: Fixed) {
-  return blackScholes({
+  return blackScholes(optionInputs(market, spot, now, riskFreeRate));
+}
+
+/** Black-Scholes inputs of one unit of an option market at `spot` and block time `now` (SPEC section 3). */
+export function optionInputs(market: MarketTerms, spot: number, now: number, riskFreeRate: Fixed): OptionInputs {
+  return {
     kind: market.kind === 'CALL' ? 'CALL' : 'PUT',
     spot,
     strike: toFloat(market.strike),
     volatility: market.impliedVolatility === null ? 0 : toFloat(market.impliedVolatility),
     years: Math.max(0, market.expiry - now) / SECONDS_PER_YEAR,
     rate: toFloat(riskFreeRate),
-  });
+  };
 }
