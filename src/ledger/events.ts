@@ -67,7 +67,7 @@ export function accountId(owner: string, subaccount: number): string {
 /** The owner and subaccount an `accountId` was made of. */
 export function accountIdParts(id: string): { owner: string; subaccount: number } {
   const colon = id.lastIndexOf(':');
-  return { owner: id.slice(0, colon), subaccount: Number(id.slice(colon + 1)) };
+  return { owner: id.slice(0, colon), subaccount: Number.parseInt(id.slice(colon + 1), 10) };
 }
 
 /** Chain order inside a block. */
