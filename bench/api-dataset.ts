@@ -6,7 +6,7 @@
 // with LedgerStore.commit.
 import { narrow, parseFixed, toFloat, type Fixed } from '../src/fixed/index.js';
 import {
-  applyBlock, commitBlock, emptyState, positionKey,
+  applyBlock, commitBlock, emptyState,
   type BlockChanges, type LedgerParams, type LedgerState, type VenueEvent,
 } from '../src/ledger/index.js';
 import { accountRisk } from '../src/risk/account.js';
@@ -168,9 +168,8 @@ export class Market {
   private risk(accountId: string): { equity: number; maintenanceMargin: number } {
     const account = this.state.accounts.get(accountId)!;
     const risks = [];
-    for (const marketId of this.state.openPositions.get(accountId)?.keys() ?? []) {
-      const position = this.state.positions.get(positionKey(accountId, marketId))!;
-      const market = this.state.markets.get(marketId)!;
+    for (const position of this.state.openPositions.get(accountId)?.values() ?? []) {
+      const market = this.state.markets.get(position.marketId)!;
       const mark = markOf(market, this.state.underlyings.get(market.underlying)?.indexPrice ?? null, this.time, this.params.riskFreeRate);
       risks.push(positionRisk(position, market, mark));
     }
