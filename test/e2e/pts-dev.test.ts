@@ -33,12 +33,13 @@ describe('pts dev', () => {
       expect(url).toBe(`http://localhost:${port}/graphql`);
       const started = Date.now();
       let transitions: any[] = [];
+      let result: any;
       while (transitions.length === 0 && Date.now() - started < 60_000) {
         await new Promise((r) => setTimeout(r, 1000));
-        const result = await query(url, '{ transitions(first: 5) { edges { node { from to blockNumber account { owner } } } } }');
+        result = await query(url, '{ transitions(first: 5) { edges { node { from to blockNumber account { owner } } } } }');
         transitions = result.data?.transitions.edges ?? [];
       }
-      expect(transitions.length).toBeGreaterThan(0);
+      if (transitions.length === 0) throw new Error(`no margin transition within a minute; last answer ${JSON.stringify(result).slice(0, 1000)}; pts dev log:\n${log.slice(-6000)}`);
       const markets = await query(url, '{ markets { id kind } }');
       expect(markets.data.markets.map((m: { id: string }) => m.id)).toEqual(expect.arrayContaining(['ETH-PERP', 'BTC-PERP', 'ETH-C-2000-1H']));
       child.kill('SIGTERM');
