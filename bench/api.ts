@@ -258,6 +258,9 @@ async function load(job: LoadJob): Promise<LoadResult> {
 
 // ================================================================ main
 async function main(): Promise<void> {
+  // As bin/pts.js runs the server (graphql-js without its development-mode checks); set
+  // before the server's modules load, which read it once.
+  process.env.NODE_ENV ??= 'production';
   const { createPool } = await import('../src/db/adapter.js');
   const { startEmbeddedPostgres } = await import('../src/db/embedded.js');
   const { migrate } = await import('../src/db/migrate.js');
