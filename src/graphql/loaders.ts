@@ -27,6 +27,7 @@ export class Loaders {
   /** Open interest and holder counts per market, from one grouped statement. */
   readonly marketStats: DataLoader<string, MarketStats>;
 
+  private readonly sharedMemo: Memo<BlockShared | null>;
   private readonly marketsMemo: Memo<ReadonlyMap<string, Market>>;
   private readonly underlyingsMemo: Memo<ReadonlyMap<string, UnderlyingRow>>;
   private readonly stats = new MemoMap<string, MarketStats>();
@@ -38,26 +39,27 @@ export class Loaders {
     now: () => Promise<number>,
     params: LedgerParams,
     /** Values shared with other requests at the same block (block-cache.ts); null: none. */
-    readonly shared: () => Promise<BlockShared | null> = async () => null,
+    shared: () => Promise<BlockShared | null> = async () => null,
   ) {
+    this.sharedMemo = new Memo(shared);
     this.risk = new RiskMemo(this, now, params);
-    this.account = new DataLoader(async (ids) => throughShared(ids, (await shared())?.accounts, (missing) => loadAccounts(query, missing), null));
+    this.account = new DataLoader(async (ids) => throughShared(ids, (await this.shared())?.accounts, (missing) => loadAccounts(query, missing), null));
     this.position = new DataLoader(async (ids) => inOrder(ids, await loadPositions(query, ids), null));
     this.openPositions = new DataLoader(async (ids) =>
-      throughShared(ids, (await shared())?.openPositions, async (missing) => this.primed(await loadPositionsOf(query, missing, false)), []),
+      throughShared(ids, (await this.shared())?.openPositions, async (missing) => this.primed(await loadPositionsOf(query, missing, false)), []),
     );
     this.allPositions = new DataLoader(async (ids) => inOrder(ids, this.primed(await loadPositionsOf(query, ids, true)), []));
-    this.marketStats = new DataLoader(async (ids) => throughShared(ids, (await shared())?.marketStats, (missing) => loadMarketStats(query, missing), NO_STATS));
+    this.marketStats = new DataLoader(async (ids) => throughShared(ids, (await this.shared())?.marketStats, (missing) => loadMarketStats(query, missing), NO_STATS));
     this.marketsMemo = new Memo(async () => {
-      const cache = await shared();
+      const cache = await this.shared();
       if (cache?.markets) return cache.markets;
       const markets = await loadMarkets(query);
       if (cache) cache.markets = markets;
       return markets;
-    });
+    }, () => this.sharedNow()?.markets);
     // An underlying that markets name but no oracle has reported yet is listed too, without an index.
     this.underlyingsMemo = new Memo(async () => {
-      const cache = await shared();
+      const cache = await this.shared();
       if (cache?.underlyings) return cache.underlyings;
       const [rows, markets] = await Promise.all([loadUnderlyings(query), this.markets()]);
       const all = new Map(rows);
@@ -67,7 +69,21 @@ export class Loaders {
       const underlyings = new Map([...all].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       if (cache) cache.underlyings = underlyings;
       return underlyings;
-    });
+    }, () => this.sharedNow()?.underlyings);
+  }
+
+  /** Values shared with other requests at the same block; null: none. */
+  shared(): Promise<BlockShared | null> {
+    return this.sharedMemo.get();
+  }
+
+  /**
+   * The shared values once the request knows its block, else `undefined`: memos peek here
+   * so that what an earlier request at this block computed answers synchronously (no
+   * promise, so graphql-js completes the field at once).
+   */
+  sharedNow(): BlockShared | null | undefined {
+    return this.sharedMemo.settled();
   }
 
   /** Every market, by id (one statement, shared by every market read of the request). */
@@ -90,12 +106,12 @@ export class Loaders {
 
   /** Open interest and holder counts of a market (batched through `marketStats`). */
   marketStatsOf(id: string): Now<MarketStats> {
-    return this.stats.now(id, () => this.marketStats.load(id));
+    return this.stats.now(id, () => this.marketStats.load(id), () => this.sharedNow()?.marketStats.get(id));
   }
 
   /** An account by id, batched through `account`; synchronous once read. */
   accountOf(id: string): Now<Account | null> {
-    return this.accounts.now(id, () => this.account.load(id));
+    return this.accounts.now(id, () => this.account.load(id), () => this.sharedNow()?.accounts.get(id));
   }
 
   /** Accounts a list statement already read: later loads of them cost nothing. */

@@ -12,9 +12,20 @@ export class MemoMap<K, V> {
   private readonly pending = new Map<K, Promise<V>>();
   private readonly settled = new Map<K, V>();
 
-  /** The value of `key`, computing it once with `compute`. */
-  now(key: K, compute: () => Promise<V>): Now<V> {
+  /**
+   * The value of `key`, computing it once with `compute`. `peek` may answer synchronously
+   * where another request already computed it (the block's shared cache): `undefined`
+   * means it has not.
+   */
+  now(key: K, compute: () => Promise<V>, peek?: () => V | undefined): Now<V> {
     if (this.settled.has(key)) return this.settled.get(key)!;
+    if (peek && !this.pending.has(key)) {
+      const value = peek();
+      if (value !== undefined) {
+        this.settled.set(key, value);
+        return value;
+      }
+    }
     let promise = this.pending.get(key);
     if (!promise) {
       promise = compute().then((value) => {
@@ -26,8 +37,13 @@ export class MemoMap<K, V> {
     return promise;
   }
 
-  get(key: K, compute: () => Promise<V>): Promise<V> {
-    return Promise.resolve(this.now(key, compute));
+  get(key: K, compute: () => Promise<V>, peek?: () => V | undefined): Promise<V> {
+    return Promise.resolve(this.now(key, compute, peek));
+  }
+
+  /** The value of `key` if computed, else `undefined` (computing nothing). */
+  settledValue(key: K): V | undefined {
+    return this.settled.get(key);
   }
 
   /** Records a value read elsewhere (a list statement already returned the row). */
@@ -40,14 +56,22 @@ export class MemoMap<K, V> {
 export class Memo<T> {
   private readonly map = new MemoMap<0, T>();
 
-  constructor(private readonly compute: () => Promise<T>) {}
+  constructor(
+    private readonly compute: () => Promise<T>,
+    private readonly peek?: () => T | undefined,
+  ) {}
 
   now(): Now<T> {
-    return this.map.now(0, this.compute);
+    return this.map.now(0, this.compute, this.peek);
   }
 
   get(): Promise<T> {
-    return this.map.get(0, this.compute);
+    return this.map.get(0, this.compute, this.peek);
+  }
+
+  /** The value if computed, else `undefined` (computing nothing). */
+  settled(): T | undefined {
+    return this.map.settledValue(0);
   }
 }
 

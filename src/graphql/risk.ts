@@ -123,7 +123,7 @@ export class RiskMemo {
       }
       if (shared) shared.marks = marks;
       return marks;
-    });
+    }, () => this.loaders.sharedNow()?.marks);
   }
 
   /** The mark of every market at the snapshot's block, by market id. */
@@ -144,7 +144,7 @@ export class RiskMemo {
       const view = new PositionView(position, market, mark);
       shared?.positionViews.set(position.id, view);
       return view;
-    });
+    }, () => this.loaders.sharedNow()?.positionViews.get(position.id));
   }
 
   /** An account's risk over its open positions; null for an unknown account. */
@@ -157,7 +157,7 @@ export class RiskMemo {
       // The view memoizes its liquidation prices and exposures: later requests at this block reuse them.
       shared?.accountViews.set(id, view);
       return view;
-    });
+    }, () => this.loaders.sharedNow()?.accountViews.get(id));
   }
 
   /** Views of several positions: one promise for the list, none when all are settled. */

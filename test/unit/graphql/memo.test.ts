@@ -19,6 +19,25 @@ describe('request memos', () => {
     expect(single.now()).toBe('v');
   });
 
+  it('answer synchronously from peek (another request computed it) and compute only when peek has nothing', async () => {
+    let calls = 0;
+    const memo = new MemoMap<string, number | null>();
+    const compute = async () => ++calls;
+    expect(memo.now('shared', compute, () => 5)).toBe(5);
+    expect(memo.now('shared', compute)).toBe(5);
+    expect(memo.now('unknown', compute, () => null)).toBeNull(); // null is a value (an unknown account)
+    const pending = memo.now('absent', compute, () => undefined);
+    expect(pending).toBeInstanceOf(Promise);
+    // Once computing, the promise stands even if the shared cache fills meanwhile.
+    expect(memo.now('absent', compute, () => 9)).toBe(pending);
+    expect(await pending).toBe(1);
+    expect(calls).toBe(1);
+    const single = new Memo(async () => 'computed', () => 'peeked');
+    expect(single.settled()).toBeUndefined();
+    expect(single.now()).toBe('peeked');
+    expect(single.settled()).toBe('peeked');
+  });
+
   it('then() stays synchronous for settled values', async () => {
     expect(then(2, (x) => x * 3)).toBe(6);
     expect(await then(Promise.resolve(2), (x) => x * 3)).toBe(6);
