@@ -33,8 +33,18 @@ export interface PageInfo {
 export interface Connection<N> {
   edges: { cursor: string; node: N }[];
   pageInfo: PageInfo;
-  /** A thunk: GraphQL calls it (one count statement) only when `totalCount` is selected. */
+  /** A thunk: the `totalCount` resolver calls it (one count statement) only when selected. */
   totalCount: () => Promise<number>;
+}
+
+/**
+ * `totalCount` of every `…Connection` type in `typeDefs`. Explicit rather than left to the
+ * default resolver: graphql-js's calls a function-valued property, graphql-jit's (the
+ * executor, compiled-executor.ts) reads it as is.
+ */
+export function connectionResolvers(typeDefs: string): Record<string, { totalCount: (c: Connection<unknown>) => Promise<number> }> {
+  const names = [...typeDefs.matchAll(/^type (\w+Connection)\b/gm)].map(([, name]) => name!);
+  return Object.fromEntries(names.map((name) => [name, { totalCount: (c: Connection<unknown>) => c.totalCount() }]));
 }
 
 export function badUserInput(message: string): GraphQLError {

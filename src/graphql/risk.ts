@@ -40,7 +40,7 @@ export interface UnderlyingExposure {
   theta: Fixed;
   vega: Fixed;
   notional: Fixed;
-  /** A thunk (GraphQL's default resolver calls it): the root search is the costliest thing here, so it runs only when selected. */
+  /** A thunk (its resolver calls it): the root search is the costliest thing here, so it runs only when selected. */
   liquidationPrice: () => Fixed | null;
 }
 

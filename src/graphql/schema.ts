@@ -16,6 +16,7 @@ import { positionResolvers } from './modules/position/resolvers.js';
 import { transferResolvers } from './modules/transfer/resolvers.js';
 import { transitionResolvers } from './modules/transition/resolvers.js';
 import { underlyingResolvers } from './modules/underlying/resolvers.js';
+import { connectionResolvers } from './pagination.js';
 import { DecimalScalar, SafeIntScalar } from './scalars.js';
 
 export type IResolvers = Exclude<NonNullable<IExecutableSchemaDefinition<RequestContext>['resolvers']>, readonly unknown[]>;
@@ -38,7 +39,7 @@ export function buildSchema(extra: { Subscription?: IResolvers['Subscription'] }
     fundingResolvers,
     anomalyResolvers,
   ] as IResolvers[];
-  const resolvers: IResolvers[] = [{ Decimal: DecimalScalar, SafeInt: SafeIntScalar }, ...modules];
+  const resolvers: IResolvers[] = [{ Decimal: DecimalScalar, SafeInt: SafeIntScalar }, connectionResolvers(typeDefs), ...modules];
   if (extra.Subscription) resolvers.push({ Subscription: extra.Subscription });
   return makeExecutableSchema<RequestContext>({ typeDefs, resolvers });
 }

@@ -36,6 +36,7 @@ import type { Database } from '../db/database.js';
 import type { LedgerParams } from '../ledger/index.js';
 import type { Logger } from '../log/index.js';
 import { BlockCache } from './block-cache.js';
+import { compiledExecutor } from './compiled-executor.js';
 import { RequestContext, type ApiDeps } from './context.js';
 import { Readiness } from './health.js';
 import { ApiMetrics, type OperationType, type Outcome } from './metrics.js';
@@ -180,7 +181,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     },
   };
   const apollo = new ApolloServer<RequestContext>({
-    schema,
+    gateway: compiledExecutor(schema),
     introspection: config.introspection,
     // The schema has no mutations and keys travel in a header, never in cookies: there is
     // no side effect for a cross-site request to trigger, and plain GET queries (curl,

@@ -5,7 +5,7 @@ import type { RequestContext } from '../../context.js';
 import { then } from '../../memo.js';
 import type { PageArgs } from '../../pagination.js';
 import type { ModuleResolvers } from '../../resolvers.js';
-import type { AccountView } from '../../risk.js';
+import type { AccountView, UnderlyingExposure } from '../../risk.js';
 import { accountsPage, type AccountOrder } from './order.js';
 
 /** `f` of the account's derived risk, computed once per request whichever fields ask. */
@@ -36,5 +36,9 @@ export const accountResolvers: ModuleResolvers = {
     unrealizedPnl: (a: Account, _: unknown, ctx) => risk(a, ctx, (v) => narrow(v.unrealizedPnl)),
     accruedFunding: (a: Account, _: unknown, ctx) => risk(a, ctx, (v) => narrow(v.accruedFunding)),
     greeks: (a: Account, _: unknown, ctx) => risk(a, ctx, (v) => v.exposures()),
+  },
+  UnderlyingExposure: {
+    // The root search runs only when selected (graphql-jit's default resolver would not call the thunk).
+    liquidationPrice: (e: UnderlyingExposure) => e.liquidationPrice(),
   },
 };
