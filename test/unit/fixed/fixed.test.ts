@@ -25,6 +25,8 @@ describe('parseFixed / formatFixed', () => {
   it('round-trips every value', () => {
     fc.assert(fc.property(fc.bigInt({ min: -(10n ** 60n), max: 10n ** 60n }), (units) => {
       expect(parseFixed(formatFixed(units))).toBe(units);
+      // Canonical: no leading zeros, no trailing fractional zeros, no "-0".
+      expect(formatFixed(units)).toMatch(/^(0|-?[1-9]\d*|-?0\.\d*[1-9]|-?[1-9]\d*\.\d*[1-9])$/);
       expect(parseFixed(toSql(units))).toBe(units);
     }));
   });
