@@ -5,7 +5,11 @@
 //   node bin/run-ts.js bench/api.ts [--accounts 1000] [--positions 10] [--seconds 10]
 //     [--concurrency 16] [--heavy-seconds 10] [--heavy-concurrency 2] [--subscribers 5000]
 //     [--client-processes 2] [--rounds 1] [--only account,heavy,fanout] [--block-every-ms 0]
+//     [--server-processes 0]
 //
+// --server-processes N (N >= 1) serves a and b from `pts serve` with PTS_API_PROCESSES=N in
+// a child process (node:cluster, all cores) instead of this process; c needs the server
+// in this process and is skipped then.
 // --block-every-ms N commits a block (an ETH price tick) every N ms while a and b run: the
 // server shares rows and derived values between requests at the same block, so a steady
 // block flatters it; a new block every 1-2 s is what a live chain looks like.
@@ -19,7 +23,8 @@
 //
 // DATABASE_URL picks the PostgreSQL server (a fresh database is created on it and dropped
 // after); unset, an embedded PostgreSQL runs in a temporary folder.
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -36,6 +41,7 @@ const { values } = parseArgs({
     'heavy-concurrency': { type: 'string', default: '2' },
     subscribers: { type: 'string', default: '5000' },
     'client-processes': { type: 'string', default: '2' },
+    'server-processes': { type: 'string', default: '0' },
     rounds: { type: 'string', default: '1' },
     'block-every-ms': { type: 'string', default: '0' },
     only: { type: 'string', default: 'account,heavy,fanout' },
@@ -221,8 +227,8 @@ async function runSubscribers(job: FanoutJob): Promise<void> {
 // ================================================================ child dispatch
 if (values.role === 'load') {
   process.once('message', async (job: LoadJob) => {
-    process.send!(await runLoad(job));
-    process.exit(0);
+    // Exit once the result is out: a big one (many latencies) is still in flight when send returns.
+    process.send!(await runLoad(job), () => process.exit(0));
   });
 } else if (values.role === 'subscribers') {
   process.once('message', (job: FanoutJob) => void runSubscribers(job));
@@ -279,6 +285,7 @@ async function main(): Promise<void> {
 
   const db = await benchDatabase();
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let external: Awaited<ReturnType<typeof startPtsServe>> | undefined;
   const pool = createPool(db.url, { max: 4 });
   try {
     // ------------------------------------------------------------ dataset
@@ -299,10 +306,25 @@ async function main(): Promise<void> {
     );
 
     const config = { ...loadConfig({}), logFormat: 'json' as const };
-    server = await startServer({ config, database: { url: db.url }, logger: silentLogger, port: 0, host: '127.0.0.1' });
-    const url = server.url;
+    const serverProcesses = Number(values['server-processes']);
+    let url: string;
+    let serverCpu: () => number;
+    if (serverProcesses > 0) {
+      external = await startPtsServe(db.url, serverProcesses);
+      url = external.url;
+      serverCpu = () => processTreeCpuMs(external!.child.pid!);
+      only.delete('fanout');
+      log(`server ${url}: pts serve with PTS_API_PROCESSES=${serverProcesses}; API pool ${config.apiPoolSize} per process; client load in child processes`);
+    } else {
+      server = await startServer({ config, database: { url: db.url }, logger: silentLogger, port: 0, host: '127.0.0.1' });
+      url = server.url;
+      serverCpu = () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1000;
+      };
+      log(`server ${url}; API pool ${config.apiPoolSize}, request timeout ${config.requestTimeoutMs} ms; client load in child processes`);
+    }
     const owners = market.owners;
-    log(`server ${url}; API pool ${config.apiPoolSize}, request timeout ${config.requestTimeoutMs} ms; client load in child processes`);
 
     // A correctness check of both operations before timing them.
     const sample = await postJson(url, ACCOUNT_QUERY, { owner: owners[0] });
@@ -310,10 +332,6 @@ async function main(): Promise<void> {
     const liq = sample.data.account.greeks.map((g: any) => `${g.underlying} ${g.liquidationPrice}`).join(', ');
     log(`account ${owners[0]}: ${sample.data.account.positions.length} positions, equity ${sample.data.account.equity}, liquidation prices ${liq}`);
 
-    const serverCpu = () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    };
     const report = (name: string, result: LoadResult, cpuBefore: number, concurrency: number) => {
       const sorted = result.latencies.sort((a, b) => a - b);
       const serverCpuMs = serverCpu() - cpuBefore;
@@ -369,7 +387,7 @@ async function main(): Promise<void> {
     }
 
     // ------------------------------------------------------------ c. fan-out
-    if (only.has('fanout')) {
+    if (only.has('fanout') && server) {
       const processes = Math.max(1, Number(values['client-processes']));
       started = performance.now();
       const procs = Array.from({ length: processes }, () => child('subscribers'));
@@ -450,9 +468,54 @@ async function main(): Promise<void> {
     }
   } finally {
     await server?.stop();
+    await external?.stop();
     await pool.end();
     await db.done();
   }
+}
+
+/** `pts serve` with `processes` API processes on a free port, once every one of them is ready. */
+async function startPtsServe(databaseUrl: string, processes: number): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const { freePort } = await import('../src/devnet/anvil.js');
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', fileURLToPath(new URL('../bin/pts.js', import.meta.url)), 'serve'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), PTS_API_PROCESSES: String(processes), PTS_LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const started = performance.now();
+  while ((output.match(/GraphQL API ready/g) ?? []).length < processes) {
+    if (child.exitCode !== null || performance.now() - started > 60_000) throw new Error(`pts serve did not start:\n${output.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    child,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** CPU time (user + system) of a process and its children so far, from /proc (Linux). */
+function processTreeCpuMs(pid: number): number {
+  const ticks = (p: number): number => {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime
+  };
+  let total = ticks(pid);
+  for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+    try {
+      total += ticks(Number(child));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total * 10; // USER_HZ = 100 on Linux
 }
 
 function shuffled<T>(xs: readonly T[]): T[] {

@@ -36,8 +36,10 @@ export interface Config {
   introspection: boolean;
   /** PTS_REQUEST_TIMEOUT_MS: per-request execution limit. Default 10000. */
   requestTimeoutMs: number;
-  /** PTS_API_POOL_SIZE: PostgreSQL connections of the API's own read pool. Default 10. */
+  /** PTS_API_POOL_SIZE: PostgreSQL connections of the API's own read pool (per API process). Default 10. */
   apiPoolSize: number;
+  /** PTS_API_PROCESSES: processes serving the API on PORT (`pts start`, `pts serve`). Default 1. */
+  apiProcesses: number;
   /** PTS_SUBSCRIPTION_BUFFER: events held per subscriber before a too-slow one is disconnected. Default 1000. */
   subscriptionBufferSize: number;
   /** PTS_LOG_FORMAT: "json" lines, or "pretty" with a progress bar. Default: pretty on a terminal. */
@@ -73,6 +75,7 @@ export function loadConfig(env: Env = process.env): Config {
     introspection: env.PTS_INTROSPECTION === 'true',
     requestTimeoutMs: integer(env, 'PTS_REQUEST_TIMEOUT_MS', 10_000),
     apiPoolSize: Math.max(1, integer(env, 'PTS_API_POOL_SIZE', 10)),
+    apiProcesses: Math.max(1, integer(env, 'PTS_API_PROCESSES', 1)),
     subscriptionBufferSize: Math.max(1, integer(env, 'PTS_SUBSCRIPTION_BUFFER', 1000)),
     logFormat: env.PTS_LOG_FORMAT === 'json' || env.PTS_LOG_FORMAT === 'pretty'
       ? env.PTS_LOG_FORMAT
