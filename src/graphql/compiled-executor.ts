@@ -22,24 +22,24 @@ type Result = ExecutionResult<Record<string, unknown>>;
  * Operations compiled per parsed document (Apollo reuses the document of a query text it
  * has seen, from its bounded document store; a document it drops takes its entry along).
  */
-type Compiled = Map<string, CompiledQuery | Result>;
+type Compiled = Map<string, CompiledQuery>;
 
 export function compiledExecutor(schema: GraphQLSchema): Gateway {
   const compiled = new WeakMap<DocumentNode, Compiled>();
   const compile = (document: DocumentNode, operationName: string | undefined): CompiledQuery | Result => {
     let byOperation = compiled.get(document);
     if (!byOperation) compiled.set(document, (byOperation = new Map()));
-    let query = byOperation.get(operationName ?? '');
-    if (!query) {
-      try {
-        const made = compileQuery(schema, document, operationName);
-        query = isCompiledQuery(made) ? made : withGraphQLErrors(made as Result);
-      } catch (error) {
-        query = { errors: [asGraphQLError(error as Error)] };
-      }
-      byOperation.set(operationName ?? '', query);
+    const cached = byOperation.get(operationName ?? '');
+    if (cached) return cached;
+    let made: CompiledQuery | Result;
+    try {
+      made = compileQuery(schema, document, operationName) as CompiledQuery | Result;
+    } catch (error) {
+      made = { errors: [asGraphQLError(error as Error)] };
     }
-    return query;
+    if (!isCompiledQuery(made)) return withGraphQLErrors(made); // not kept: any number of wrong names may be tried
+    byOperation.set(operationName ?? '', made);
+    return made;
   };
   return {
     async load() {
