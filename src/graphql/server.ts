@@ -53,7 +53,7 @@ import {
   type QueryLimits,
 } from './protection/index.js';
 import { buildSchema } from './schema.js';
-import { BlockFeed, Hub, onSubscriberOverflow, subscriptionResolvers } from './subscriptions/index.js';
+import { BlockFeed, Hub, onSubscriberOverflow, SharedSubscriptions, subscriptionResolvers } from './subscriptions/index.js';
 
 export interface StartServerOptions {
   config: Config;
@@ -361,9 +361,11 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     void context.release();
   };
 
+  const shared = new SharedSubscriptions();
   const wsCleanup = useServer<Record<string, unknown> | undefined>(
     {
       schema,
+      subscribe: shared.subscribe,
       onConnect: (ctx) => {
         const params = ctx.connectionParams ?? {};
         const given = params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
@@ -414,7 +416,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
         metrics.observeRequest(type, 'success', 'ws', (performance.now() - started) / 1000);
         return {
           schema,
-          document: checked.document,
+          document: shared.document(checked.document, payload.query),
           operationName: payload.operationName ?? null,
           variableValues: payload.variables ?? null,
           contextValue: context,

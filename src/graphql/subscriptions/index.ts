@@ -11,3 +11,4 @@ export {
   type TransitionEvent,
 } from './hub.js';
 export { onSubscriberOverflow, subscriptionResolvers, type OverflowHandler, type SubscriptionContext } from './resolvers.js';
+export { SharedSubscriptions } from './shared-execution.js';

@@ -1,0 +1,98 @@
+/**
+ * Subscription events executed once per distinct operation, not once per subscriber.
+ *
+ * graphql-js's `subscribe` runs the operation's selection for every subscriber and every
+ * event. A price move sends the same `blockCommitted` event to thousands of subscribers
+ * holding the same query; the hub hands each of them the same event object, and the
+ * result depends only on that event, the operation and its variables (fields below it
+ * read rows as of a snapshot taken after the event's block committed). So the first
+ * subscriber's execution serves every other one with the same query text, operation name
+ * and variables; errors are masked per subscriber afterwards (server.ts, onNext).
+ *
+ * Variables that only the root field's arguments use (`marginStateChanged(owner: $owner)`)
+ * choose which events a subscriber gets, not what an event resolves to: the root
+ * resolvers map the event without reading their arguments (resolvers.ts). They are left
+ * out of the key, so subscribers of different owners share a transition's result too.
+ */
+import {
+  BREAK, createSourceEventStream, execute, getOperationAST, Kind, visit,
+  type DocumentNode, type ExecutionArgs, type ExecutionResult,
+} from 'graphql';
+
+type Result = ExecutionResult | Promise<ExecutionResult>;
+
+export class SharedSubscriptions {
+  /** The query text each parsed subscription document came from (the sharing key). */
+  private readonly texts = new WeakMap<DocumentNode, string>();
+  /** Per event object: results by operation key. Dropped with the event. */
+  private readonly results = new WeakMap<object, Map<string, Result>>();
+
+  /** Records the text a document was parsed from, so that equal texts share results. */
+  document(document: DocumentNode, text: string): DocumentNode {
+    this.texts.set(document, text);
+    return document;
+  }
+
+  /** graphql-ws's `subscribe`: graphql-js's, with each event's execution shared. */
+  subscribe = async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return source; // the errors of setting it up
+    const events = source[Symbol.asyncIterator]();
+    const text = this.texts.get(args.document);
+    const variables = variablesBelowRoot(args.document, args.operationName) ? JSON.stringify(args.variableValues ?? {}) : '';
+    const key = text === undefined ? null : `${args.operationName ?? ''}\u0000${variables}\u0000${text}`;
+    return mapEvents(events, (event) => this.execute(args, event, key));
+  };
+
+  private execute(args: ExecutionArgs, event: unknown, key: string | null): Result {
+    const run = () => execute({ ...args, rootValue: event });
+    if (key === null || typeof event !== 'object' || event === null) return run();
+    let byOperation = this.results.get(event);
+    if (!byOperation) this.results.set(event, (byOperation = new Map()));
+    let result = byOperation.get(key);
+    if (result === undefined) byOperation.set(key, (result = run()));
+    return result;
+  }
+}
+
+/**
+ * Whether anything below the root fields may read a variable (or cannot be told: root
+ * fragments, directives, spreads). Only then do the variables change an event's result.
+ */
+function variablesBelowRoot(document: DocumentNode, operationName: string | null | undefined): boolean {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return true;
+  let found = false;
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD || selection.directives?.length) return true;
+    if (!selection.selectionSet) continue;
+    visit(selection.selectionSet, {
+      Variable: () => ((found = true), BREAK),
+      FragmentSpread: () => ((found = true), BREAK),
+    });
+    if (found) return true;
+  }
+  return false;
+}
+
+/** `source` with `map` applied to each value; return/throw reach the source at once. */
+function mapEvents<T, R>(source: AsyncIterator<T>, map: (value: T) => R | Promise<R>): AsyncIterableIterator<R> {
+  const iterator: AsyncIterableIterator<R> = {
+    async next() {
+      const result = await source.next();
+      return result.done ? { done: true, value: undefined } : { done: false, value: await map(result.value) };
+    },
+    async return() {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      await source.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
