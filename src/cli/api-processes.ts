@@ -15,7 +15,7 @@ export interface ApiProcesses {
  * each process has its own read pool, block cache and LISTEN feed (subscriptions reach
  * every process through PostgreSQL, as behind a load balancer). The primary serves
  * nothing itself (it holds the port); `pts start` runs the ingester there. An API process
- * that dies is replaced a second later.
+ * that dies (rather than draining) is replaced a second later.
  */
 export function startApiProcesses(count: number, logger: Logger): ApiProcesses {
   let stopping = false;
@@ -23,7 +23,8 @@ export function startApiProcesses(count: number, logger: Logger): ApiProcesses {
   const fork = (): Worker => {
     const worker = cluster.fork();
     worker.once('exit', (code, signal) => {
-      if (stopping) return;
+      // A process that drained and disconnected was stopped on purpose (a terminal's SIGINT reaches it too).
+      if (stopping || worker.exitedAfterDisconnect) return;
       logger.error('an API process exited; starting another', { pid: worker.process.pid, code, signal });
       const timer = setTimeout(() => {
         restarts.delete(timer);
