@@ -42,6 +42,9 @@ describe('liquidation price (SPEC 4)', () => {
     expect(liquidationPrice(x(10), [held(perp('ETH'), '-1', '100', '100')], 'ETH', 0, 0n)).toBe(x('104.761904761904761905'));
     expect(liquidationPrice(x(10), [held(perp('ETH', '1'), '1', '100', '100')], 'ETH', 0, 0n)).toBeNull(); // slope 0
     expect(liquidationPrice(x(10), [held(perp('ETH'), '1', '100', '100')], 'BTC', 0, 0n)).toBeNull();
+    // A short's root (C + 100) / 1.05 exists but lies beyond 100 M = 10,000: none; inside it, it is found.
+    expect(liquidationPrice(x(20_000), [held(perp('ETH'), '-1', '100', '100')], 'ETH', 0, 0n)).toBeNull();
+    expect(liquidationPrice(x(10_000), [held(perp('ETH'), '-1', '100', '100')], 'ETH', 0, 0n)).toBe(x('9619.047619047619047619'));
   });
 
   it('finds the nearest root by search when options on the underlying are held', () => {
