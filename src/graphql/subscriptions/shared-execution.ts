@@ -7,7 +7,7 @@
  * result depends only on that event, the operation and its variables (fields below it
  * read rows as of a snapshot taken after the event's block committed). So the first
  * subscriber's execution serves every other one with the same query text, operation name
- * and variables; errors are masked per subscriber afterwards (server.ts, onNext).
+ * and variables (a result with errors is not passed on: the others execute for themselves).
  *
  * Variables that only the root field's arguments use (`marginStateChanged(owner: $owner)`)
  * choose which events a subscriber gets, not what an event resolves to: the root
@@ -18,6 +18,7 @@ import {
   BREAK, createSourceEventStream, execute, getOperationAST, Kind, visit,
   type DocumentNode, type ExecutionArgs, type ExecutionResult,
 } from 'graphql';
+import { then } from '../memo.js';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -49,9 +50,14 @@ export class SharedSubscriptions {
     if (key === null || typeof event !== 'object' || event === null) return run();
     let byOperation = this.results.get(event);
     if (!byOperation) this.results.set(event, (byOperation = new Map()));
-    let result = byOperation.get(key);
-    if (result === undefined) byOperation.set(key, (result = run()));
-    return result;
+    const first = byOperation.get(key);
+    if (first === undefined) {
+      const result = run();
+      byOperation.set(key, result);
+      return result;
+    }
+    // An error may be the first subscriber's own (its connection closing mid-read): run ours.
+    return then(first, (result) => (result.errors?.length ? run() : result));
   }
 }
 

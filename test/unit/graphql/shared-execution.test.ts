@@ -3,8 +3,9 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { SharedSubscriptions } from '../../../src/graphql/subscriptions/shared-execution.js';
 
 /** A subscription field whose every subscriber receives the same event objects, as from the hub. */
-function fixture(events: object[]) {
+function fixture(events: object[], failures = 0) {
   let executions = 0;
+  let failed = 0;
   const schema = makeExecutableSchema({
     typeDefs: `
       type Query { ok: Boolean }
@@ -22,6 +23,10 @@ function fixture(events: object[]) {
       Event: {
         n: (event: { n: number }) => {
           executions++;
+          if (failed < failures) {
+            failed++;
+            throw new Error('connection closed mid-read');
+          }
           return event.n;
         },
         label: (event: { n: number }, { prefix }: { prefix?: string }) => `${prefix ?? ''}${event.n}`,
@@ -50,6 +55,16 @@ describe('shared subscription execution', () => {
     expect(b).toEqual(a);
     expect(c).toEqual(a);
     expect(executions()).toBe(2); // one per event, not one per subscriber and event
+  });
+
+  it('does not pass on a result with errors: the next subscriber executes for itself', async () => {
+    const { subscribe, executions } = fixture([{ n: 1 }], 1);
+    const text = 'subscription { events { n } }';
+    const first = await subscribe(text, {});
+    const second = await subscribe(text, {});
+    expect(first[0]!.errors?.[0]?.message).toBe('connection closed mid-read');
+    expect(second).toEqual([{ data: { events: { n: 1 } } }]);
+    expect(executions()).toBe(2);
   });
 
   it('executes separately where a variable reaches below the root field, or the text differs', async () => {
