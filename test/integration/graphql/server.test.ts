@@ -124,6 +124,19 @@ describe('API server over HTTP', () => {
     expect(result.body.errors[0].message).toMatch(/introspection/i);
   });
 
+  it('answers introspection when PTS_INTROSPECTION is on', async () => {
+    const open = await startTestServer(db.url, { introspection: true });
+    try {
+      const result = await post(open.url, '{ __schema { queryType { name } subscriptionType { name } } __type(name: "Account") { fields { name } } }');
+      expect(result.status).toBe(200);
+      expect(result.body.errors).toBeUndefined();
+      expect(result.body.data.__schema).toEqual({ queryType: { name: 'Query' }, subscriptionType: { name: 'Subscription' } });
+      expect(result.body.data.__type.fields.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(['equity', 'marginRatio', 'greeks']));
+    } finally {
+      await open.stop();
+    }
+  });
+
   it('reports readiness and metrics', async () => {
     expect((await raw(server.url.replace('/graphql', '/health'), {})).body).toEqual({ status: 'ok' });
     const ready = await raw(server.url.replace('/graphql', '/ready'), {});
