@@ -46,6 +46,18 @@ export function anvilBinaryPath(): string {
   throw new Error(`no anvil binary for ${process.platform}-${process.arch}: is @foundry-rs/anvil installed?`);
 }
 
+/**
+ * On Linux, runs the command through util-linux's `setpriv --pdeathsig KILL`, which execs
+ * it (same pid) with a parent-death signal: the kernel kills anvil when this process
+ * dies even by SIGKILL, when `onProcessEnd` cannot run. Elsewhere, or without setpriv,
+ * the command as is.
+ */
+function diesWithThisProcess(command: string, args: string[]): [string, string[]] {
+  const setpriv = '/usr/bin/setpriv';
+  if (process.platform !== 'linux' || !existsSync(setpriv)) return [command, args];
+  return [setpriv, ['--pdeathsig', 'KILL', '--', command, ...args]];
+}
+
 export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
   // A port picked by us can be taken before anvil binds it; retry only in that case.
   for (let attempt = 1; ; attempt++) {
@@ -69,7 +81,8 @@ async function launch(port: number, options: AnvilOptions): Promise<Anvil> {
   if (silent) args.push('--silent');
   if (options.state !== undefined) args.push('--state', options.state);
 
-  const child = spawn(anvilBinaryPath(), args, { stdio: ['ignore', silent ? 'ignore' : 'inherit', 'pipe'] });
+  const [command, commandArgs] = diesWithThisProcess(anvilBinaryPath(), args);
+  const child = spawn(command, commandArgs, { stdio: ['ignore', silent ? 'ignore' : 'inherit', 'pipe'] });
   // Never leave an anvil behind (SIGKILL: nothing to flush when the process itself ends).
   const untrack = onProcessEnd(() => child.kill('SIGKILL'));
   // Keep the tail of stderr for the error message if anvil dies during startup.
