@@ -56,7 +56,8 @@ describe('startAnvil', () => {
     const ws = createPublicClient({ transport: webSocket(anvil.wsUrl) });
     try {
       expect(await ws.getChainId()).toBe(31337);
-      expect(await ws.getBlockNumber()).toBe(await venue.publicClient.getBlockNumber());
+      // cacheTime 0: viem caches the block number for its polling interval (4 s), and beforeAll mined since.
+      expect(await ws.getBlockNumber({ cacheTime: 0 })).toBe(await venue.publicClient.getBlockNumber({ cacheTime: 0 }));
     } finally {
       await ws.transport.getRpcClient().then((client) => client.close());
     }
