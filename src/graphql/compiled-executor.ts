@@ -11,8 +11,7 @@
  * (graphql-ws) still execute with graphql-js: each event is one small selection.
  */
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
-import { getVariableValues } from 'graphql/execution/values.js';
-import { GraphQLError, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { getVariableValues, GraphQLError, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 
 type Gateway = ApolloServerOptionsWithGateway<never>['gateway'];
@@ -49,11 +48,16 @@ export function compiledExecutor(schema: GraphQLSchema): Gateway {
           const query = compile(document, request.operationName ?? undefined);
           // Not compilable (an unknown operation name): Apollo answers 400 with the error.
           if (!isCompiledQuery(query)) return query;
-          // graphql-js checks the variables first: its errors point at the variable's
-          // definition, which is how Apollo tells a client's bad input (400) from a fault.
-          const checked = getVariableValues(schema, operation?.variableDefinitions ?? [], request.variables ?? {});
-          if (checked.errors) return { errors: checked.errors };
-          return withGraphQLErrors((await query.query(undefined, context, request.variables ?? {})) as Result);
+          const variables = request.variables ?? {};
+          const result = (await query.query(undefined, context, variables)) as Result;
+          // No data at all: graphql-jit refused the variables. graphql-js's errors for them
+          // point at the variable's definition, which is how Apollo tells a client's bad
+          // input (400) from a fault; only this path pays for checking them twice.
+          if (result.data === undefined && result.errors) {
+            const checked = getVariableValues(schema, operation?.variableDefinitions ?? [], variables);
+            if (checked.errors) return { errors: checked.errors };
+          }
+          return withGraphQLErrors(result);
         },
       };
     },
