@@ -64,6 +64,11 @@ describe('decodeVenueLog', () => {
     const badOwner = [...log.topics];
     badOwner[2] = `0x${'01'.repeat(32)}`;
     expect(decodeVenueLog({ ...log, topics: badOwner })).toMatchObject({ type: 'Malformed', reason: expect.stringMatching(/owner is not an address/) });
+    for (const topic of [`0x${'zz'.repeat(32)}`, `0x${'00'.repeat(31)}`, '0x']) {
+      const badTopic = [...log.topics];
+      badTopic[1] = topic;
+      expect(decodeVenueLog({ ...log, topics: badTopic })).toMatchObject({ type: 'Malformed', reason: expect.stringMatching(/marketId is not a 32-byte word/) });
+    }
   });
 
   it('lists the topic0 of all eight events for the log filter', () => {
