@@ -1,7 +1,8 @@
 // Property tests of the ledger (issue 2): invariants over random block sequences.
 import fc from 'fast-check';
 import { abs, narrow } from '../../../src/fixed/index.js';
-import { isOpen, type LedgerState } from '../../../src/ledger/index.js';
+import { isOpen, type LedgerState, type Market } from '../../../src/ledger/index.js';
+import { marginStateOf } from '../../../src/risk/margin-state.js';
 import { accountRisk } from '../../../src/risk/account.js';
 import { markOf } from '../../../src/risk/mark.js';
 import { positionRisk } from '../../../src/risk/position.js';
@@ -31,14 +32,14 @@ const eventArb: fc.Arbitrary<EventDraft> = fc.oneof(
 
 const blocksArb = fc.array(fc.record({ dt: fc.integer({ min: 0, max: 1500 }), events: fc.array(eventArb, { maxLength: 8 }) }), { maxLength: 25 });
 
-function listing(chain: LedgerChain): void {
+/** Lists the markets; `priced`: with first index prices (else fills come before any mark). */
+function listing(chain: LedgerChain, priced = true): void {
   chain.block(10_000, [
     ev.perp('ETH-PERP', 'ETH', { interval: 1000, maxRate: '0.01' }),
     ev.perp('BTC-PERP', 'BTC', { interval: 700, maxRate: '0.02' }),
     ev.option('ETH-C-100', 'ETH', 'CALL', 100, 25_000),
     ev.option('ETH-P-90', 'ETH', 'PUT', 90, 40_000),
-    ev.price('ETH', 100),
-    ev.price('BTC', 150),
+    ...(priced ? [ev.price('ETH', 100), ev.price('BTC', 150)] : []),
     ev.vol('ETH-C-100', '0.5'),
   ]);
 }
@@ -51,16 +52,20 @@ function run(blocks: { dt: number; events: EventDraft[] }[]): LedgerChain {
   return chain;
 }
 
-function equityOf(state: LedgerState, accountId: string): bigint {
-  const now = state.lastBlock!.timestamp;
+const markAt = (state: LedgerState, market: Market) =>
+  markOf(market, state.underlyings.get(market.underlying)?.indexPrice ?? null, state.lastBlock!.timestamp, 0n);
+
+/** SPEC section 4 from scratch: positionRisk over the open positions, summed. */
+function riskOf(state: LedgerState, accountId: string) {
   const account = state.accounts.get(accountId)!;
   const risks = [...(state.openPositions.get(accountId)?.keys() ?? [])].map((marketId) => {
     const market = state.markets.get(marketId)!;
-    const position = state.positions.get(`${accountId}|${marketId}`)!;
-    return positionRisk(position, market, markOf(market, state.underlyings.get(market.underlying)?.indexPrice ?? null, now, 0n));
+    return positionRisk(state.positions.get(`${accountId}|${marketId}`)!, market, markAt(state, market));
   });
-  return accountRisk(account.collateral, risks).equity;
+  return accountRisk(account.collateral, risks);
 }
+
+const equityOf = (state: LedgerState, accountId: string): bigint => riskOf(state, accountId).equity;
 
 describe('ledger invariants', () => {
   it('is deterministic: the same blocks from scratch give the same state and changes', () => {
@@ -87,6 +92,21 @@ describe('ledger invariants', () => {
       walk(chain.history, 'history');
       walk(chain.state, 'state');
     }), { numRuns: 40 });
+  });
+
+  it('keeps every account in the margin state its positions give, block after block', () => {
+    fc.assert(fc.property(blocksArb, fc.boolean(), (blocks, pricedAtListing) => {
+      const chain = new LedgerChain(PARAMS);
+      listing(chain, pricedAtListing);
+      let time = 10_000;
+      for (const block of blocks) {
+        chain.block((time += block.dt), block.events);
+        for (const [accountId, account] of chain.state.accounts) {
+          const risk = riskOf(chain.state, accountId);
+          expect(account.marginState).toBe(marginStateOf(risk.equity, risk.initialMargin, risk.maintenanceMargin));
+        }
+      }
+    }), { numRuns: 80 });
   });
 
   it('splitting a fill into two at the same price changes nothing beyond 1e-18 rounding', () => {
