@@ -10,7 +10,8 @@ export class LogSpan {
   settled = false;
 
   constructor(
-    initial = 500,
+    /** First span (default 100 blocks): grows fast where logs are sparse, and a busy chain's first response stays moderate. */
+    initial = 100,
     /** Largest span ever requested (default 50,000 blocks). */
     readonly max = 50_000,
     /** Aim for responses of at most this many logs (default 5,000: about 8 MB of JSON). */

@@ -85,11 +85,11 @@ export class Draft {
   }
 
   /** The account's open positions as of now in this block. */
-  openPositions(accountId: string): Position[] {
+  openPositions(accountId: string): Iterable<Position> {
     const base = this.base.openPositions.get(accountId);
     const drafted = this.draftMarketsByAccount.get(accountId);
     // Most accounts evaluated in a block are holders without an event of their own.
-    if (!drafted) return base ? [...base.values()] : [];
+    if (!drafted) return base ? base.values() : [];
     const open: Position[] = [];
     for (const [marketId, position] of base ?? []) if (!drafted.has(marketId)) open.push(position);
     for (const marketId of drafted) {

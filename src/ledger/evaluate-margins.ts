@@ -1,8 +1,8 @@
-import { formatFixed, narrow, type Fixed } from '../fixed/index.js';
+import { formatFixed, narrow, wide, type Fixed } from '../fixed/index.js';
 import { clampStorage, fitsStorage } from './accounts.js';
-import { accountRisk, marginState } from '../risk/account.js';
+import { marginStateOf } from '../risk/margin-state.js';
 import { markOf, type Mark } from '../risk/mark.js';
-import { positionRisk } from '../risk/position.js';
+import { addMargins, type Margins } from '../risk/position.js';
 import type { Draft } from './draft.js';
 import type { Market } from './state.js';
 
@@ -35,15 +35,18 @@ export function evaluateMargins(draft: Draft, affectedMarkets: Iterable<string>,
     return mark;
   };
 
+  const risk: Margins = { equity: 0n, initialMargin: 0n, maintenanceMargin: 0n };
   for (const id of accounts) {
     const account = draft.account(id);
     if (!account) continue;
-    const risks = draft.openPositions(id).map((position) => {
+    risk.equity = wide.of(account.collateral);
+    risk.initialMargin = 0n;
+    risk.maintenanceMargin = 0n;
+    for (const position of draft.openPositions(id)) {
       const market = draft.market(position.marketId)!;
-      return positionRisk(position, market, markFor(market));
-    });
-    const risk = accountRisk(account.collateral, risks);
-    const state = marginState(risk);
+      addMargins(risk, position, market, markFor(market));
+    }
+    const state = marginStateOf(risk.equity, risk.initialMargin, risk.maintenanceMargin);
     if (state === account.marginState) continue;
     draft.putAccount({ ...account, marginState: state, updatedBlock: draft.block.number });
     const equity = narrow(risk.equity);

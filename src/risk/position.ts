@@ -59,6 +59,39 @@ export function positionRisk(position: PositionTerms, market: MarketRiskTerms, m
   };
 }
 
+/** What a margin state is decided on (SPEC section 4), exact: a running sum over positions. */
+export interface Margins {
+  equity: Wide;
+  initialMargin: Wide;
+  maintenanceMargin: Wide;
+}
+
+/**
+ * Adds a position's equity and margins to `total`: the same exact amounts as
+ * `positionRisk` (test/unit/risk/position.test.ts), without the rest and without
+ * allocating. The ledger re-decides the state of every holder of a market whose index
+ * moved, which on a busy venue is every account on every block; the regrouped products
+ * (s(M - E) - s(F - f) as one, |s|M once for both margins) are exact integers, so equal.
+ */
+export function addMargins(total: Margins, position: PositionTerms, market: MarketRiskTerms, mark: Mark): void {
+  const size = position.size;
+  const entry = position.entryPrice ?? 0n;
+  if (market.kind === 'PERPETUAL') {
+    const price = mark.indexPrice ?? entry;
+    total.equity += wide.product(size, price - entry - (market.cumulativeFunding - position.fundingSnapshot));
+    const exposure = abs(size) * price;
+    total.initialMargin += exposure * market.initialMarginFraction;
+    total.maintenanceMargin += exposure * market.maintenanceMarginFraction;
+    return;
+  }
+  total.equity += wide.product(size, mark.value ?? entry);
+  if (size < 0n) {
+    const exposure = -size * (mark.indexPrice ?? market.strike);
+    total.initialMargin += exposure * market.initialMarginFraction;
+    total.maintenanceMargin += exposure * market.maintenanceMarginFraction;
+  }
+}
+
 export interface PositionGreeks {
   delta: Fixed;
   gamma: Fixed;
