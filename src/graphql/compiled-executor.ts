@@ -49,7 +49,13 @@ export function compiledExecutor(schema: GraphQLSchema): Gateway {
           // Not compilable (an unknown operation name): Apollo answers 400 with the error.
           if (!isCompiledQuery(query)) return query;
           const variables = request.variables ?? {};
-          const result = (await query.query(undefined, context, variables)) as Result;
+          let result = (await query.query(undefined, context, variables)) as Result;
+          // It assumed the newest block it knew of and then read from a newer one: its fields
+          // would mix two blocks. Resolvers only read, so it runs again, on the newer block.
+          if (isRestartable(context) && context.blockMoved) {
+            await context.restart();
+            result = (await query.query(undefined, context, variables)) as Result;
+          }
           // No data at all: graphql-jit refused the variables. graphql-js's errors for them
           // point at the variable's definition, which is how Apollo tells a client's bad
           // input (400) from a fault; only this path pays for checking them twice.
@@ -67,6 +73,16 @@ export function compiledExecutor(schema: GraphQLSchema): Gateway {
     },
     async stop() {},
   };
+}
+
+/** A context whose operation may have to run again on a newer block (context.ts). */
+interface Restartable {
+  blockMoved: boolean;
+  restart(): Promise<void>;
+}
+
+function isRestartable(context: unknown): context is Restartable {
+  return typeof (context as Partial<Restartable> | null)?.restart === 'function';
 }
 
 function withGraphQLErrors(result: Result): Result {

@@ -8,6 +8,7 @@ import { GraphQLError } from 'graphql';
 import type pg from 'pg';
 import type { LedgerParams } from '../ledger/index.js';
 import type { BlockCache } from './block-cache.js';
+import type { LatestBlock } from './latest-block.js';
 import { Loaders } from './loaders.js';
 import { Snapshot, type SnapshotBlock } from './snapshot.js';
 
@@ -17,19 +18,40 @@ export interface ApiDeps {
   params: LedgerParams;
   /** Rows and derived values shared by requests at the same block (the server's; tests may leave it out). */
   blockCache?: BlockCache;
+  /** The newest block known from commit notifications (the server's; tests may leave it out). */
+  latestBlock?: LatestBlock;
+}
+
+export interface RequestOptions {
+  requestId?: string;
+  /**
+   * Take the newest block the process knows of without a round trip (latest-block.ts); the
+   * executor runs the operation again when `blockMoved`. Default false: subscriptions
+   * refresh on a notification and must see its block.
+   */
+  assumeLatestBlock?: boolean;
+}
+
+/** What changes over a context's life, kept in one object: Apollo hands hooks and the executor shallow clones of the context, which must share it. */
+interface Current {
+  snapshot: Snapshot;
+  loaders: Loaders | null;
 }
 
 export class RequestContext {
   readonly requestId: string;
-  private snapshot: Snapshot;
-  private currentLoaders: Loaders | null = null;
+  private readonly current: Current;
 
   constructor(
     private readonly deps: ApiDeps,
-    options: { requestId?: string } = {},
+    options: RequestOptions = {},
   ) {
     this.requestId = options.requestId ?? randomUUID();
-    this.snapshot = new Snapshot(deps.pool);
+    this.current = { snapshot: this.newSnapshot(options.assumeLatestBlock ?? false), loaders: null };
+  }
+
+  private get snapshot(): Snapshot {
+    return this.current.snapshot;
   }
 
   get params(): LedgerParams {
@@ -38,7 +60,20 @@ export class RequestContext {
 
   /** Created on first use: a subscription refreshes around every event, most of which read nothing. */
   get loaders(): Loaders {
-    return (this.currentLoaders ??= this.newLoaders());
+    return (this.current.loaders ??= this.newLoaders());
+  }
+
+  /** The request assumed a block and then read from a newer one: run it again (`restart`). */
+  get blockMoved(): boolean {
+    return this.snapshot.moved;
+  }
+
+  /** A new snapshot that reads the cursor (assumes nothing), new loaders; the old snapshot is released. */
+  async restart(): Promise<void> {
+    const old = this.snapshot;
+    this.current.snapshot = this.newSnapshot(false);
+    this.current.loaders = null;
+    await old.close();
   }
 
   /** The committed block this request reads at (cursor row of the snapshot). */
@@ -60,11 +95,12 @@ export class RequestContext {
   async refresh(): Promise<void> {
     // Nothing read yet: the snapshot opens on the first read, so it already sees the latest
     // block (subscriptions refresh twice per event and most events read nothing).
-    if (!this.snapshot.used && this.currentLoaders === null) return;
-    const old = this.snapshot;
-    this.snapshot = new Snapshot(this.deps.pool);
-    this.currentLoaders = null;
-    await old.close();
+    if (!this.snapshot.used && this.current.loaders === null) return;
+    await this.restart();
+  }
+
+  private newSnapshot(assume: boolean): Snapshot {
+    return new Snapshot(this.deps.pool, { latest: this.deps.latestBlock, assume });
   }
 
   private newLoaders(): Loaders {

@@ -38,6 +38,7 @@ import type { Logger } from '../log/index.js';
 import { BlockCache } from './block-cache.js';
 import { compiledExecutor } from './compiled-executor.js';
 import { RequestContext, type ApiDeps } from './context.js';
+import { LatestBlock } from './latest-block.js';
 import { Readiness } from './health.js';
 import { ApiMetrics, type OperationType, type Outcome } from './metrics.js';
 import {
@@ -127,7 +128,9 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     idle_in_transaction_session_timeout: Math.max(60_000, 2 * timeoutMs),
   });
   pool.on('error', () => undefined); // an idle connection dropped by the server: the next checkout reconnects
-  const deps: ApiDeps = { pool, params, blockCache: new BlockCache() };
+  // Trusted only while the feed below LISTENs; it forgets the block on every notification.
+  const latestBlock = new LatestBlock({ listening: () => feed.connected });
+  const deps: ApiDeps = { pool, params, blockCache: new BlockCache(), latestBlock };
 
   const metrics = new ApiMetrics(async () => {
     const { rows } = await pool.query('SELECT block_number, head_block_number FROM cursor WHERE id = 1');
@@ -143,6 +146,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     pool,
     logger: logger.child({ component: 'subscription-feed' }),
     publish: (event) => hub.publish(event),
+    onNotified: () => latestBlock.forget(),
   });
   const schema = (options.schema ?? ((Subscription) => buildSchema({ Subscription })))(subscriptionResolvers(hub));
 
@@ -304,7 +308,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
       context: async ({ res }) => {
         const info = res.locals.info as RequestInfo;
         if (info.timedOut) throw new GraphQLError('request timed out', { extensions: { code: 'REQUEST_TIMEOUT' } });
-        info.context = new RequestContext(deps, { requestId: info.requestId });
+        info.context = new RequestContext(deps, { requestId: info.requestId, assumeLatestBlock: true });
         Object.assign(info.context, { [INFO]: info });
         return info.context;
       },

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { read } from '../db/store/columns.js';
+import type { LatestBlock } from './latest-block.js';
 
 /** The cursor row as the snapshot sees it: the block every field of the request is as of. */
 /** Runs one statement in the request's snapshot; rows as pg returns them (NUMERIC, INT8 as strings). */
@@ -30,12 +31,37 @@ interface Opened {
 const OPEN = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
 SELECT chain_id, block_number, block_hash, block_timestamp, head_block_number FROM cursor WHERE id = 1`;
 
+/**
+ * The snapshot opened on a block newer than the one the request assumed and has already
+ * read from (latest-block.ts): the request must run again on the new block.
+ */
+export class BlockMovedError extends Error {
+  constructor(assumed: number, seen: number) {
+    super(`the request assumed block ${assumed}, but its snapshot sees block ${seen}; it runs again`);
+  }
+}
+
+export interface SnapshotOptions {
+  /** Reports the blocks snapshots see; with `assume`, also the block to take without a round trip. */
+  latest?: LatestBlock;
+  /** Take the block `latest` knows instead of reading the cursor; the transaction opens only for a read. */
+  assume?: boolean;
+}
+
 export class Snapshot {
   private opening: Promise<Opened> | null = null;
   private closing: Promise<void> | null = null;
   private broken: Error | undefined;
+  private readonly assumed: SnapshotBlock | null;
+  /** Set when the transaction saw another block than the assumed one. */
+  moved = false;
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: SnapshotOptions = {},
+  ) {
+    this.assumed = (options.assume && options.latest?.current()) || null;
+  }
 
   /** Whether a read has begun (the transaction, and the block it sees, are fixed from then on). */
   get used(): boolean {
@@ -44,11 +70,16 @@ export class Snapshot {
 
   /** The committed block of this snapshot; null when nothing is ingested yet. */
   async block(): Promise<SnapshotBlock | null> {
+    if (this.assumed && !this.opening) return this.assumed;
     return (await this.open()).block;
   }
 
   async query<R>(sql: string, params?: unknown[]): Promise<R[]> {
-    const { client } = await this.open();
+    const { client, block } = await this.open();
+    if (this.assumed && (block?.number !== this.assumed.number || block.hash !== this.assumed.hash)) {
+      this.moved = true;
+      throw new BlockMovedError(this.assumed.number, block?.number ?? -1);
+    }
     try {
       const result = await client.query(sql, params);
       return result.rows as R[];
@@ -84,6 +115,7 @@ export class Snapshot {
   private open(): Promise<Opened> {
     if (this.closing) return Promise.reject(new Error('the request snapshot is closed'));
     this.opening ??= (async () => {
+      const ticket = this.options.latest?.ticket();
       const client = await this.pool.connect();
       try {
         const results = (await client.query(OPEN)) as unknown as pg.QueryResult[];
@@ -97,6 +129,7 @@ export class Snapshot {
               headBlockNumber: read.int(row.head_block_number),
             }
           : null;
+        if (block && ticket !== undefined) this.options.latest!.observed(block, ticket);
         return { client, block };
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);

@@ -34,6 +34,11 @@ export interface BlockFeedOptions {
   rememberBlocks?: number;
   /** Liveness check of the LISTEN connection. Default 15 s. */
   heartbeatMs?: number;
+  /**
+   * Called at once for every commit notification and when the LISTEN connection is lost,
+   * before anything is read: what the process knew as the newest block is stale (latest-block.ts).
+   */
+  onNotified?: () => void;
 }
 
 const APPLICATION_NAME = 'pts-api-listener';
@@ -51,7 +56,7 @@ export class BlockFeed {
   private retryTimer: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private reconnecting: Promise<void> | null = null;
-  private readonly o: Required<Omit<BlockFeedOptions, 'reconnect'>> & { reconnect: { minMs: number; maxMs: number } };
+  private readonly o: Required<Omit<BlockFeedOptions, 'reconnect' | 'onNotified'>> & Pick<BlockFeedOptions, 'onNotified'> & { reconnect: { minMs: number; maxMs: number } };
 
   constructor(options: BlockFeedOptions) {
     this.o = {
@@ -116,6 +121,7 @@ export class BlockFeed {
       if (lost) return;
       lost = true;
       if (this.client === client) this.client = null;
+      this.o.onNotified?.();
       client.end().catch(() => undefined);
       if (this.stopped) return;
       this.o.logger.warn('subscription feed: LISTEN connection lost; reconnecting', { error: error?.message });
@@ -125,6 +131,7 @@ export class BlockFeed {
     client.on('end', () => onLost());
     client.on('notification', (message) => {
       if (message.channel !== BLOCKS_CHANNEL) return;
+      this.o.onNotified?.();
       this.enqueue(parsePayload(message.payload, this.o.logger));
     });
     await client.connect();

@@ -1,6 +1,8 @@
 // One request, one block: a request that began reading before a block was committed
 // computes every field, `meta` included, at the block it began at; refresh() moves on.
-import { graphql } from 'graphql';
+import { graphql, parse } from 'graphql';
+import { compiledExecutor } from '../../../src/graphql/compiled-executor.js';
+import { LatestBlock } from '../../../src/graphql/latest-block.js';
 import type pg from 'pg';
 import { RequestContext } from '../../../src/graphql/context.js';
 import { buildSchema } from '../../../src/graphql/schema.js';
@@ -91,6 +93,49 @@ describe('GraphQL snapshot per request', () => {
       expect(await data(schema, db.pool, QUERY)).toEqual(after);
     } finally {
       await context.release();
+    }
+  });
+
+  it('a request that assumed the newest known block runs again when a read finds a newer one, and answers at that one', async () => {
+    const db3 = await createTestDatabase();
+    const { executor } = await compiledExecutor(schema).load({} as never);
+    const run = async (context: RequestContext) => {
+      const document = parse(QUERY);
+      const result = await executor!({ document, operation: document.definitions[0], request: { query: QUERY }, context } as never);
+      return result as { data?: any; errors?: unknown };
+    };
+    try {
+      await commit(db3.pool, chain, 0, 5);
+      const latestBlock = new LatestBlock({ listening: () => true });
+      const deps = { pool: db3.pool, params: PARAMS, latestBlock };
+      const first = new RequestContext(deps);
+      const before = await run(first);
+      await first.release();
+      expect(before.data.meta.blockNumber).toBe(5);
+      expect(latestBlock.current()?.number).toBe(5); // the snapshot reported what it saw
+
+      // Nothing read beyond the block: it is taken without opening a transaction.
+      const idle = new RequestContext(deps, { assumeLatestBlock: true });
+      expect((await idle.block()).number).toBe(5);
+      expect(db3.pool.totalCount - db3.pool.idleCount).toBe(0);
+      await idle.release();
+
+      // Block 6 commits and no notification has arrived yet: a request assumes 5, reads, sees 6.
+      await commit(db3.pool, chain, 5);
+      const context = new RequestContext(deps, { assumeLatestBlock: true });
+      try {
+        const after = await run(context);
+        expect(after.errors).toBeUndefined();
+        expect(after.data.meta).toEqual({ blockNumber: 6, blockTimestamp: 1050 });
+        expect(after.data.account.collateral).toBe('450');
+        expect(after.data).toEqual(await data(schema, db3.pool, QUERY));
+        expect(context.blockMoved).toBe(false);
+      } finally {
+        await context.release();
+      }
+      expect(db3.pool.idleCount).toBe(db3.pool.totalCount);
+    } finally {
+      await db3.drop();
     }
   });
 
