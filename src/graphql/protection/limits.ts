@@ -106,6 +106,35 @@ export function parseOptions(limits: QueryLimits): ParseOptions {
   return { maxTokens: limits.maxTokens };
 }
 
+/**
+ * Costs by operation (Apollo reuses a document it has parsed) and variables: the same
+ * query with the same variables comes again and again, and walking it costs ~2% of
+ * serving a small one. At most a few variable sets are kept per operation.
+ */
+const costs = new WeakMap<QueryLimits, WeakMap<OperationDefinitionNode, Map<string, number>>>();
+const VARIABLE_SETS_PER_OPERATION = 64;
+
+function memoizedCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>> | undefined,
+  limits: QueryLimits,
+): number {
+  let byOperation = costs.get(limits);
+  if (!byOperation) costs.set(limits, (byOperation = new WeakMap()));
+  let byVariables = byOperation.get(operation);
+  if (!byVariables) byOperation.set(operation, (byVariables = new Map()));
+  const key = variables ? JSON.stringify(variables) : '';
+  let cost = byVariables.get(key);
+  if (cost === undefined) {
+    cost = estimateCost(schema, document, operation, variables, limits.cost);
+    if (byVariables.size >= VARIABLE_SETS_PER_OPERATION) byVariables.clear();
+    byVariables.set(key, cost);
+  }
+  return cost;
+}
+
 /** The variables-aware volume check; null when the operation is within limits. */
 export function costError(
   schema: GraphQLSchema,
@@ -114,7 +143,7 @@ export function costError(
   variables: Readonly<Record<string, unknown>> | undefined,
   limits: QueryLimits,
 ): GraphQLError | null {
-  const cost = estimateCost(schema, document, operation, variables, limits.cost);
+  const cost = memoizedCost(schema, document, operation, variables, limits);
   if (cost <= limits.maxCost) return null;
   return limitError(
     `Query too expensive: it may return about ${Math.round(cost).toLocaleString('en-US')} values, ` +

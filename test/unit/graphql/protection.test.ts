@@ -78,6 +78,13 @@ describe('query limits', () => {
     expect(refusals(variable, { n: 10 })).toEqual([]);
     const [message] = refusals(variable, { n: 1000 });
     expect(message).toMatch(/^Query too expensive: it may return about 4,003,001 values, the limit is 1,000,000/);
+    // One parsed operation (as Apollo reuses it) asked again with other variables or under other limits.
+    const operation = getOperationAST(document)!;
+    const check = (variables: Record<string, unknown>, limits = DEFAULT_LIMITS) => costError(schema, document, operation, variables, limits)?.message ?? null;
+    expect(check({ n: 10 })).toBeNull();
+    expect(check({ n: 1000 })).toMatch(/about 4,003,001 values/);
+    expect(check({ n: 10 })).toBeNull();
+    expect(check({ n: 10 }, { ...DEFAULT_LIMITS, maxCost: 100 })).toMatch(/about 431 values, the limit is 100/);
     // An absent `first` costs its schema default (50).
     expect(refusals(`{ accounts { edges { node { fills { edges { node { price } } } } } } }`)).toEqual([]);
   });
