@@ -39,6 +39,7 @@ import { BlockCache } from './block-cache.js';
 import { compiledExecutor } from './compiled-executor.js';
 import { RequestContext, type ApiDeps } from './context.js';
 import { LatestBlock } from './latest-block.js';
+import { eagerSend } from './subscriptions/eager-send.js';
 import { Readiness } from './health.js';
 import { ApiMetrics, type OperationType, type Outcome } from './metrics.js';
 import {
@@ -348,6 +349,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
   const connections = new WeakMap<WebSocket, Connection>();
   wsServer.on('connection', (socket) => {
+    eagerSend(socket);
     metrics.connectionOpened();
     socket.once('close', () => metrics.connectionClosed());
   });
