@@ -5,10 +5,12 @@ import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   GraphQLError,
+  Kind,
   NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
   validate,
+  visit,
   type DocumentNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -107,12 +109,19 @@ export function parseOptions(limits: QueryLimits): ParseOptions {
 }
 
 /**
- * Costs by operation (Apollo reuses a document it has parsed) and variables: the same
- * query with the same variables comes again and again, and walking it costs ~2% of
- * serving a small one. At most a few variable sets are kept per operation.
+ * Costs by operation (Apollo reuses a document it has parsed) and by the values of the
+ * variables its `first` arguments take, the only variables the estimate reads: the same
+ * query for another account costs the same, and walking the document again was ~2% of
+ * serving a small query. At most a few page-size combinations are kept per operation.
  */
-const costs = new WeakMap<QueryLimits, WeakMap<OperationDefinitionNode, Map<string, number>>>();
-const VARIABLE_SETS_PER_OPERATION = 64;
+interface OperationCosts {
+  /** Variables used as `first` anywhere in the document (fragments included). */
+  pageVariables: readonly string[];
+  byPages: Map<string, number>;
+}
+
+const costs = new WeakMap<QueryLimits, WeakMap<OperationDefinitionNode, OperationCosts>>();
+const PAGE_SIZES_PER_OPERATION = 64;
 
 function memoizedCost(
   schema: GraphQLSchema,
@@ -123,16 +132,26 @@ function memoizedCost(
 ): number {
   let byOperation = costs.get(limits);
   if (!byOperation) costs.set(limits, (byOperation = new WeakMap()));
-  let byVariables = byOperation.get(operation);
-  if (!byVariables) byOperation.set(operation, (byVariables = new Map()));
-  const key = variables ? JSON.stringify(variables) : '';
-  let cost = byVariables.get(key);
+  let known = byOperation.get(operation);
+  if (!known) byOperation.set(operation, (known = { pageVariables: pageVariables(document), byPages: new Map() }));
+  const key = JSON.stringify(known.pageVariables.map((name) => variables?.[name] ?? null));
+  let cost = known.byPages.get(key);
   if (cost === undefined) {
     cost = estimateCost(schema, document, operation, variables, limits.cost);
-    if (byVariables.size >= VARIABLE_SETS_PER_OPERATION) byVariables.clear();
-    byVariables.set(key, cost);
+    if (known.byPages.size >= PAGE_SIZES_PER_OPERATION) known.byPages.clear();
+    known.byPages.set(key, cost);
   }
   return cost;
+}
+
+function pageVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  visit(document, {
+    Argument(node) {
+      if (node.name.value === 'first' && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
+    },
+  });
+  return [...names].sort();
 }
 
 /** The variables-aware volume check; null when the operation is within limits. */
