@@ -92,11 +92,12 @@ export class RequestContext {
   }
 
   /** Drops the snapshot and the loaders: the next read sees the latest committed block. */
-  async refresh(): Promise<void> {
+  refresh(): Promise<void> | void {
     // Nothing read yet: the snapshot opens on the first read, so it already sees the latest
     // block (subscriptions refresh twice per event and most events read nothing).
+    // Nothing to give back: no promise (and no await in the caller) on that common path.
     if (!this.snapshot.used && this.current.loaders === null) return;
-    await this.restart();
+    return this.restart();
   }
 
   private newSnapshot(assume: boolean): Snapshot {

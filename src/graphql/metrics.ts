@@ -107,8 +107,8 @@ export class ApiMetrics implements HubMetrics {
     this.subscribers.dec({ subscription: kind });
   }
 
-  delivered(kind: string): void {
-    this.eventsDelivered.inc({ subscription: kind });
+  delivered(kind: string, count = 1): void {
+    this.eventsDelivered.inc({ subscription: kind }, count);
   }
 
   dropped(kind: string, count: number): void {

@@ -34,7 +34,7 @@ export type HubEvent = BlockEvent | TransitionEvent;
 export interface HubMetrics {
   subscribed(kind: string): void;
   unsubscribed(kind: string): void;
-  delivered(kind: string): void;
+  delivered(kind: string, count?: number): void;
   dropped(kind: string, count: number): void;
 }
 
@@ -115,17 +115,18 @@ class Subscriber<T> implements Subscription<T> {
     return this.pending < this.bufferSize;
   }
 
-  push(value: T): void {
-    if (this.done) return;
+  /** Hands `value` over; true when a waiting consumer took it at once (delivered: the caller counts it). */
+  push(value: T): boolean {
+    if (this.done) return false;
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = null;
-      this.metrics?.delivered(this.kind);
       resolve({ value, done: false });
-      return;
+      return true;
     }
     this.buffer.push(value);
     if (!this.hasRoom()) this.fullSince ??= Date.now();
+    return false;
   }
 
   /** Resolves when an event is taken or the subscription ends. */
@@ -255,18 +256,21 @@ export class Hub {
    */
   publish(event: HubEvent): void | Promise<void> {
     let blocked: [Subscriber<unknown>, unknown][] | null = null;
+    // Counted per kind and reported once: a counter increment per subscriber was a few % of a fan-out.
+    const delivered = new Map<string, number>();
     const offer = (subscribers: Iterable<Subscriber<unknown>>) => {
       for (const subscriber of subscribers) {
         const value = subscriber.select(event);
         if (value === undefined) continue;
-        if (subscriber.hasRoom()) subscriber.push(value);
-        else (blocked ??= []).push([subscriber, value]);
+        if (!subscriber.hasRoom()) (blocked ??= []).push([subscriber, value]);
+        else if (subscriber.push(value)) delivered.set(subscriber.kind, (delivered.get(subscriber.kind) ?? 0) + 1);
       }
     };
     offer(this.subscribers);
     const route = routeOf(event);
     const routed = route === null ? undefined : this.routed.get(route);
     if (routed) offer(routed);
+    for (const [kind, count] of delivered) this.options.metrics?.delivered(kind, count);
     if (blocked) return this.waitForRoom(blocked);
   }
 
@@ -280,7 +284,7 @@ export class Hub {
           await Promise.race([subscriber.whenRoom(), new Promise((resolve) => (timer = setTimeout(resolve, left)))]);
           clearTimeout(timer);
         }
-        subscriber.push(value);
+        if (subscriber.push(value)) this.options.metrics?.delivered(subscriber.kind);
       }),
     );
   }

@@ -6,7 +6,8 @@ import { ownerRoute, type BlockEvent, type Hub, type HubEvent, type Subscription
 
 /** What a subscription needs of its context: a fresh read view per event. */
 export interface SubscriptionContext {
-  refresh(): Promise<void>;
+  /** Void when there was nothing to refresh (most events read nothing), so callers need not wait. */
+  refresh(): Promise<void> | void;
 }
 
 /** How the server cuts off a subscriber whose buffer overflowed (closes its WebSocket). */
@@ -92,10 +93,12 @@ function stream<T extends object>(
   const iterator: AsyncIterableIterator<T> = {
     async next() {
       // Give back the previous event's snapshot before waiting for the next event.
-      await context.refresh();
+      const released = context.refresh();
+      if (released) await released;
       const result = await subscription.next();
       // A read view taken from here on includes the event's block (it is committed).
-      if (!result.done) await context.refresh();
+      const refreshed = result.done ? undefined : context.refresh();
+      if (refreshed) await refreshed;
       return result;
     },
     // Not an async generator: return() must end the subscription at once, even while a

@@ -82,11 +82,18 @@ function variablesBelowRoot(document: DocumentNode, operationName: string | null
 }
 
 /** `source` with `map` applied to each value; return/throw reach the source at once. */
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 function mapEvents<T, R>(source: AsyncIterator<T>, map: (value: T) => R | Promise<R>): AsyncIterableIterator<R> {
   const iterator: AsyncIterableIterator<R> = {
     async next() {
       const result = await source.next();
-      return result.done ? { done: true, value: undefined } : { done: false, value: await map(result.value) };
+      if (result.done) return { done: true, value: undefined };
+      // A result shared from another subscriber is usually settled: no extra wait for it.
+      const value = map(result.value);
+      return { done: false, value: isPromise(value) ? await value : value };
     },
     async return() {
       await source.return?.();
