@@ -25,8 +25,17 @@ export function rowOf<T>(spec: TableSpec<T>, record: T): SqlRow {
   return spec.columns.map((column) => column.value(record));
 }
 
-export function keyOf<T>(spec: TableSpec<T>, row: SqlRow): string {
-  return spec.key.map((name) => String(row[spec.columns.findIndex((c) => c.name === name)])).join('|');
+/** The key columns of each spec, found once. */
+const keyColumns = new WeakMap<TableSpec<never>, readonly Column<never>[]>();
+
+/** A record's key as one string (its key columns' values): computed without the rest of its row. */
+export function keyOf<T>(spec: TableSpec<T>, record: T): string {
+  let columns = keyColumns.get(spec as TableSpec<never>) as readonly Column<T>[] | undefined;
+  if (!columns) {
+    columns = spec.key.map((name) => spec.columns.find((c) => c.name === name)!);
+    keyColumns.set(spec as TableSpec<never>, columns as readonly Column<never>[]);
+  }
+  return columns.map((column) => String(column.value(record))).join('|');
 }
 
 export const col = {

@@ -3,7 +3,7 @@ import type { BlockChanges, BlockHeader, LedgerState, Market, OracleSource, Posi
 import { stateFrom } from '../../ledger/index.js';
 import type { MarketKind, MarginState } from '../../ledger/index.js';
 import { copyRows, deleteRows, insertRows, type Queryable } from './bulk.js';
-import { keyOf, read, rowOf, type SqlRow, type TableSpec } from './columns.js';
+import { keyOf, read, rowOf, type TableSpec } from './columns.js';
 import * as tables from './tables.js';
 import type { UndoEntry } from './undo.js';
 
@@ -162,10 +162,10 @@ export class LedgerStore {
       await writeLatest(client, tables.positions, batch.flatMap((c) => c.positions));
       for (const [field, spec] of tables.historyTables) {
         const records = batch.flatMap((c) => c[field] as unknown[]);
-        await copyRows(client, spec as TableSpec<unknown>, records.map((r) => rowOf(spec as TableSpec<unknown>, r)));
+        await copyRows(client, spec as TableSpec<unknown>, records);
       }
-      await copyRows(client, tables.blocks, batch.map((c) => rowOf(tables.blocks, c)));
-      await copyRows(client, tables.undoLog, [...input.undo].map((entry) => rowOf(tables.undoLog, entry)));
+      await copyRows(client, tables.blocks, batch);
+      await copyRows(client, tables.undoLog, [...input.undo]);
       await client.query(
         `INSERT INTO cursor (id, chain_id, block_number, block_hash, block_timestamp, head_block_number)
          VALUES (1, $1, $2, $3, $4, $5)
@@ -270,15 +270,15 @@ export class LedgerStore {
   }
 }
 
-/** Upserts the last version of each row changed in the batch. */
+/**
+ * Upserts the last version of each row changed in the batch. Only that version becomes a
+ * row: a busy market has a new version per fill (its last fill price), hundreds per batch.
+ */
 async function writeLatest<T>(client: Queryable, spec: TableSpec<T>, records: readonly T[]): Promise<void> {
   if (records.length === 0) return;
-  const latest = new Map<string, SqlRow>();
-  for (const record of records) {
-    const row = rowOf(spec, record);
-    latest.set(keyOf(spec, row), row);
-  }
-  await insertRows(client, spec, [...latest.values()], true);
+  const latest = new Map<string, T>();
+  for (const record of records) latest.set(keyOf(spec, record), record);
+  await insertRows(client, spec, [...latest.values()].map((record) => rowOf(spec, record)), true);
 }
 
 export function marketFromRow(row: Record<string, unknown>): Market {
