@@ -94,8 +94,8 @@ export class RequestContext {
   /** Drops the snapshot and the loaders: the next read sees the latest committed block. */
   refresh(): Promise<void> | void {
     // Nothing read yet: the snapshot opens on the first read, so it already sees the latest
-    // block (subscriptions refresh twice per event and most events read nothing).
-    // Nothing to give back: no promise (and no await in the caller) on that common path.
+    // block (subscriptions refresh twice per event and most events read nothing). That
+    // common path returns no promise, so the caller need not wait.
     if (!this.snapshot.used && this.current.loaders === null) return;
     return this.restart();
   }
