@@ -120,6 +120,8 @@ export const wide = {
   of: (a: Fixed): Wide => a * WIDE_FROM_FIXED,
   product: (a: Fixed, b: Fixed): Wide => a * b * ONE,
   product3: (a: Fixed, b: Fixed, c: Fixed): Wide => a * b * c,
+  /** A sum of two-factor products (a * b, 36 decimals), scaled once instead of per product. */
+  ofProducts: (sum: bigint): Wide => sum * ONE,
 } as const;
 
 /** Rounds a wide value half to even to 18 decimals. */

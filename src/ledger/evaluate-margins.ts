@@ -1,8 +1,8 @@
-import { formatFixed, narrow, wide, type Fixed } from '../fixed/index.js';
+import { formatFixed, narrow, type Fixed } from '../fixed/index.js';
 import { clampStorage, fitsStorage } from './accounts.js';
 import { marginStateOf } from '../risk/margin-state.js';
 import { markOf, type Mark } from '../risk/mark.js';
-import { addMargins, type Margins } from '../risk/position.js';
+import { addMargins, marginsOf, type MarginSums } from '../risk/position.js';
 import type { Draft } from './draft.js';
 import type { Market } from './state.js';
 
@@ -24,28 +24,31 @@ export function evaluateMargins(draft: Draft, affectedMarkets: Iterable<string>,
   for (const marketId of affectedMarkets) {
     for (const holder of draft.base.holders.get(marketId) ?? []) accounts.add(holder);
   }
-  const marks = new Map<string, Mark>();
-  const markFor = (market: Market): Mark => {
-    let mark = marks.get(market.id);
-    if (!mark) {
+  // Each market and its mark at this block, looked up once per position.
+  const valued = new Map<string, { market: Market; mark: Mark }>();
+  const valueOf = (marketId: string) => {
+    let entry = valued.get(marketId);
+    if (!entry) {
+      const market = draft.market(marketId)!;
       const index = draft.underlying(market.underlying)?.indexPrice ?? null;
-      mark = markOf(market, index, draft.block.timestamp, riskFreeRate);
-      marks.set(market.id, mark);
+      entry = { market, mark: markOf(market, index, draft.block.timestamp, riskFreeRate) };
+      valued.set(marketId, entry);
     }
-    return mark;
+    return entry;
   };
 
-  const risk: Margins = { equity: 0n, initialMargin: 0n, maintenanceMargin: 0n };
+  const sums: MarginSums = { equityProducts: 0n, initialMargin: 0n, maintenanceMargin: 0n };
   for (const id of accounts) {
     const account = draft.account(id);
     if (!account) continue;
-    risk.equity = wide.of(account.collateral);
-    risk.initialMargin = 0n;
-    risk.maintenanceMargin = 0n;
+    sums.equityProducts = 0n;
+    sums.initialMargin = 0n;
+    sums.maintenanceMargin = 0n;
     for (const position of draft.openPositions(id)) {
-      const market = draft.market(position.marketId)!;
-      addMargins(risk, position, market, markFor(market));
+      const { market, mark } = valueOf(position.marketId);
+      addMargins(sums, position, market, mark);
     }
+    const risk = marginsOf(account.collateral, sums);
     const state = marginStateOf(risk.equity, risk.initialMargin, risk.maintenanceMargin);
     if (state === account.marginState) continue;
     draft.putAccount({ ...account, marginState: state, updatedBlock: draft.block.number });

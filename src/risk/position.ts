@@ -59,37 +59,55 @@ export function positionRisk(position: PositionTerms, market: MarketRiskTerms, m
   };
 }
 
-/** What a margin state is decided on (SPEC section 4), exact: a running sum over positions. */
+/** What a margin state is decided on (SPEC section 4), exact. */
 export interface Margins {
   equity: Wide;
   initialMargin: Wide;
   maintenanceMargin: Wide;
 }
 
+/** Running sums of `addMargins` over an account's positions; `marginsOf` completes them. */
+export interface MarginSums {
+  /** Sum of what positions add to equity as two-factor products (36 decimals): scaled once, in `marginsOf`. */
+  equityProducts: bigint;
+  initialMargin: Wide;
+  maintenanceMargin: Wide;
+}
+
 /**
- * Adds a position's equity and margins to `total`: the same exact amounts as
- * `positionRisk` (test/unit/risk/position.test.ts), without the rest and without
- * allocating. The ledger re-decides the state of every holder of a market whose index
- * moved, which on a busy venue is every account on every block; the regrouped products
- * (s(M - E) - s(F - f) as one, |s|M once for both margins) are exact integers, so equal.
+ * Adds a position's equity and margins to `sums`: with `marginsOf`, the same exact
+ * amounts as `positionRisk` (test/unit/risk/position.test.ts), without the rest and
+ * without allocating. The ledger re-decides the state of every holder of a market whose
+ * index moved, which on a busy venue is every account on every block; the regrouped
+ * products (s(M - E) - s(F - f) as one, |s|M once for both margins, one scaling per
+ * account) are exact integers, so equal.
  */
-export function addMargins(total: Margins, position: PositionTerms, market: MarketRiskTerms, mark: Mark): void {
+export function addMargins(sums: MarginSums, position: PositionTerms, market: MarketRiskTerms, mark: Mark): void {
   const size = position.size;
   const entry = position.entryPrice ?? 0n;
   if (market.kind === 'PERPETUAL') {
     const price = mark.indexPrice ?? entry;
-    total.equity += wide.product(size, price - entry - (market.cumulativeFunding - position.fundingSnapshot));
+    sums.equityProducts += size * (price - entry - (market.cumulativeFunding - position.fundingSnapshot));
     const exposure = abs(size) * price;
-    total.initialMargin += exposure * market.initialMarginFraction;
-    total.maintenanceMargin += exposure * market.maintenanceMarginFraction;
+    sums.initialMargin += exposure * market.initialMarginFraction;
+    sums.maintenanceMargin += exposure * market.maintenanceMarginFraction;
     return;
   }
-  total.equity += wide.product(size, mark.value ?? entry);
+  sums.equityProducts += size * (mark.value ?? entry);
   if (size < 0n) {
     const exposure = -size * (mark.indexPrice ?? market.strike);
-    total.initialMargin += exposure * market.initialMarginFraction;
-    total.maintenanceMargin += exposure * market.maintenanceMarginFraction;
+    sums.initialMargin += exposure * market.initialMarginFraction;
+    sums.maintenanceMargin += exposure * market.maintenanceMarginFraction;
   }
+}
+
+/** An account's equity and margins from its collateral and the sums over its positions. */
+export function marginsOf(collateral: Fixed, sums: MarginSums): Margins {
+  return {
+    equity: wide.of(collateral) + wide.ofProducts(sums.equityProducts),
+    initialMargin: sums.initialMargin,
+    maintenanceMargin: sums.maintenanceMargin,
+  };
 }
 
 export interface PositionGreeks {
