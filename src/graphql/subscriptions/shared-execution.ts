@@ -94,10 +94,6 @@ function variablesBelowRoot(document: DocumentNode, operationName: string | null
 }
 
 /** `source` with `map` applied to each value; return/throw reach the source at once. */
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
 function mapEvents<T, R>(source: AsyncIterator<T>, map: (value: T) => R | Promise<R>): AsyncIterableIterator<R> {
   const iterator: AsyncIterableIterator<R> = {
     async next() {
@@ -105,7 +101,7 @@ function mapEvents<T, R>(source: AsyncIterator<T>, map: (value: T) => R | Promis
       if (result.done) return { done: true, value: undefined };
       // A result shared from another subscriber is usually settled: no extra wait for it.
       const value = map(result.value);
-      return { done: false, value: isPromise(value) ? await value : value };
+      return { done: false, value: value instanceof Promise ? await value : value };
     },
     async return() {
       await source.return?.();
