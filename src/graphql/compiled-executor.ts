@@ -13,6 +13,7 @@
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { getVariableValues, GraphQLError, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { RequestContext } from './context.js';
 
 type Gateway = ApolloServerOptionsWithGateway<never>['gateway'];
 type Result = ExecutionResult<Record<string, unknown>>;
@@ -52,7 +53,7 @@ export function compiledExecutor(schema: GraphQLSchema): Gateway {
           let result = (await query.query(undefined, context, variables)) as Result;
           // It assumed the newest block it knew of and then read from a newer one: its fields
           // would mix two blocks. Resolvers only read, so it runs again, on the newer block.
-          if (isRestartable(context) && context.blockMoved) {
+          if (context instanceof RequestContext && context.blockMoved) {
             await context.restart();
             result = (await query.query(undefined, context, variables)) as Result;
           }
@@ -73,16 +74,6 @@ export function compiledExecutor(schema: GraphQLSchema): Gateway {
     },
     async stop() {},
   };
-}
-
-/** A context whose operation may have to run again on a newer block (context.ts). */
-interface Restartable {
-  blockMoved: boolean;
-  restart(): Promise<void>;
-}
-
-function isRestartable(context: unknown): context is Restartable {
-  return typeof (context as Partial<Restartable> | null)?.restart === 'function';
 }
 
 function withGraphQLErrors(result: Result): Result {
