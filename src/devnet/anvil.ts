@@ -23,6 +23,8 @@ export interface Anvil {
   rpcUrl: string;
   wsUrl: string;
   port: number;
+  /** The anvil process (setpriv execs it, so it is the pid that was spawned). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -120,7 +122,7 @@ async function launch(port: number, options: AnvilOptions): Promise<Anvil> {
     await stop();
     throw error;
   }
-  return { rpcUrl, wsUrl: `ws://${HOST}:${port}`, port, stop };
+  return { rpcUrl, wsUrl: `ws://${HOST}:${port}`, port, pid: child.pid!, stop };
 }
 
 /** Polls eth_chainId until anvil answers with the expected chain id. */

@@ -15,8 +15,7 @@ function alive(pid: number): boolean {
 const STARTER = `
   const { startAnvil } = await import('./src/devnet/anvil.ts');
   const anvil = await startAnvil();
-  const pid = Number((await import('node:child_process')).execFileSync('sh', ['-c', 'pgrep -P ' + process.pid + ' -f "anvil --host"']).toString().trim().split('\\n')[0]);
-  process.stdout.write(JSON.stringify({ pid, rpcUrl: anvil.rpcUrl }) + '\\n');
+  process.stdout.write(JSON.stringify({ pid: anvil.pid, rpcUrl: anvil.rpcUrl }) + '\\n');
   setInterval(() => undefined, 1000);
 `;
 
