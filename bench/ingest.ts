@@ -4,11 +4,13 @@
 //   node --expose-gc bin/run-ts.js bench/ingest.ts [--events 200000] [--accounts 1000] [--per-block 200] [--live 200]
 //
 // BENCH_LOG=1 shows the ingester's own log lines (progress, range narrowing).
+// BENCH_PROFILE=<folder> writes a CPU profile of the backfill to <folder>/backfill.cpuprofile.
 // DATABASE_URL picks the PostgreSQL server (a fresh database is created on it and
 // dropped after); unset, an embedded PostgreSQL runs in a temporary folder.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchDatabase, percentile } from './support/database.js';
+import { profilePhase } from './support/profile.js';
 import { VenueArtifact } from '../src/chain/artifacts.js';
 import { Ingester } from '../src/chain/ingester.js';
 import { Rpc } from '../src/chain/rpc.js';
@@ -96,12 +98,15 @@ try {
   });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  const stopProfile = await profilePhase('backfill');
   started = performance.now();
   const cpuBefore = process.cpuUsage();
   const running = ingester.run();
   while ((ingester.lastBlock ?? 0) < head) await new Promise((r) => setTimeout(r, 5));
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  await stopProfile();
+  log(`waitFetch ${(globalThis as any).__waitFetch} waitFlush ${(globalThis as any).__waitFlush} batches ${(globalThis as any).__batches}`);
   log(`backfill: ${committedEvents} events in ${head - Number(deployment.blockNumber)} blocks, ${seconds.toFixed(2)} s = ${Math.round(committedEvents / seconds)} events/s (${Math.round((head - Number(deployment.blockNumber)) / seconds)} blocks/s); ingester process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s on ${availableParallelism()} cores shared with anvil and PostgreSQL`);
   log(`memory after GC at 25/50/75/100% of the backfill: heap ${memory.map((m) => mb(m.heap)).join(' / ')}; rss ${memory.map((m) => mb(m.rss)).join(' / ')}; peak rss ${mb(peakRss)}`);
 
