@@ -10,7 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchDatabase, percentile } from './support/database.js';
-import { profilePhase } from './support/profile.js';
+import { cpuSecondsOf, profilePhase } from './support/profile.js';
 import { VenueArtifact } from '../src/chain/artifacts.js';
 import { Ingester } from '../src/chain/ingester.js';
 import { Rpc } from '../src/chain/rpc.js';
@@ -101,13 +101,14 @@ try {
   const stopProfile = await profilePhase('backfill');
   started = performance.now();
   const cpuBefore = process.cpuUsage();
+  const othersBefore = [cpuSecondsOf('anvil'), cpuSecondsOf('postgres')];
   const running = ingester.run();
   while ((ingester.lastBlock ?? 0) < head) await new Promise((r) => setTimeout(r, 5));
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const others = [cpuSecondsOf('anvil'), cpuSecondsOf('postgres')].map((after, i) => (after === null ? '?' : (after - othersBefore[i]!).toFixed(1)));
   await stopProfile();
-  log(`waitFetch ${(globalThis as any).__waitFetch} waitFlush ${(globalThis as any).__waitFlush} batches ${(globalThis as any).__batches}`);
-  log(`backfill: ${committedEvents} events in ${head - Number(deployment.blockNumber)} blocks, ${seconds.toFixed(2)} s = ${Math.round(committedEvents / seconds)} events/s (${Math.round((head - Number(deployment.blockNumber)) / seconds)} blocks/s); ingester process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s on ${availableParallelism()} cores shared with anvil and PostgreSQL`);
+  log(`backfill: ${committedEvents} events in ${head - Number(deployment.blockNumber)} blocks, ${seconds.toFixed(2)} s = ${Math.round(committedEvents / seconds)} events/s (${Math.round((head - Number(deployment.blockNumber)) / seconds)} blocks/s); CPU: ingester ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, anvil ${others[0]} s, PostgreSQL ${others[1]} s, on ${availableParallelism()} cores`);
   log(`memory after GC at 25/50/75/100% of the backfill: heap ${memory.map((m) => mb(m.heap)).join(' / ')}; rss ${memory.map((m) => mb(m.rss)).join(' / ')}; peak rss ${mb(peakRss)}`);
 
   // 3. Live: one block at a time, time from the block being mined to its commit.

@@ -1,7 +1,7 @@
 // Opt-in CPU profile of one phase of a benchmark: BENCH_PROFILE=<folder> writes
 // <folder>/<name>.cpuprofile (open it in Chrome DevTools or speedscope). A profile of the
 // whole process would mix the phase being measured with the setup around it.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 
@@ -19,4 +19,31 @@ export async function profilePhase(name: string): Promise<() => Promise<void>> {
     writeFileSync(join(folder, `${name}.cpuprofile`), JSON.stringify(profile));
     session.disconnect();
   };
+}
+
+/**
+ * CPU seconds used so far by the processes of this machine whose command is `name`
+ * (Linux /proc; null elsewhere): what the node and the database take from the cores
+ * the ingester runs on.
+ */
+export function cpuSecondsOf(name: string): number | null {
+  let dir: string[];
+  try {
+    dir = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  let ticks = 0;
+  for (const pid of dir) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime + stime
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
 }
