@@ -1,4 +1,4 @@
-import { parseFixed, toSql, type Fixed } from '../../fixed/index.js';
+import { formatFixed, parseFixed, type Fixed } from '../../fixed/index.js';
 
 /** A value as sent to PostgreSQL inside a text-encoded array: exact, never a JS number. */
 export type SqlValue = string | boolean | null;
@@ -43,7 +43,7 @@ export const col = {
   fixed: <T>(name: string, get: (row: T) => Fixed | null): Column<T> => ({
     name,
     type: 'numeric',
-    value: (row) => nullable(get(row), toSql),
+    value: (row) => nullable(get(row), formatFixed),
   }),
   int8: <T>(name: string, get: (row: T) => number | null): Column<T> => ({
     name,
