@@ -38,7 +38,7 @@ export function unstorable(changes: BlockChanges): string[] {
         const where = `${spec.table}.${column.name}`;
         if (column.type === 'numeric') {
           const whole = value.replace(/^-/, '').split('.')[0]!;
-          if (!/^\d+\.\d{18}$/.test(value.replace(/^-/, '')) || whole.replace(/^0+(?=\d)/, '').length > 60) problems.push(`${where}: ${value}`);
+          if (!/^\d+(\.\d{1,18})?$/.test(value.replace(/^-/, '')) || whole.replace(/^0+(?=\d)/, '').length > 60) problems.push(`${where}: ${value}`);
         } else if (column.type === 'int8' || column.type === 'int4') {
           const bound = column.type === 'int8' ? INT8 : INT4;
           if (!/^-?\d+$/.test(value) || BigInt(value) >= bound || BigInt(value) < -bound) problems.push(`${where}: ${value}`);
