@@ -9,6 +9,7 @@ import { Draft } from './draft.js';
 import { compareLogs, type BlockHeader, type VenueEvent } from './events.js';
 import { evaluateMargins } from './evaluate-margins.js';
 import { advanceFunding, premiumFits, premiumOf } from './funding.js';
+import { commitWatch } from './margin-watch.js';
 import { indexAt } from './oracle.js';
 import { settleExpired } from './settle-expiry.js';
 import { putPosition, type LedgerState, type Market } from './state.js';
@@ -206,5 +207,6 @@ export function commitBlock(state: LedgerState, changes: BlockChanges): void {
   for (const underlying of changes.underlyings) state.underlyings.set(underlying.id, underlying);
   for (const account of changes.accounts) state.accounts.set(account.id, account);
   for (const position of changes.positions) putPosition(state, position);
+  if (changes.marginWatch) commitWatch(state.marginWatch, changes.marginWatch);
   state.lastBlock = changes.block;
 }

@@ -1,12 +1,13 @@
 import type { AnomalyKind } from './anomalies.js';
 import type { AnomalyRecord, BlockChanges } from './changes.js';
 import type { BlockHeader, LogRef } from './events.js';
+import type { MarginWatchChanges } from './margin-watch.js';
 import {
   isOpen, positionKey,
   type Account, type LedgerState, type Market, type OracleSource, type Position, type Underlying,
 } from './state.js';
 
-type Records = Omit<BlockChanges, 'block' | 'eventCount' | 'markets' | 'underlyings' | 'oracleSources' | 'accounts' | 'positions'>;
+type Records = Omit<BlockChanges, 'block' | 'eventCount' | 'markets' | 'underlyings' | 'oracleSources' | 'accounts' | 'positions' | 'marginWatch'>;
 
 /**
  * The block being applied: reads see the base state with this block's writes on top;
@@ -37,6 +38,8 @@ export class Draft {
     anomalies: [],
   };
   private readonly draftMarketsByAccount = new Map<string, Set<string>>();
+  /** Set by the margin pass. */
+  marginWatch: MarginWatchChanges | null = null;
 
   constructor(
     readonly base: LedgerState,
@@ -122,6 +125,7 @@ export class Draft {
       accounts: [...this.accounts.values()],
       positions: [...this.positionVersions.values()],
       ...this.records,
+      marginWatch: this.marginWatch,
     };
   }
 }

@@ -1,9 +1,10 @@
-import { formatFixed, narrow, type Fixed } from '../fixed/index.js';
+import { abs, formatFixed, max, narrow, type Fixed } from '../fixed/index.js';
 import { clampStorage, fitsStorage } from './accounts.js';
 import { marginStateOf } from '../risk/margin-state.js';
 import { markOf, type Mark } from '../risk/mark.js';
 import { addMargins, marginsOf, type MarginSums } from '../risk/position.js';
 import type { Draft } from './draft.js';
+import { driftOf, limitOf, mayHaveMoved, watchedUnit, type MarginWatchChanges, type WatchedMarket } from './margin-watch.js';
 import type { Market } from './state.js';
 
 /**
@@ -20,35 +21,47 @@ import type { Market } from './state.js';
  * the database cannot store would stop ingestion (SPEC section 2).
  */
 export function evaluateMargins(draft: Draft, affectedMarkets: Iterable<string>, riskFreeRate: Fixed): void {
-  const accounts = new Set(draft.touched);
-  for (const marketId of affectedMarkets) {
-    for (const holder of draft.base.holders.get(marketId) ?? []) accounts.add(holder);
-  }
+  const watch = draft.base.marginWatch;
   // Each market and its mark at this block, looked up once per position.
-  const valued = new Map<string, { market: Market; mark: Mark }>();
-  const valueOf = (marketId: string) => {
-    let entry = valued.get(marketId);
-    if (!entry) {
-      const market = draft.market(marketId)!;
-      const index = draft.underlying(market.underlying)?.indexPrice ?? null;
-      entry = { market, mark: markOf(market, index, draft.block.timestamp, riskFreeRate) };
-      valued.set(marketId, entry);
+  const valued = new Map<string, { market: Market; mark: Mark; unit: WatchedMarket | null }>();
+  const changes: MarginWatchChanges = { drift: watch.drift, markets: new Map(), limits: new Map() };
+  const evaluate = new Set(draft.touched);
+  let step = 0n;
+  for (const id of new Set([...draft.base.markets.keys(), ...draft.markets.keys()])) {
+    const market = draft.market(id)!;
+    const index = draft.underlying(market.underlying)?.indexPrice ?? null;
+    const mark = markOf(market, index, draft.block.timestamp, riskFreeRate);
+    const before = watch.markets.get(id);
+    const unit = watchedUnit(market, mark, before);
+    valued.set(id, { market, mark, unit });
+    if (unit && before) step = max(step, driftOf(before, unit));
+    else for (const holder of draft.base.holders.get(id) ?? []) evaluate.add(holder);
+    if (unit !== (before ?? null)) changes.markets.set(id, unit);
+  }
+  changes.drift += step;
+  for (const marketId of affectedMarkets) {
+    for (const holder of draft.base.holders.get(marketId) ?? []) {
+      if (mayHaveMoved(watch, holder, changes.drift)) evaluate.add(holder);
     }
-    return entry;
-  };
+  }
 
   const sums: MarginSums = { equityProducts: 0n, initialMargin: 0n, maintenanceMargin: 0n };
-  for (const id of accounts) {
+  for (const id of evaluate) {
     const account = draft.account(id);
     if (!account) continue;
     sums.equityProducts = 0n;
     sums.initialMargin = 0n;
     sums.maintenanceMargin = 0n;
+    let exposure = 0n;
+    let watched = true;
     for (const position of draft.openPositions(id)) {
-      const { market, mark } = valueOf(position.marketId);
+      const { market, mark, unit } = valued.get(position.marketId)!;
       addMargins(sums, position, market, mark);
+      if (unit) exposure += abs(position.size) * unit.scale;
+      else watched = false;
     }
     const risk = marginsOf(account.collateral, sums);
+    changes.limits.set(id, watched ? limitOf(changes.drift, risk, exposure) : -1n);
     const state = marginStateOf(risk.equity, risk.initialMargin, risk.maintenanceMargin);
     if (state === account.marginState) continue;
     draft.putAccount({ ...account, marginState: state, updatedBlock: draft.block.number });
@@ -76,4 +89,5 @@ export function evaluateMargins(draft: Draft, affectedMarkets: Iterable<string>,
       maintenanceMargin: clampStorage(maintenanceMargin),
     });
   }
+  draft.marginWatch = changes;
 }

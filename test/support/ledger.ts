@@ -2,8 +2,12 @@
 import { parseFixed, type Fixed } from '../../src/fixed/index.js';
 import {
   applyBlock, commitBlock, DEFAULT_LEDGER_PARAMS, emptyState,
-  type BlockChanges, type LedgerParams, type LedgerState, type VenueEvent,
+  type BlockChanges, type LedgerParams, type LedgerState, type Market, type VenueEvent,
 } from '../../src/ledger/index.js';
+import { accountRisk } from '../../src/risk/account.js';
+import { marginStateOf, type MarginState } from '../../src/risk/margin-state.js';
+import { markOf } from '../../src/risk/mark.js';
+import { positionRisk } from '../../src/risk/position.js';
 
 export const VENUE = '0x00000000000000000000000000000000000000fe';
 export const ALICE = '0x000000000000000000000000000000000000a11c';
@@ -84,4 +88,27 @@ export class LedgerChain {
   market(id: string) {
     return this.state.markets.get(id)!;
   }
+}
+
+/** What of a state the database keeps: all of it but the margin watch, which lives in memory. */
+export const stored = ({ marginWatch: _, ...rest }: LedgerState) => rest;
+
+/** A market's mark at the state's last block (risk-free rate 0). */
+export const markAt = (state: LedgerState, market: Market) =>
+  markOf(market, state.underlyings.get(market.underlying)?.indexPrice ?? null, state.lastBlock!.timestamp, 0n);
+
+/** SPEC section 4 from scratch: positionRisk over the account's open positions, summed. */
+export function riskOf(state: LedgerState, accountId: string) {
+  const account = state.accounts.get(accountId)!;
+  const risks = [...(state.openPositions.get(accountId)?.keys() ?? [])].map((marketId) => {
+    const market = state.markets.get(marketId)!;
+    return positionRisk(state.positions.get(`${accountId}|${marketId}`)!, market, markAt(state, market));
+  });
+  return accountRisk(account.collateral, risks);
+}
+
+/** The margin state an account's positions give, from scratch. */
+export function marginStateFromScratch(state: LedgerState, accountId: string): MarginState {
+  const risk = riskOf(state, accountId);
+  return marginStateOf(risk.equity, risk.initialMargin, risk.maintenanceMargin);
 }

@@ -2,7 +2,7 @@ import { LedgerStore, ReorgTooDeepError } from '../../../src/db/store/ledger-sto
 import { undoEntries, type UndoEntry } from '../../../src/db/store/undo.js';
 import { commitBlock, applyBlock, emptyState, type BlockChanges } from '../../../src/ledger/index.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { ALICE, BOB, LedgerChain, ev } from '../../support/ledger.js';
+import { ALICE, BOB, LedgerChain, ev, stored } from '../../support/ledger.js';
 import { snapshotTables } from '../../support/snapshot.js';
 
 /** A short history touching every table: listings, trades, funding, expiry, anomalies. */
@@ -46,10 +46,10 @@ describe('LedgerStore', () => {
     const store = new LedgerStore(a.pool);
     await commitAll(store, chain.history.slice(0, 2), true);
     for (const changes of chain.history.slice(2)) await commitAll(store, [changes], true);
-    expect(await store.loadState()).toEqual(chain.state);
+    expect(stored(await store.loadState())).toEqual(stored(chain.state));
     const byBlock = new LedgerStore(b.pool);
     await commitAll(byBlock, chain.history, false);
-    expect(await byBlock.loadState()).toEqual(chain.state);
+    expect(stored(await byBlock.loadState())).toEqual(stored(chain.state));
     expect(await snapshotTables(b.pool)).toEqual(await snapshotTables(a.pool));
   });
 
@@ -72,7 +72,7 @@ describe('LedgerStore', () => {
       for (const changes of again) commitBlock(state, changes);
       await new LedgerStore(fresh.pool).commit({ chainId: 31337, headBlockNumber: 6, batch: again, undo: new Map() });
       expect(await snapshotTables(rolled.pool)).toEqual(await snapshotTables(fresh.pool));
-      expect(await store.loadState()).toEqual(state);
+      expect(stored(await store.loadState())).toEqual(stored(state));
       // Block 2 has no undo log: going back past it is refused and changes nothing.
       const before = await snapshotTables(rolled.pool);
       await expect(store.rollbackTo(1)).rejects.toBeInstanceOf(ReorgTooDeepError);

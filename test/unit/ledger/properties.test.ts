@@ -1,12 +1,10 @@
 // Property tests of the ledger (issue 2): invariants over random block sequences.
 import fc from 'fast-check';
 import { abs, narrow } from '../../../src/fixed/index.js';
-import { isOpen, type LedgerState, type Market } from '../../../src/ledger/index.js';
-import { marginStateOf } from '../../../src/risk/margin-state.js';
-import { accountRisk } from '../../../src/risk/account.js';
-import { markOf } from '../../../src/risk/mark.js';
-import { positionRisk } from '../../../src/risk/position.js';
-import { ALICE, BOB, CAROL, LedgerChain, ORACLE_1, ORACLE_2, ORACLE_3, ev, type EventDraft } from '../../support/ledger.js';
+import { isOpen, type LedgerState } from '../../../src/ledger/index.js';
+import {
+  ALICE, BOB, CAROL, LedgerChain, ORACLE_1, ORACLE_2, ORACLE_3, ev, marginStateFromScratch, markAt, riskOf, type EventDraft,
+} from '../../support/ledger.js';
 
 
 const OWNERS = [ALICE, BOB, CAROL];
@@ -52,19 +50,6 @@ function run(blocks: { dt: number; events: EventDraft[] }[]): LedgerChain {
   return chain;
 }
 
-const markAt = (state: LedgerState, market: Market) =>
-  markOf(market, state.underlyings.get(market.underlying)?.indexPrice ?? null, state.lastBlock!.timestamp, 0n);
-
-/** SPEC section 4 from scratch: positionRisk over the open positions, summed. */
-function riskOf(state: LedgerState, accountId: string) {
-  const account = state.accounts.get(accountId)!;
-  const risks = [...(state.openPositions.get(accountId)?.keys() ?? [])].map((marketId) => {
-    const market = state.markets.get(marketId)!;
-    return positionRisk(state.positions.get(`${accountId}|${marketId}`)!, market, markAt(state, market));
-  });
-  return accountRisk(account.collateral, risks);
-}
-
 const equityOf = (state: LedgerState, accountId: string): bigint => riskOf(state, accountId).equity;
 
 describe('ledger invariants', () => {
@@ -102,8 +87,7 @@ describe('ledger invariants', () => {
       for (const block of blocks) {
         chain.block((time += block.dt), block.events);
         for (const [accountId, account] of chain.state.accounts) {
-          const risk = riskOf(chain.state, accountId);
-          expect(account.marginState).toBe(marginStateOf(risk.equity, risk.initialMargin, risk.maintenanceMargin));
+          expect(account.marginState).toBe(marginStateFromScratch(chain.state, accountId));
         }
       }
     }), { numRuns: 80 });
@@ -157,7 +141,7 @@ describe('ledger invariants', () => {
         for (const marketId of markets.keys()) {
           const market = state.markets.get(marketId)!;
           const position = state.positions.get(`${accountId}|${marketId}`)!;
-          const mark = markOf(market, state.underlyings.get(market.underlying)?.indexPrice ?? null, state.lastBlock!.timestamp, 0n);
+          const mark = markAt(state, market);
           const price = mark.value ?? position.entryPrice!;
           if (price === 0n) return; // a worthless option cannot be closed by a fill (zero price is skipped)
           closes.push({ ...ev.fill(marketId, ownerAddress!, 1, 1, 0, Number(subaccount)), sizeDelta: -position.size, price });
