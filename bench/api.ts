@@ -23,12 +23,15 @@
 //
 // DATABASE_URL picks the PostgreSQL server (a fresh database is created on it and dropped
 // after); unset, an embedded PostgreSQL runs in a temporary folder.
+// BENCH_PROFILE=<folder> writes a CPU profile of the server process during a to
+// <folder>/account-query.cpuprofile.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchDatabase, percentile } from './support/database.js';
+import { profilePhase } from './support/profile.js';
 
 const { values } = parseArgs({
   options: {
@@ -373,7 +376,9 @@ async function main(): Promise<void> {
         const concurrency = Number(values.concurrency);
         const before = serverCpu();
         const ticks = ticking();
+        const stopProfile = await profilePhase('account-query');
         const result = await load({ url, query: ACCOUNT_QUERY, owners: shuffled(owners), concurrency, seconds: Number(values.seconds), warmupSeconds: 2, minRequests: 0 });
+        await stopProfile();
         report(`a. account risk query (${POSITIONS} positions, every field${await ticks.stop()})`, result, before, concurrency);
       }
       // ---------------------------------------------------------- b. accounts(first: 1000)
