@@ -36,7 +36,7 @@ export function evaluateMargins(draft: Draft, affectedMarkets: Iterable<string>,
     valued.set(id, { market, mark, unit });
     if (unit && before) step = max(step, driftOf(before, unit));
     else for (const holder of draft.base.holders.get(id) ?? []) evaluate.add(holder);
-    if (unit !== (before ?? null)) changes.markets.set(id, unit);
+    if (unit || before) changes.markets.set(id, unit);
   }
   changes.drift += step;
   for (const marketId of affectedMarkets) {

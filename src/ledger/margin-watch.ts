@@ -88,7 +88,7 @@ export function limitOf(drift: bigint, margins: Margins, exposure: bigint): bigi
   return drift + (slack * ONE - 1n) / exposure;
 }
 
-/** The drift after a block and whether an account's state may have changed by then. */
+/** Whether an account's state may have changed by the time the drift reaches `drift`. */
 export function mayHaveMoved(watch: MarginWatch, accountId: string, drift: bigint): boolean {
   const limit = watch.limits.get(accountId);
   return limit !== null && (limit === undefined || limit < drift);
