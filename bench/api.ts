@@ -24,7 +24,7 @@
 // DATABASE_URL picks the PostgreSQL server (a fresh database is created on it and dropped
 // after); unset, an embedded PostgreSQL runs in a temporary folder.
 // BENCH_PROFILE=<folder> writes a CPU profile of the server process during a to
-// <folder>/account-query.cpuprofile.
+// <folder>/account-query.cpuprofile, and during each round of c to <folder>/fanout-<round>.cpuprofile.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -181,7 +181,7 @@ async function runSubscribers(job: FanoutJob): Promise<void> {
       webSocketImpl: WebSocket,
       lazy: false,
       retryAttempts: 0,
-      onNonLazyError: (error) => failures.push(String(error)),
+      onNonLazyError: (error) => failures.push(describe(error)),
     });
     client.subscribe<{ blockCommitted: { blockNumber: number } }>(
       { query: SUBSCRIPTION_BLOCKS },
@@ -194,7 +194,7 @@ async function runSubscribers(job: FanoutJob): Promise<void> {
           if (!list) blocks.set(n, (list = []));
           list.push(at);
         },
-        error: (error) => failures.push(`blockCommitted: ${JSON.stringify(error)}`),
+        error: (error) => failures.push(`blockCommitted: ${describe(error)}`),
         complete: () => undefined,
       },
     );
@@ -207,15 +207,24 @@ async function runSubscribers(job: FanoutJob): Promise<void> {
           if (n === undefined) return void failures.push(JSON.stringify(result));
           transitions.push({ owner, block: n, at });
         },
-        error: (error) => failures.push(`marginStateChanged: ${JSON.stringify(error)}`),
+        error: (error) => failures.push(`marginStateChanged: ${describe(error)}`),
         complete: () => undefined,
       },
     );
     return client;
   });
+  let cpu = process.cpuUsage();
+  let stopProfile = async () => {};
   process.on('message', async (message: { type: string }) => {
-    if (message.type === 'report') {
-      send({ type: 'report', blocks: [...blocks], transitions, failures: failures.slice(0, 5), failureCount: failures.length });
+    if (message.type === 'mark') {
+      stopProfile = await profilePhase(`fanout-client-${process.pid}`);
+      cpu = process.cpuUsage();
+      send({ type: 'marked' });
+    } else if (message.type === 'report') {
+      const used = process.cpuUsage(cpu);
+      await stopProfile();
+      const cpuMs = (used.user + used.system) / 1000;
+      send({ type: 'report', blocks: [...blocks], transitions, failures: failures.slice(0, 5), failureCount: failures.length, cpuMs });
       blocks.clear();
       transitions.length = 0;
     } else if (message.type === 'close') {
@@ -225,6 +234,14 @@ async function runSubscribers(job: FanoutJob): Promise<void> {
     }
   });
   send({ type: 'started' });
+}
+
+/** A graphql-ws failure in words: a CloseEvent's code and reason, an ErrorEvent's message, GraphQL errors as JSON. */
+function describe(error: unknown): string {
+  const e = error as { code?: number; reason?: string; message?: string; type?: string };
+  if (typeof e?.code === 'number') return `closed ${e.code}${e.reason ? ` ${e.reason}` : ''}`;
+  if (e?.type === 'error' || e instanceof Error) return `error: ${e.message}`;
+  return JSON.stringify(error);
 }
 
 // ================================================================ child dispatch
@@ -429,14 +446,23 @@ async function main(): Promise<void> {
         let expectedTransitions = 0;
         for (const t of move.transitions) expectedTransitions += subscribedOwners.get(t.accountId.split(':')[0]!) ?? 0;
         const cpuBefore = serverCpu();
+        await Promise.all(
+          procs.map((proc) => {
+            const marked = once(proc, 'marked');
+            proc.send({ type: 'mark' });
+            return marked;
+          }),
+        );
+        const stopProfile = await profilePhase(`fanout-${round}`);
         const t0 = clock();
         await store.commit({ chainId: 31337, headBlockNumber: move.block.number, batch: [move], undo: new Map() });
         const committed = clock();
         await new Promise((r) => setTimeout(r, 3000));
+        await stopProfile();
         const fanoutCpu = serverCpu() - cpuBefore;
         const reports = await Promise.all(
           procs.map((proc) => {
-            const got = once<{ blocks: [number, number[]][]; transitions: { block: number; at: number }[]; failures: string[]; failureCount: number }>(proc, 'report');
+            const got = once<{ blocks: [number, number[]][]; transitions: { block: number; at: number }[]; failures: string[]; failureCount: number; cpuMs: number }>(proc, 'report');
             proc.send({ type: 'report' });
             return got;
           }),
@@ -444,7 +470,9 @@ async function main(): Promise<void> {
         const blockTimes: number[] = [];
         const transitionTimes: number[] = [];
         let failures = 0;
+        let clientCpu = 0;
         for (const r of reports) {
+          clientCpu += r.cpuMs;
           for (const [n, times] of r.blocks) if (n === move.block.number) blockTimes.push(...times.map((t) => t - committed));
           for (const t of r.transitions) if (t.block === move.block.number) transitionTimes.push(t.at - committed);
           failures += r.failureCount;
@@ -461,7 +489,7 @@ async function main(): Promise<void> {
         );
         log(`   ${line('blockCommitted:', blockTimes, SUBSCRIBERS)}`);
         log(`   ${line('marginStateChanged:', transitionTimes, expectedTransitions)}`);
-        log(`   ${line('all messages:', all, SUBSCRIBERS + expectedTransitions)}; ${failures} client failures; server process CPU ${ms(fanoutCpu)} (commit included)`);
+        log(`   ${line('all messages:', all, SUBSCRIBERS + expectedTransitions)}; ${failures} client failures; CPU: server process ${ms(fanoutCpu)} (commit included), client processes ${ms(clientCpu)}`);
       }
       await Promise.all(
         procs.map((proc) => {

@@ -144,7 +144,6 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   const hub = new Hub({ bufferSize: config.subscriptionBufferSize, graceMs: options.subscriptionGraceMs, metrics });
   const feed = new BlockFeed({
     connectionString: database.url,
-    pool,
     logger: logger.child({ component: 'subscription-feed' }),
     publish: (event) => hub.publish(event),
     onNotified: () => latestBlock.forget(),

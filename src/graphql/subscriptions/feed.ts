@@ -2,6 +2,9 @@
 // LISTENs on `pts_blocks` (the ingester's commit notifies inside its transaction, so a
 // notification arrives only once its blocks are committed). For each notification the
 // committed rows are read once, in one snapshot, and published to the hub in block order.
+// The rows are read on the LISTEN connection itself: it is always open, so a block does
+// not wait for a pool connection to be set up (the pool closes idle ones after 10 s, about
+// one block time: ~20 ms on every block) or for a slot behind a flood of queries.
 //
 // Exactly once, in order: the feed remembers the last block it published (number and hash,
 // plus the hashes of the recent ones) and always reads from there. A notification for
@@ -19,10 +22,8 @@ import { transitionFromRow } from '../modules/transition/sql.js';
 import type { BlockEvent, HubEvent, TransitionEvent } from './hub.js';
 
 export interface BlockFeedOptions {
-  /** The database to LISTEN on (a dedicated connection outside the pool). */
+  /** The database to LISTEN on and read committed rows from (a dedicated connection outside any pool). */
   connectionString: string;
-  /** Where committed rows are read. */
-  pool: pg.Pool;
   logger: Logger;
   /** Hands an event on; a returned promise holds the next event back until it settles (backpressure). */
   publish(event: HubEvent): void | Promise<void>;
@@ -84,7 +85,7 @@ export class BlockFeed {
   async start(): Promise<void> {
     await this.connect();
     try {
-      const cursor = await this.o.pool.query('SELECT block_number, block_hash FROM cursor WHERE id = 1');
+      const cursor = await this.client!.query('SELECT block_number, block_hash FROM cursor WHERE id = 1');
       const row = cursor.rows[0];
       if (row) this.remember(Number(row.block_number), row.block_hash as string);
     } catch (error) {
@@ -212,23 +213,37 @@ export class BlockFeed {
     }
   }
 
-  /** The next committed blocks after the last published one, with their transitions; null when there are none (yet). */
+  /**
+   * The next committed blocks after the last published one, with their transitions; null
+   * when there are none (yet), or while disconnected (the reconnection catches up). Two
+   * round trips: the statements go as one simple query each, their numbers written into
+   * the text (safe integers of the feed's own state or of a checked payload).
+   */
   private async readChunk(payload: BlocksCommitted | undefined): Promise<{ block: BlockEvent; transitions: TransitionEvent[] }[] | null> {
-    const client = await this.o.pool.connect();
-    let failed: Error | undefined;
+    const client = this.client;
+    if (!client) return null;
+    let open = false; // a transaction to roll back
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const cursor = (await client.query('SELECT chain_id, block_number, head_block_number FROM cursor WHERE id = 1')).rows[0];
+      const known = this.delivered >= 0 ? this.hashes.get(this.delivered) : undefined;
+      const checked = [payload?.last, known === undefined ? undefined : this.delivered].filter((n) => n !== undefined);
+      open = true;
+      const [, cursorResult, hashResult] = await simpleQuery(
+        client,
+        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+         SELECT chain_id, block_number, head_block_number FROM cursor WHERE id = 1;
+         SELECT number, hash FROM block WHERE number = ANY('{${checked.map(int).join(',')}}'::int8[])`,
+      );
+      const cursor = cursorResult!.rows[0];
       if (!cursor) return null; // nothing committed (or everything rolled back): the next commit notifies
+      const hashAt = new Map(hashResult!.rows.map((r) => [Number(r.number), r.hash as string]));
       let target = Number(cursor.block_number);
       if (payload) {
         // The payload's blocks may have been rolled back since; the replacing branch's
         // notification (which carries the reorg) then covers what is left.
-        if ((await hashAt(client, payload.last)) !== payload.hash) return null;
+        if (hashAt.get(payload.last) !== payload.hash) return null;
         target = payload.last;
       }
-      const known = this.hashes.get(this.delivered);
-      if (this.delivered >= 0 && known !== undefined && (await hashAt(client, this.delivered)) !== known) {
+      if (known !== undefined && hashAt.get(this.delivered) !== known) {
         // The chain under the last published block changed and no notice said so (missed
         // while disconnected, or the ingester restarted between rollback and commit).
         const ancestor = await this.ancestor(client);
@@ -238,22 +253,20 @@ export class BlockFeed {
         this.truncate(ancestor);
       }
       if (this.delivered >= target) return null;
-      const blocks = (
-        await client.query('SELECT number, hash, timestamp FROM block WHERE number > $1 AND number <= $2 ORDER BY number LIMIT $3', [
-          this.delivered,
-          target,
-          this.o.chunkBlocks,
-        ])
-      ).rows;
+      const after = int(this.delivered);
+      const chunk = `SELECT number FROM block WHERE number > ${after} AND number <= ${int(target)} ORDER BY number LIMIT ${int(this.o.chunkBlocks)}`;
+      const [blockResult, transitionResult] = await simpleQuery(
+        client,
+        `SELECT number, hash, timestamp FROM block WHERE number IN (${chunk}) ORDER BY number;
+         SELECT account_id, block_number, timestamp, "from", "to", equity, initial_margin, maintenance_margin
+           FROM margin_transition WHERE block_number > ${after} AND block_number <= (SELECT max(number) FROM (${chunk}) c)
+          ORDER BY block_number, account_id;
+         ROLLBACK`,
+      );
+      open = false;
+      const blocks = blockResult!.rows;
       if (blocks.length === 0) return null;
-      const last = Number(blocks.at(-1)!.number);
-      const transitions = (
-        await client.query(
-          `SELECT account_id, block_number, timestamp, "from", "to", equity, initial_margin, maintenance_margin
-             FROM margin_transition WHERE block_number > $1 AND block_number <= $2 ORDER BY block_number, account_id`,
-          [this.delivered, last],
-        )
-      ).rows.map(transitionFromRow);
+      const transitions = transitionResult!.rows.map(transitionFromRow);
       const chainId = Number(cursor.chain_id);
       const head = Number(cursor.head_block_number);
       let t = 0;
@@ -281,17 +294,14 @@ export class BlockFeed {
         }
         return { block, transitions: ofBlock };
       });
-    } catch (error) {
-      failed = error as Error;
-      throw error;
     } finally {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(failed && !(failed as { code?: string }).code ? failed : undefined);
+      // Queued on the connection: whatever it runs next waits for it. A lost connection ends the transaction anyway.
+      if (open) client.query('ROLLBACK').catch(() => undefined);
     }
   }
 
   /** The highest remembered block whose hash is still the committed one. */
-  private async ancestor(client: pg.PoolClient): Promise<number> {
+  private async ancestor(client: pg.Client): Promise<number> {
     const numbers = [...this.hashes.keys()];
     const { rows } = await client.query('SELECT number, hash FROM block WHERE number = ANY($1::int8[])', [numbers.map(String)]);
     const stored = new Map(rows.map((r) => [Number(r.number), r.hash as string]));
@@ -318,9 +328,16 @@ export class BlockFeed {
   }
 }
 
-async function hashAt(client: pg.PoolClient, number: number): Promise<string | undefined> {
-  const { rows } = await client.query('SELECT hash FROM block WHERE number = $1', [number]);
-  return rows[0]?.hash as string | undefined;
+/** The results of a simple query of several statements, one per statement. */
+async function simpleQuery(client: pg.Client, text: string): Promise<pg.QueryResult[]> {
+  const results = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+  return Array.isArray(results) ? results : [results];
+}
+
+/** A number written into SQL text: only a safe integer passes. */
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new Error(`not a safe integer: ${n}`);
+  return String(n);
 }
 
 /** Two reorgs before the first block of the new branch was published: the deeper one counts. */

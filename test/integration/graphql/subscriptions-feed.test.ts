@@ -4,7 +4,7 @@
 // and transition once, in order, across duplicate and stale notifications, reorgs (noticed
 // or missed) and a dropped LISTEN connection.
 import type pg from 'pg';
-import { BLOCKS_CHANNEL, type ReorgInfo } from '../../../src/db/store/ledger-store.js';
+import { BLOCKS_CHANNEL, type BlocksCommitted, type ReorgInfo } from '../../../src/db/store/ledger-store.js';
 import { BlockFeed, Hub, type BlockEvent, type HubEvent, type TransitionEvent } from '../../../src/graphql/subscriptions/index.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { sleep, testLogger } from './server-support.js';
@@ -44,13 +44,17 @@ async function commitBlocks(pool: pg.Pool, blocks: Block[], options: { reorg?: R
       [last.number, hashOf(last), 1000 + last.number, options.head ?? last.number],
     );
     if (options.notify !== false) {
-      const payload = { first: blocks[0]!.number, last: last.number, hash: hashOf(last), ...(options.reorg ? { reorg: options.reorg } : {}) };
-      await client.query('SELECT pg_notify($1, $2)', [BLOCKS_CHANNEL, JSON.stringify(payload)]);
+      await notify(client, { first: blocks[0]!.number, last: last.number, hash: hashOf(last), ...(options.reorg ? { reorg: options.reorg } : {}) });
     }
     await client.query('COMMIT');
   } finally {
     client.release();
   }
+}
+
+/** Sends the notification LedgerStore.commit sends with a batch. */
+async function notify(db: pg.Pool | pg.PoolClient, payload: BlocksCommitted): Promise<void> {
+  await db.query('SELECT pg_notify($1, $2)', [BLOCKS_CHANNEL, JSON.stringify(payload)]);
 }
 
 /** Undoes blocks above `ancestor` like LedgerStore.rollbackTo (which sends no notification). */
@@ -84,7 +88,6 @@ describe('subscription feed (LISTEN/NOTIFY)', () => {
     events = [];
     feed = new BlockFeed({
       connectionString: db.url,
-      pool: db.pool,
       logger: testLogger,
       publish: (event) => void events.push(event),
       reconnect: { minMs: 20, maxMs: 200 },
@@ -122,7 +125,7 @@ describe('subscription feed (LISTEN/NOTIFY)', () => {
       },
     });
     // A repeated notification publishes nothing again.
-    await db.pool.query('SELECT pg_notify($1, $2)', [BLOCKS_CHANNEL, JSON.stringify({ first: 10, last: 10, hash: '0xa10' })]);
+    await notify(db.pool, { first: 10, last: 10, hash: '0xa10' });
     await commitBlocks(db.pool, range(11, 11));
     await until(() => feed.lastDelivered === 11);
     expect(numbers()).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
@@ -143,21 +146,15 @@ describe('subscription feed (LISTEN/NOTIFY)', () => {
   });
 
   it('leaves a rolled-back batch to the notification of the branch that replaced it', async () => {
-    // The feed's reads are held back until blocks 4-6 have been committed and replaced by
-    // 5'-6': the first notification is stale, and block 4 (still canonical) comes with the
-    // second, followed by the new branch with its reorg.
-    await feed.stop();
-    events = [];
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const gated = { connect: async () => (await gate, db.pool.connect()), query: db.pool.query.bind(db.pool) } as unknown as pg.Pool;
-    feed = new BlockFeed({ connectionString: db.url, pool: gated, logger: testLogger, publish: (e) => void events.push(e) });
-    await feed.start();
-    await commitBlocks(db.pool, range(4, 6));
+    // Both notifications reach the feed only after blocks 4-6 have been committed and
+    // replaced by 5'-6' (as when the feed is slower than the ingester): the first is stale,
+    // and block 4 (still canonical) comes with the second, followed by the new branch with its reorg.
+    await commitBlocks(db.pool, range(4, 6), { notify: false });
     await rollBack(db.pool, 4);
-    await commitBlocks(db.pool, range(5, 6, 'b'), { reorg: { depth: 2, commonAncestor: 4 } });
-    await sleep(100); // both notifications are queued behind the gate
-    open();
+    const reorg = { depth: 2, commonAncestor: 4 };
+    await commitBlocks(db.pool, range(5, 6, 'b'), { notify: false, reorg });
+    await notify(db.pool, { first: 4, last: 6, hash: '0xa6' });
+    await notify(db.pool, { first: 5, last: 6, hash: '0xb6', reorg });
     await until(() => feed.lastDelivered === 6);
     await sleep(100);
     expect(blocks().map((e) => [e.blockNumber, e.blockHash, e.reorg])).toEqual([
