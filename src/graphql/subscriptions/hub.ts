@@ -64,22 +64,25 @@ export interface SubscribeOptions {
    */
   onOverflow?: (message: string) => void;
   /**
-   * Only events published under this route reach the subscriber (`routeOf`): a
-   * subscription filtered by owner is looked up by its owner instead of being asked about
-   * every transition of a price move, which with thousands of subscribers costs
-   * subscribers x transitions calls.
+   * Only events published under this route reach the subscriber (`routeOf`): block
+   * subscribers are not asked about transitions, and a subscription filtered by owner is
+   * looked up by its owner instead of being asked about every transition of a price move
+   * (with thousands of subscribers, either costs subscribers x transitions calls).
    */
   route?: string;
 }
+
+/** The route of every block event. */
+export const BLOCKS_ROUTE = 'blocks';
 
 /** The route of a transition event: its account's owner (lower case). */
 export function ownerRoute(owner: string): string {
   return `owner:${owner}`;
 }
 
-/** The route an event is published under; null: unrouted subscribers only. */
-function routeOf(event: HubEvent): string | null {
-  return event.kind === 'transition' ? ownerRoute(event.owner) : null;
+/** The route an event is published under (unrouted subscribers are offered every event too). */
+function routeOf(event: HubEvent): string {
+  return event.kind === 'transition' ? ownerRoute(event.owner) : BLOCKS_ROUTE;
 }
 
 /** A subscriber's stream: an async iterator that ends when returned, closed or overflowed. */
@@ -267,8 +270,7 @@ export class Hub {
       }
     };
     offer(this.subscribers);
-    const route = routeOf(event);
-    const routed = route === null ? undefined : this.routed.get(route);
+    const routed = this.routed.get(routeOf(event));
     if (routed) offer(routed);
     for (const [kind, count] of delivered) this.options.metrics?.delivered(kind, count);
     if (blocked) return this.waitForRoom(blocked);

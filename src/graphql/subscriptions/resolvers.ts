@@ -2,7 +2,7 @@
 import { GraphQLError } from 'graphql';
 import type { MarginState, TransitionRecord } from '../../ledger/index.js';
 import type { SubscriptionResolvers } from '../generated/resolvers.js';
-import { ownerRoute, type BlockEvent, type Hub, type HubEvent, type Subscription, type TransitionEvent } from './hub.js';
+import { BLOCKS_ROUTE, ownerRoute, type BlockEvent, type Hub, type HubEvent, type Subscription, type TransitionEvent } from './hub.js';
 
 /** What a subscription needs of its context: a fresh read view per event. */
 export interface SubscriptionContext {
@@ -38,7 +38,7 @@ export function subscriptionResolvers(hub: Hub) {
   return {
     blockCommitted: {
       subscribe: (_root: unknown, _args: unknown, context: SubscriptionContext) =>
-        stream(hub, 'blockCommitted', (event) => (event.kind === 'block' ? event : undefined), context),
+        stream(hub, 'blockCommitted', (event) => (event.kind === 'block' ? event : undefined), context, BLOCKS_ROUTE),
       resolve: (event: BlockEvent) => event,
     },
     marginStateChanged: {

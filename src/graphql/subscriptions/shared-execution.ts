@@ -45,20 +45,25 @@ export class SharedSubscriptions {
     return mapEvents(events, (event) => this.execute(args, event, key));
   };
 
+  // Runs once per subscriber and event: no closure is made on the way (tsx names each one it makes).
   private execute(args: ExecutionArgs, event: unknown, key: string | null): Result {
-    const run = () => execute({ ...args, rootValue: event });
-    if (key === null || typeof event !== 'object' || event === null) return run();
+    if (key === null || typeof event !== 'object' || event === null) return executeOn(args, event);
     let byOperation = this.results.get(event);
     if (!byOperation) this.results.set(event, (byOperation = new Map()));
     const first = byOperation.get(key);
     if (first === undefined) {
-      const result = then(run(), plainData);
+      const result = then(executeOn(args, event), plainData);
       byOperation.set(key, result);
       return result;
     }
     // An error may be the first subscriber's own (its connection closing mid-read): run ours.
-    return then(first, (result) => (result.errors?.length ? run() : result));
+    if (!(first instanceof Promise)) return first.errors?.length ? executeOn(args, event) : first;
+    return first.then((result) => (result.errors?.length ? executeOn(args, event) : result));
   }
+}
+
+function executeOn(args: ExecutionArgs, event: unknown): Result {
+  return execute({ ...args, rootValue: event });
 }
 
 /**
