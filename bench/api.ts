@@ -4,7 +4,7 @@
 //
 //   node bin/run-ts.js bench/api.ts [--accounts 1000] [--positions 10] [--seconds 10]
 //     [--concurrency 16] [--heavy-seconds 10] [--heavy-concurrency 2] [--subscribers 5000]
-//     [--client-processes 2] [--rounds 1] [--only account,heavy,fanout] [--block-every-ms 0]
+//     [--client-processes 2] [--rounds 1] [--fanout-rounds 3] [--only account,heavy,fanout] [--block-every-ms 0]
 //     [--server-processes 0]
 //
 // --server-processes N (N >= 1) serves a and b from `pts serve` with PTS_API_PROCESSES=N in
@@ -13,6 +13,9 @@
 // --block-every-ms N commits a block (an ETH price tick) every N ms while a and b run: the
 // server shares rows and derived values between requests at the same block, so a steady
 // block flatters it; a new block every 1-2 s is what a live chain looks like.
+// --fanout-rounds N: c commits N price moves (down, back up, ...) and reports each. The
+// first runs the delivery code cold (its first JIT compilation); a server at the chain tip
+// delivers a block every few seconds and is past that after its first one.
 //
 // The dataset goes through the same code path as the ingester's: venue events applied by
 // the pure ledger (applyBlock, commitBlock) and persisted with LedgerStore.commit (one
@@ -46,6 +49,7 @@ const { values } = parseArgs({
     'client-processes': { type: 'string', default: '2' },
     'server-processes': { type: 'string', default: '0' },
     rounds: { type: 'string', default: '1' },
+    'fanout-rounds': { type: 'string', default: '3' },
     'block-every-ms': { type: 'string', default: '0' },
     only: { type: 'string', default: 'account,heavy,fanout' },
   },
@@ -301,6 +305,7 @@ async function main(): Promise<void> {
   const SUBSCRIBERS = Number(values.subscribers);
   const only = new Set(String(values.only).split(','));
   const rounds = Number(values.rounds);
+  const fanoutRounds = Number(values['fanout-rounds']);
 
 
   const db = await benchDatabase();
@@ -393,9 +398,10 @@ async function main(): Promise<void> {
         const concurrency = Number(values.concurrency);
         const before = serverCpu();
         const ticks = ticking();
-        const stopProfile = await profilePhase('account-query');
+        // After the load's warm-up (2 s): the first touch of each account reads its rows.
+        const profiling = new Promise<() => Promise<void>>((resolve) => setTimeout(() => resolve(profilePhase('account-query')), 2000));
         const result = await load({ url, query: ACCOUNT_QUERY, owners: shuffled(owners), concurrency, seconds: Number(values.seconds), warmupSeconds: 2, minRequests: 0 });
-        await stopProfile();
+        await (await profiling)();
         report(`a. account risk query (${POSITIONS} positions, every field${await ticks.stop()})`, result, before, concurrency);
       }
       // ---------------------------------------------------------- b. accounts(first: 1000)
@@ -410,6 +416,17 @@ async function main(): Promise<void> {
 
     // ------------------------------------------------------------ c. fan-out
     if (only.has('fanout') && server) {
+      // When the server hands each subscription message to its socket (ws's send, which
+      // writes at once while little is queued): what the server did, apart from when the
+      // clients, on the same cores, got to read it. Patched before the clients connect:
+      // eagerSend binds each socket's send when it opens.
+      const sent: number[] = [];
+      const { WebSocket } = await import('ws');
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (this: InstanceType<typeof WebSocket>, data: unknown, ...rest: unknown[]) {
+        if (typeof data === 'string' && data.includes('"type":"next"')) sent.push(clock());
+        return (send as (...args: unknown[]) => void).call(this, data, ...rest);
+      } as typeof send;
       const processes = Math.max(1, Number(values['client-processes']));
       started = performance.now();
       const procs = Array.from({ length: processes }, () => child('subscribers'));
@@ -439,12 +456,13 @@ async function main(): Promise<void> {
         if (event.kind === 'block' && !published.has(event.blockNumber)) published.set(event.blockNumber, clock());
         return publish(event);
       };
-      for (let round = 1; round <= rounds; round++) {
+      for (let round = 1; round <= fanoutRounds; round++) {
         const move = market.priceMove(round);
         const subscribedOwners = new Map<string, number>();
         for (const owner of clientOwners) subscribedOwners.set(owner, (subscribedOwners.get(owner) ?? 0) + 1);
         let expectedTransitions = 0;
         for (const t of move.transitions) expectedTransitions += subscribedOwners.get(t.accountId.split(':')[0]!) ?? 0;
+        sent.length = 0;
         const cpuBefore = serverCpu();
         await Promise.all(
           procs.map((proc) => {
@@ -481,8 +499,8 @@ async function main(): Promise<void> {
         const all = [...blockTimes, ...transitionTimes].sort((a, b) => a - b);
         blockTimes.sort((a, b) => a - b);
         transitionTimes.sort((a, b) => a - b);
-        const line = (name: string, xs: number[], expected: number) =>
-          `${name} ${xs.length}/${expected} received, p50 ${ms(percentile(xs, 50))}, p99 ${ms(percentile(xs, 99))}, max ${ms(xs.at(-1) ?? NaN)}`;
+        const line = (name: string, xs: number[], expected: number, verb = 'received') =>
+          `${name} ${xs.length}/${expected} ${verb}, p50 ${ms(percentile(xs, 50))}, p99 ${ms(percentile(xs, 99))}, max ${ms(xs.at(-1) ?? NaN)}`;
         log(
           `c. block ${move.block.number} (${move.description}; ${move.transitions.length} margin transitions), commit took ${ms(committed - t0)}; ` +
             `the server's hub had it ${ms((published.get(move.block.number) ?? NaN) - committed)} after the commit returned; from the commit returning:`,
@@ -490,6 +508,8 @@ async function main(): Promise<void> {
         log(`   ${line('blockCommitted:', blockTimes, SUBSCRIBERS)}`);
         log(`   ${line('marginStateChanged:', transitionTimes, expectedTransitions)}`);
         log(`   ${line('all messages:', all, SUBSCRIBERS + expectedTransitions)}; ${failures} client failures; CPU: server process ${ms(fanoutCpu)} (commit included), client processes ${ms(clientCpu)}`);
+        const handed = sent.map((t) => t - committed).sort((a, b) => a - b);
+        log(`   ${line('server side:', handed, SUBSCRIBERS + expectedTransitions, 'handed to their sockets')}`);
       }
       await Promise.all(
         procs.map((proc) => {

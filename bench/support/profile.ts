@@ -1,6 +1,7 @@
 // Opt-in CPU profile of one phase of a benchmark: BENCH_PROFILE=<folder> writes
 // <folder>/<name>.cpuprofile (open it in Chrome DevTools or speedscope). A profile of the
 // whole process would mix the phase being measured with the setup around it.
+// BENCH_PROFILE_INTERVAL_US sets the sampling interval (V8's default: 1000 us).
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ export async function profilePhase(name: string): Promise<() => Promise<void>> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
+  const interval = Number(process.env.BENCH_PROFILE_INTERVAL_US);
+  if (interval > 0) await session.post('Profiler.setSamplingInterval', { interval });
   await session.post('Profiler.start');
   return async () => {
     const { profile } = await session.post('Profiler.stop');
