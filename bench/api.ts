@@ -12,7 +12,9 @@
 // in this process and is skipped then.
 // --block-every-ms N commits a block (an ETH price tick) every N ms while a and b run: the
 // server shares rows and derived values between requests at the same block, so a steady
-// block flatters it; a new block every 1-2 s is what a live chain looks like.
+// block flatters it; a new block every 1-2 s is what a live chain looks like. Without it,
+// a and b measure that steady state: their warm-up lasts until every owner was asked once
+// (each account's first request at a block reads its rows and computes its risk).
 // --fanout-rounds N: c commits N price moves (down, back up, ...) and reports each. The
 // first runs the delivery code cold (its first JIT compilation); a server at the chain tip
 // delivers a block every few seconds and is past that after its first one.
@@ -90,6 +92,7 @@ interface LoadJob {
   owners: string[] | null;
   concurrency: number;
   seconds: number;
+  /** Unmeasured at first: this long, and until a request for every owner has completed (each account's rows and derived values are then cached at the block). */
   warmupSeconds: number;
   /** Keeps measuring past `seconds` until this many requests completed (at most 60 s more). */
   minRequests: number;
@@ -127,6 +130,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | null = null;
+  let completed = 0;
   let measuring = false;
   let stop = false;
   const worker = async () => {
@@ -141,6 +145,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
       } catch (error) {
         failure = (error as Error).message;
       }
+      completed++;
       if (!measuring) continue;
       latencies.push(performance.now() - started);
       if (failure !== null) {
@@ -151,7 +156,9 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   };
   const workers = Array.from({ length: job.concurrency }, worker);
   await new Promise((r) => setTimeout(r, job.warmupSeconds * 1000));
+  while (completed < bodies.length) await new Promise((r) => setTimeout(r, 10));
   measuring = true;
+  process.send!({ type: 'measuring' });
   const cpu = process.cpuUsage();
   const started = performance.now();
   await new Promise((r) => setTimeout(r, job.seconds * 1000));
@@ -252,7 +259,7 @@ function describe(error: unknown): string {
 if (values.role === 'load') {
   process.once('message', async (job: LoadJob) => {
     // Exit once the result is out: a big one (many latencies) is still in flight when send returns.
-    process.send!(await runLoad(job), () => process.exit(0));
+    process.send!({ type: 'result', ...(await runLoad(job)) }, () => process.exit(0));
   });
 } else if (values.role === 'subscribers') {
   process.once('message', (job: FanoutJob) => void runSubscribers(job));
@@ -280,10 +287,14 @@ function once<T>(proc: ChildProcess, type?: string): Promise<T> {
   });
 }
 
-async function load(job: LoadJob): Promise<LoadResult> {
+/** Runs a load in a child process; `onMeasuring` is called when its warm-up ends. */
+async function load(job: LoadJob, onMeasuring?: () => void): Promise<LoadResult> {
   const proc = child('load');
+  proc.on('message', (message: { type?: string }) => {
+    if (message?.type === 'measuring') onMeasuring?.();
+  });
   proc.send(job);
-  return once<LoadResult>(proc);
+  return once<LoadResult>(proc, 'result');
 }
 
 // ================================================================ main
@@ -398,10 +409,11 @@ async function main(): Promise<void> {
         const concurrency = Number(values.concurrency);
         const before = serverCpu();
         const ticks = ticking();
-        // After the load's warm-up (2 s): the first touch of each account reads its rows.
-        const profiling = new Promise<() => Promise<void>>((resolve) => setTimeout(() => resolve(profilePhase('account-query')), 2000));
-        const result = await load({ url, query: ACCOUNT_QUERY, owners: shuffled(owners), concurrency, seconds: Number(values.seconds), warmupSeconds: 2, minRequests: 0 });
-        await (await profiling)();
+        // From the end of the load's warm-up, as its figures: the first touch of each account reads its rows.
+        let profiling: Promise<() => Promise<void>> | undefined;
+        const job = { url, query: ACCOUNT_QUERY, owners: shuffled(owners), concurrency, seconds: Number(values.seconds), warmupSeconds: 2, minRequests: 0 };
+        const result = await load(job, () => (profiling = profilePhase('account-query')));
+        await (await profiling)?.();
         report(`a. account risk query (${POSITIONS} positions, every field${await ticks.stop()})`, result, before, concurrency);
       }
       // ---------------------------------------------------------- b. accounts(first: 1000)
