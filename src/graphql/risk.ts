@@ -14,21 +14,80 @@ import { positionGreeks, positionRisk, type PositionGreeks, type PositionRisk } 
 import type { Loaders } from './loaders.js';
 import { Memo, MemoMap, then, type Now } from './memo.js';
 
-/** A position with its market and mark at the served block: the parent of `Position` fields. */
+/**
+ * A position with its market and mark at the served block: the parent of `Position` fields.
+ * It holds those fields under their GraphQL names, so that they need no resolver:
+ * graphql-jit reads such a field as a plain property, where a resolver costs a call, three
+ * closures, an arguments object and a path object per field and position (on the account
+ * risk query, 180 of its ~300 resolver calls, most of its allocation).
+ */
 export class PositionView {
   readonly risk: PositionRisk;
+  readonly notional: Fixed;
+  readonly unrealizedPnl: Fixed;
+  readonly accruedFunding: Fixed;
+  readonly initialMargin: Fixed;
+  readonly maintenanceMargin: Fixed;
   private greeksMemo: PositionGreeks | undefined;
 
   constructor(readonly position: Position, readonly market: Market, readonly mark: Mark) {
-    this.risk = positionRisk(position, market, mark);
+    const risk = positionRisk(position, market, mark);
+    this.risk = risk;
+    this.notional = narrow(risk.notional);
+    this.unrealizedPnl = narrow(risk.unrealizedPnl);
+    this.accruedFunding = narrow(risk.accruedFunding);
+    this.initialMargin = narrow(risk.initialMargin);
+    this.maintenanceMargin = narrow(risk.maintenanceMargin);
   }
 
   get greeks(): PositionGreeks {
     return (this.greeksMemo ??= positionGreeks(this.position.size, this.market.kind, this.mark));
   }
 
+  get id(): string {
+    return this.position.id;
+  }
+  get size(): Fixed {
+    return this.position.size;
+  }
+  get entryPrice(): Fixed | null {
+    return this.position.entryPrice;
+  }
+  get markPrice(): Fixed | null {
+    return this.mark.indexPrice;
+  }
+  get value(): Fixed | null {
+    return this.mark.value;
+  }
+  get realizedPnl(): Fixed {
+    return this.position.realizedPnl;
+  }
+  get settledFunding(): Fixed {
+    return this.position.settledFunding;
+  }
+  get feesPaid(): Fixed {
+    return this.position.feesPaid;
+  }
+  get delta(): Fixed {
+    return this.greeks.delta;
+  }
+  get gamma(): Fixed {
+    return this.greeks.gamma;
+  }
+  get theta(): Fixed {
+    return this.greeks.theta;
+  }
+  get vega(): Fixed {
+    return this.greeks.vega;
+  }
   get open(): boolean {
     return this.position.closedBlock === null;
+  }
+  get openedBlock(): number {
+    return this.position.openedBlock;
+  }
+  get closedBlock(): number | null {
+    return this.position.closedBlock;
   }
 }
 

@@ -1,5 +1,4 @@
 import { positionFromRow } from '../../../db/store/ledger-store.js';
-import { narrow } from '../../../fixed/index.js';
 import type { Account, Position } from '../../../ledger/index.js';
 import type { RequestContext } from '../../context.js';
 import { fetchConnection } from '../../keyset.js';
@@ -16,8 +15,8 @@ export function positionView(position: Position | null, ctx: RequestContext): No
 
 type PositionsArgs = PageArgs & { market?: string | null; underlying?: string | null; includeClosed?: boolean | null };
 
-// `Position` fields resolve on a PositionView: all but `account`, `fills` and (the first
-// time per account) `liquidationPrice` answer synchronously from memoized values.
+// `Position` fields are PositionView's own (risk.ts) but for `account`, `fills` and
+// `liquidationPrice`, which the first time per account runs the root search.
 export const positionResolvers: ModuleResolvers = {
   Query: {
     position: async (_: unknown, { id }: { id: string }, ctx) => positionView(await ctx.loaders.position.load(id), ctx),
@@ -35,33 +34,12 @@ export const positionResolvers: ModuleResolvers = {
         : then(ctx.loaders.risk.account(a.id), (view) => view?.positions ?? []),
   },
   Position: {
-    id: (v: PositionView) => v.position.id,
     account: (v: PositionView, _: unknown, ctx) => ctx.loaders.accountOf(v.position.accountId),
-    market: (v: PositionView) => v.market,
-    size: (v: PositionView) => v.position.size,
-    entryPrice: (v: PositionView) => v.position.entryPrice,
-    markPrice: (v: PositionView) => v.mark.indexPrice,
-    value: (v: PositionView) => v.mark.value,
-    notional: (v: PositionView) => narrow(v.risk.notional),
-    unrealizedPnl: (v: PositionView) => narrow(v.risk.unrealizedPnl),
-    realizedPnl: (v: PositionView) => v.position.realizedPnl,
-    accruedFunding: (v: PositionView) => narrow(v.risk.accruedFunding),
-    settledFunding: (v: PositionView) => v.position.settledFunding,
-    feesPaid: (v: PositionView) => v.position.feesPaid,
-    initialMargin: (v: PositionView) => narrow(v.risk.initialMargin),
-    maintenanceMargin: (v: PositionView) => narrow(v.risk.maintenanceMargin),
     /**
      * The account's liquidation price on this position's underlying (SPEC section 4); a
      * closed position has none.
      */
     liquidationPrice: (v: PositionView, _: unknown, ctx) =>
       v.open ? then(ctx.loaders.risk.account(v.position.accountId), (account) => account?.liquidationPrice(v.market.underlying) ?? null) : null,
-    delta: (v: PositionView) => v.greeks.delta,
-    gamma: (v: PositionView) => v.greeks.gamma,
-    theta: (v: PositionView) => v.greeks.theta,
-    vega: (v: PositionView) => v.greeks.vega,
-    open: (v: PositionView) => v.open,
-    openedBlock: (v: PositionView) => v.position.openedBlock,
-    closedBlock: (v: PositionView) => v.position.closedBlock,
   },
 };
