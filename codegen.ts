@@ -32,7 +32,7 @@ const config: CodegenConfig = {
         mappers: {
           Meta: '../snapshot.js#SnapshotBlock',
           BlockCommitted: '../subscriptions/hub.js#BlockEvent',
-          Market: `${ledger}#Market`,
+          Market: '../modules/market/view.js#MarketView',
           Underlying: '../modules/underlying/sql.js#UnderlyingRow',
           OracleSource: `${ledger}#OracleSource`,
           Account: `${ledger}#Account`,

@@ -15,6 +15,7 @@
 import type { Account, Market, Position } from '../ledger/index.js';
 import type { Mark } from '../risk/mark.js';
 import type { MarketStats } from './modules/market/sql.js';
+import type { MarketView } from './modules/market/view.js';
 import type { UnderlyingRow } from './modules/underlying/sql.js';
 import type { AccountView, PositionView } from './risk.js';
 import type { SnapshotBlock } from './snapshot.js';
@@ -23,6 +24,7 @@ export class BlockShared {
   markets: ReadonlyMap<string, Market> | undefined;
   underlyings: ReadonlyMap<string, UnderlyingRow> | undefined;
   marks: ReadonlyMap<string, Mark> | undefined;
+  marketViews: ReadonlyMap<string, MarketView> | undefined;
   readonly marketStats = new Map<string, MarketStats>();
   readonly accounts: BoundedMap<Account | null>;
   readonly openPositions: BoundedMap<readonly Position[]>;

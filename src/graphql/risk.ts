@@ -12,6 +12,7 @@ import { liquidationPrice, type HeldPosition } from '../risk/liquidation-price.j
 import { markOf, type Mark } from '../risk/mark.js';
 import { positionGreeks, positionRisk, type PositionGreeks, type PositionRisk } from '../risk/position.js';
 import type { Loaders } from './loaders.js';
+import { MarketView } from './modules/market/view.js';
 import { Memo, MemoMap, then, type Now } from './memo.js';
 
 /**
@@ -162,6 +163,7 @@ export class AccountView {
 
 export class RiskMemo {
   private readonly marksMemo: Memo<ReadonlyMap<string, Mark>>;
+  private readonly marketsMemo: Memo<ReadonlyMap<string, MarketView>>;
   private readonly positionViews = new MemoMap<string, PositionView>();
   private readonly accountViews = new MemoMap<string, AccountView | null>();
 
@@ -183,6 +185,26 @@ export class RiskMemo {
       if (shared) shared.marks = marks;
       return marks;
     }, () => this.loaders.sharedNow()?.marks);
+    this.marketsMemo = new Memo(async () => {
+      const shared = await this.loaders.shared();
+      if (shared?.marketViews) return shared.marketViews;
+      const [markets, underlyings] = await Promise.all([this.loaders.markets(), this.loaders.underlyings()]);
+      // No market, no marks: those need the block's timestamp, and an empty database has no block.
+      const marks = markets.size > 0 ? await this.marksMemo.get() : new Map<string, Mark>();
+      const views = new Map<string, MarketView>();
+      for (const market of markets.values()) views.set(market.id, new MarketView(market, underlyings.get(market.underlying), marks.get(market.id)));
+      if (shared) shared.marketViews = views;
+      return views;
+    }, () => this.loaders.sharedNow()?.marketViews);
+  }
+
+  /** Every market as served at the snapshot's block, by id (in id order). */
+  markets(): Now<ReadonlyMap<string, MarketView>> {
+    return this.marketsMemo.now();
+  }
+
+  market(id: string): Now<MarketView | null> {
+    return then(this.marketsMemo.now(), (markets) => markets.get(id) ?? null);
   }
 
   /** The mark of every market at the snapshot's block, by market id. */

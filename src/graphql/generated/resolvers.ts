@@ -3,8 +3,9 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { SnapshotBlock as SnapshotBlockModel } from '../snapshot.js';
 import type { BlockEvent as BlockEventModel } from '../subscriptions/hub.js';
-import type { Market as MarketModel, OracleSource as OracleSourceModel, Account as AccountModel, FillRecord as FillRecordModel, TransitionRecord as TransitionRecordModel, TransferRecord as TransferRecordModel, IndexPriceRecord as IndexPriceRecordModel, PriceReportRecord as PriceReportRecordModel, FundingSettlementRecord as FundingSettlementRecordModel } from '../../ledger/index.js';
+import type { MarketView as MarketViewModel } from '../modules/market/view.js';
 import type { UnderlyingRow as UnderlyingRowModel } from '../modules/underlying/sql.js';
+import type { OracleSource as OracleSourceModel, Account as AccountModel, FillRecord as FillRecordModel, TransitionRecord as TransitionRecordModel, TransferRecord as TransferRecordModel, IndexPriceRecord as IndexPriceRecordModel, PriceReportRecord as PriceReportRecordModel, FundingSettlementRecord as FundingSettlementRecordModel } from '../../ledger/index.js';
 import type { UnderlyingExposure as UnderlyingExposureModel, PositionView as PositionViewModel } from '../risk.js';
 import type { AnomalyRow as AnomalyRowModel } from '../modules/anomaly/sql.js';
 import type { Connection as ConnectionModel } from '../pagination.js';
@@ -732,7 +733,7 @@ export type ResolversTypes = {
   MarginTransition: ResolverTypeWrapper<TransitionRecordModel>;
   MarginTransitionConnection: ResolverTypeWrapper<ConnectionModel<TransitionRecordModel>>;
   MarginTransitionEdge: ResolverTypeWrapper<Omit<MarginTransitionEdge, 'node'> & { node: ResolversTypes['MarginTransition'] }>;
-  Market: ResolverTypeWrapper<MarketModel>;
+  Market: ResolverTypeWrapper<MarketViewModel>;
   MarketKind: MarketKind;
   Meta: ResolverTypeWrapper<SnapshotBlockModel>;
   OracleSource: ResolverTypeWrapper<OracleSourceModel>;
@@ -781,7 +782,7 @@ export type ResolversParentTypes = {
   MarginTransition: TransitionRecordModel;
   MarginTransitionConnection: ConnectionModel<TransitionRecordModel>;
   MarginTransitionEdge: Omit<MarginTransitionEdge, 'node'> & { node: ResolversParentTypes['MarginTransition'] };
-  Market: MarketModel;
+  Market: MarketViewModel;
   Meta: SnapshotBlockModel;
   OracleSource: OracleSourceModel;
   PageInfo: PageInfo;

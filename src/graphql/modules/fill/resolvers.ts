@@ -1,10 +1,11 @@
-import type { Account, FillRecord, Market } from '../../../ledger/index.js';
+import type { Account, FillRecord } from '../../../ledger/index.js';
 import { fetchConnection, type BlockRange } from '../../keyset.js';
 import type { PageArgs } from '../../pagination.js';
 import { batchKey, type ModuleResolvers } from '../../resolvers.js';
 import type { PositionView } from '../../risk.js';
 import { positionView } from '../position/resolvers.js';
 import { fillFromRow, fillList, type FillFilter } from './sql.js';
+import type { MarketView } from '../market/view.js';
 
 type ChainOrder = BlockRange & { newestFirst?: boolean | null };
 
@@ -19,7 +20,7 @@ export const fillResolvers: ModuleResolvers = {
       fetchConnection(ctx, fillList(filter), { first, after }, fillFromRow, { column: 'account_id', id: a.id, batch: batchKey(info, { first, after, ...filter }) }),
   },
   Market: {
-    fills: (m: Market, { first, after, ...filter }: PageArgs & ChainOrder, ctx, info) =>
+    fills: (m: MarketView, { first, after, ...filter }: PageArgs & ChainOrder, ctx, info) =>
       fetchConnection(ctx, fillList(filter), { first, after }, fillFromRow, { column: 'market_id', id: m.id, batch: batchKey(info, { first, after, ...filter }) }),
   },
   Position: {
@@ -28,7 +29,7 @@ export const fillResolvers: ModuleResolvers = {
   },
   Fill: {
     id: (f: FillRecord) => `${f.blockNumber}:${f.logIndex}`,
-    market: (f: FillRecord, _: unknown, ctx) => ctx.loaders.market(f.marketId),
+    market: (f: FillRecord, _: unknown, ctx) => ctx.loaders.risk.market(f.marketId),
     account: (f: FillRecord, _: unknown, ctx) => ctx.loaders.accountOf(f.accountId),
     position: async (f: FillRecord, _: unknown, ctx) => positionView(await ctx.loaders.position.load(f.positionId), ctx),
     blockTimestamp: (f: FillRecord) => f.timestamp,

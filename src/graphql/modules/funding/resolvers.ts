@@ -1,8 +1,9 @@
-import type { FundingSettlementRecord, Market } from '../../../ledger/index.js';
+import type { FundingSettlementRecord } from '../../../ledger/index.js';
 import { fetchConnection } from '../../keyset.js';
 import type { PageArgs } from '../../pagination.js';
 import { batchKey, type ModuleResolvers } from '../../resolvers.js';
 import { fundingFromRow, fundingList } from './sql.js';
+import type { MarketView } from '../market/view.js';
 
 type FundingArgs = PageArgs & { newestFirst?: boolean | null };
 
@@ -12,7 +13,7 @@ export const fundingResolvers: ModuleResolvers = {
       fetchConnection(ctx, fundingList({ market, newestFirst: args.newestFirst }), args, fundingFromRow),
   },
   Market: {
-    fundingHistory: (m: Market, args: FundingArgs, ctx, info) =>
+    fundingHistory: (m: MarketView, args: FundingArgs, ctx, info) =>
       fetchConnection(ctx, fundingList({ newestFirst: args.newestFirst }), args, fundingFromRow, {
         column: 'market_id',
         id: m.id,
@@ -20,7 +21,7 @@ export const fundingResolvers: ModuleResolvers = {
       }),
   },
   FundingSettlement: {
-    market: (f: FundingSettlementRecord, _: unknown, ctx) => ctx.loaders.market(f.marketId),
+    market: (f: FundingSettlementRecord, _: unknown, ctx) => ctx.loaders.risk.market(f.marketId),
     blockTimestamp: (f: FundingSettlementRecord) => f.timestamp,
   },
 };

@@ -15,8 +15,8 @@ export function positionView(position: Position | null, ctx: RequestContext): No
 
 type PositionsArgs = PageArgs & { market?: string | null; underlying?: string | null; includeClosed?: boolean | null };
 
-// `Position` fields are PositionView's own (risk.ts) but for `account`, `fills` and
-// `liquidationPrice`, which the first time per account runs the root search.
+// `Position` fields are PositionView's own (risk.ts) but for `account`, `market` (a
+// MarketView), `fills` and `liquidationPrice`, which the first time per account runs the root search.
 export const positionResolvers: ModuleResolvers = {
   Query: {
     position: async (_: unknown, { id }: { id: string }, ctx) => positionView(await ctx.loaders.position.load(id), ctx),
@@ -35,6 +35,7 @@ export const positionResolvers: ModuleResolvers = {
   },
   Position: {
     account: (v: PositionView, _: unknown, ctx) => ctx.loaders.accountOf(v.position.accountId),
+    market: (v: PositionView, _: unknown, ctx) => ctx.loaders.risk.market(v.position.marketId),
     /**
      * The account's liquidation price on this position's underlying (SPEC section 4); a
      * closed position has none.

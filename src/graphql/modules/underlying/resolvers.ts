@@ -1,5 +1,6 @@
 import type { IndexPriceRecord, OracleSource, PriceReportRecord } from '../../../ledger/index.js';
 import { fetchConnection, type BlockRange } from '../../keyset.js';
+import { then } from '../../memo.js';
 import type { PageArgs } from '../../pagination.js';
 import { batchKey, type ModuleResolvers } from '../../resolvers.js';
 import { indexPriceFromRow, indexPriceList, priceReportFromRow, priceReportList, type UnderlyingRow } from './sql.js';
@@ -17,7 +18,7 @@ export const underlyingResolvers: ModuleResolvers = {
   },
   Underlying: {
     indexPriceStale: (u: UnderlyingRow) => u.indexStale,
-    markets: async (u: UnderlyingRow, _: unknown, ctx) => [...(await ctx.loaders.markets()).values()].filter((m) => m.underlying === u.id),
+    markets: (u: UnderlyingRow, _: unknown, ctx) => then(ctx.loaders.risk.markets(), (markets) => [...markets.values()].filter((m) => m.underlying === u.id)),
     indexPrices: (u: UnderlyingRow, args: IndexPriceArgs, ctx, info) =>
       fetchConnection(ctx, indexPriceList(args), args, indexPriceFromRow, { column: 'underlying', id: u.id, batch: batchKey(info, args) }),
   },
