@@ -7,6 +7,19 @@ import { trade } from './position-math.js';
 import { isOpen, positionId, type Position } from './state.js';
 
 /**
+ * What an anomaly of a trade records. Made only for an anomaly: formatting amounts for
+ * every fill cost a few % of a backfill, and so did a closure per fill that made them.
+ */
+function anomalyData(event: EventOf<'Filled' | 'Liquidated'>) {
+  return {
+    market: event.marketId,
+    account: accountId(event.owner, event.subaccount),
+    sizeDelta: formatFixed(event.sizeDelta),
+    price: formatFixed(event.price),
+  };
+}
+
+/**
  * A fill or liquidation (SPEC section 3, ledger rules). Perpetuals settle accrued funding
  * into collateral before the size changes, then realize PnL into it; options move
  * collateral by the premium only (-sizeDelta * price) and report realized PnL.
@@ -15,24 +28,17 @@ import { isOpen, positionId, type Position } from './state.js';
 export function applyTrade(draft: Draft, event: EventOf<'Filled' | 'Liquidated'>): void {
   const market = draft.market(event.marketId);
   if (!market) return unknownMarket(draft, event);
-  // Only an anomaly needs it: formatting amounts for every fill costs a few % of a backfill.
-  const data = () => ({
-    market: event.marketId,
-    account: accountId(event.owner, event.subaccount),
-    sizeDelta: formatFixed(event.sizeDelta),
-    price: formatFixed(event.price),
-  });
   if (event.price === 0n) {
-    draft.anomaly(event, 'ZERO_PRICE', `${event.type} at price 0 on ${event.marketId}`, data());
+    draft.anomaly(event, 'ZERO_PRICE', `${event.type} at price 0 on ${event.marketId}`, anomalyData(event));
     return;
   }
   if (event.sizeDelta === 0n) {
-    draft.anomaly(event, 'ZERO_SIZE_FILL', `${event.type} of size 0 on ${event.marketId}`, data());
+    draft.anomaly(event, 'ZERO_SIZE_FILL', `${event.type} of size 0 on ${event.marketId}`, anomalyData(event));
     return;
   }
   const perpetual = market.kind === 'PERPETUAL';
   if (!perpetual && (market.settledBlock !== null || market.expiry <= draft.block.timestamp)) {
-    draft.anomaly(event, 'EXPIRED_OPTION_FILL', `${event.type} on ${event.marketId} after its expiry ${market.expiry}`, data());
+    draft.anomaly(event, 'EXPIRED_OPTION_FILL', `${event.type} on ${event.marketId} after its expiry ${market.expiry}`, anomalyData(event));
     return;
   }
 
@@ -73,7 +79,7 @@ export function applyTrade(draft: Draft, event: EventOf<'Filled' | 'Liquidated'>
     updatedBlock: block,
   };
   if (!fitsStorage(collateral, next.size, next.realizedPnl, result.realized, next.settledFunding, next.feesPaid, event.sizeDelta, event.price, fee, penalty)) {
-    draft.anomaly(event, 'VALUE_OUT_OF_RANGE', `${event.type} on ${event.marketId} overflows NUMERIC(78,18)`, data());
+    draft.anomaly(event, 'VALUE_OUT_OF_RANGE', `${event.type} on ${event.marketId} overflows NUMERIC(78,18)`, anomalyData(event));
     return;
   }
 
