@@ -4,7 +4,8 @@
 // committed rows are read once, in one snapshot, and published to the hub in block order.
 // The rows are read on the LISTEN connection itself: it is always open, so a block does
 // not wait for a pool connection to be set up (the pool closes idle ones after 10 s, about
-// one block time: ~20 ms on every block) or for a slot behind a flood of queries.
+// one block time: ~20 ms on every block) or for a slot behind a flood of queries. The
+// price: a notification that arrives during a read (two round trips) is delivered after it.
 //
 // Exactly once, in order: the feed remembers the last block it published (number and hash,
 // plus the hashes of the recent ones) and always reads from there. A notification for
