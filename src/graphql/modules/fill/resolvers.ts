@@ -3,9 +3,9 @@ import { fetchConnection, type BlockRange } from '../../keyset.js';
 import type { PageArgs } from '../../pagination.js';
 import { batchKey, type ModuleResolvers } from '../../resolvers.js';
 import type { PositionView } from '../../risk.js';
+import type { MarketView } from '../market/view.js';
 import { positionView } from '../position/resolvers.js';
 import { fillFromRow, fillList, type FillFilter } from './sql.js';
-import type { MarketView } from '../market/view.js';
 
 type ChainOrder = BlockRange & { newestFirst?: boolean | null };
 

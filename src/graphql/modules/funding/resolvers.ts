@@ -2,8 +2,8 @@ import type { FundingSettlementRecord } from '../../../ledger/index.js';
 import { fetchConnection } from '../../keyset.js';
 import type { PageArgs } from '../../pagination.js';
 import { batchKey, type ModuleResolvers } from '../../resolvers.js';
-import { fundingFromRow, fundingList } from './sql.js';
 import type { MarketView } from '../market/view.js';
+import { fundingFromRow, fundingList } from './sql.js';
 
 type FundingArgs = PageArgs & { newestFirst?: boolean | null };
 
