@@ -428,17 +428,16 @@ async function main(): Promise<void> {
 
     // ------------------------------------------------------------ c. fan-out
     if (only.has('fanout') && server) {
-      // When the server hands each subscription message to its socket (ws's send, which
-      // writes at once while little is queued): what the server did, apart from when the
-      // clients, on the same cores, got to read it. Patched before the clients connect:
-      // eagerSend binds each socket's send when it opens.
+      // When the server writes each subscription message to its socket (eagerSend writes
+      // a whole text frame; ws writes a header, then the text): what the server did, apart
+      // from when the clients, on the same cores, got to read it.
       const sent: number[] = [];
-      const { WebSocket } = await import('ws');
-      const send = WebSocket.prototype.send;
-      WebSocket.prototype.send = function (this: InstanceType<typeof WebSocket>, data: unknown, ...rest: unknown[]) {
-        if (typeof data === 'string' && data.includes('"type":"next"')) sent.push(clock());
-        return (send as (...args: unknown[]) => void).call(this, data, ...rest);
-      } as typeof send;
+      const { Socket } = await import('node:net');
+      const write = Socket.prototype.write;
+      Socket.prototype.write = function (this: InstanceType<typeof Socket>, chunk: unknown, ...rest: unknown[]) {
+        if ((typeof chunk === 'string' || Buffer.isBuffer(chunk)) && chunk.includes('"type":"next"')) sent.push(clock());
+        return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+      } as typeof write;
       const processes = Math.max(1, Number(values['client-processes']));
       started = performance.now();
       const procs = Array.from({ length: processes }, () => child('subscribers'));
