@@ -12,7 +12,7 @@ import { liquidationPrice, type HeldPosition } from '../risk/liquidation-price.j
 import { markOf, type Mark } from '../risk/mark.js';
 import { positionGreeks, positionRisk, type PositionGreeks, type PositionRisk } from '../risk/position.js';
 import type { Loaders } from './loaders.js';
-import { MarketView } from './modules/market/view.js';
+import { marketView, type MarketView } from './modules/market/view.js';
 import { Memo, MemoMap, then, type Now } from './memo.js';
 
 /**
@@ -192,7 +192,7 @@ export class RiskMemo {
       // No market, no marks: those need the block's timestamp, and an empty database has no block.
       const marks = markets.size > 0 ? await this.marksMemo.get() : new Map<string, Mark>();
       const views = new Map<string, MarketView>();
-      for (const market of markets.values()) views.set(market.id, new MarketView(market, underlyings.get(market.underlying), marks.get(market.id)));
+      for (const market of markets.values()) views.set(market.id, marketView(market, underlyings.get(market.underlying), marks.get(market.id)));
       if (shared) shared.marketViews = views;
       return views;
     }, () => this.loaders.sharedNow()?.marketViews);

@@ -11,7 +11,7 @@ export const marketResolvers: ModuleResolvers = {
         [...markets.values()].filter((m) => (kind == null || m.kind === kind) && (underlying == null || m.underlying === underlying)),
       ),
   },
-  // The other fields are MarketView's own (view.ts).
+  // The other fields are MarketView properties (view.ts).
   Market: {
     openInterest: (m: MarketView, _: unknown, ctx) => then(ctx.loaders.marketStatsOf(m.id), (s) => s.openInterest),
     shortInterest: (m: MarketView, _: unknown, ctx) => then(ctx.loaders.marketStatsOf(m.id), (s) => s.shortInterest),
