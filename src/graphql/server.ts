@@ -1,6 +1,6 @@
-// The API process: one HTTP server with Express 5; Apollo Server 5 answers POST/GET
-// /graphql and graphql-ws answers WebSocket upgrades on the same path and port; /health,
-// /ready and /metrics beside them (SPEC section 6, src/graphql/README.md).
+// The API process: one Node HTTP server; Apollo Server 5 answers POST/GET /graphql
+// (http/routes.ts) and graphql-ws answers WebSocket upgrades on the same path and port;
+// /health, /ready and /metrics beside them (SPEC section 6, src/graphql/README.md).
 //
 // Each HTTP operation gets its own RequestContext (one snapshot), released as soon as the
 // response is ready, on errors, on timeouts and when the client goes away. Each WebSocket
@@ -11,14 +11,11 @@
 // requests cannot take the connections the ingester commits with, and every statement on
 // it carries a `statement_timeout` just above PTS_REQUEST_TIMEOUT_MS, so PostgreSQL itself
 // cancels what a timed-out request left running.
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
-import express, { type NextFunction, type Request, type Response } from 'express';
 import {
   execute,
   getOperationAST,
@@ -38,6 +35,7 @@ import type { Logger } from '../log/index.js';
 import { BlockCache } from './block-cache.js';
 import { compiledExecutor } from './compiled-executor.js';
 import { RequestContext, type ApiDeps } from './context.js';
+import { httpRoutes, type RequestInfo } from './http/routes.js';
 import { LatestBlock } from './latest-block.js';
 import { eagerSend } from './subscriptions/eager-send.js';
 import { Readiness } from './health.js';
@@ -88,16 +86,6 @@ export interface PtsServer {
   stop(): Promise<void>;
 }
 
-/** What one HTTP request carries through Express, Apollo and the metrics. */
-interface RequestInfo {
-  requestId: string;
-  started: number;
-  operation: OperationType;
-  outcome: Outcome | null;
-  context: RequestContext | null;
-  timedOut: boolean;
-}
-
 /** Per WebSocket connection. */
 interface Connection {
   /** The API key it authenticated with (null: the API is open). */
@@ -106,7 +94,6 @@ interface Connection {
   operations: Map<string, RequestContext>;
 }
 
-const REQUEST_ID = /^[\w.:-]{1,64}$/;
 /** Close code of a subscriber whose buffer overflowed. */
 export const CLOSE_TOO_SLOW = 4008;
 
@@ -150,9 +137,8 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   });
   const schema = (options.schema ?? ((Subscription) => buildSchema({ Subscription })))(subscriptionResolvers(hub));
 
-  const app = express();
-  app.disable('x-powered-by');
-  const httpServer = http.createServer(app);
+  // Its request listener is added once Apollo has started (httpRoutes).
+  const httpServer = http.createServer();
   // Apollo's hooks find the request's info through its context, and formatError (which is
   // given no context) the request id through the errors didEncounterErrors saw first. No
   // AsyncLocalStorage: it turns on promise hooks for the whole process, a cost on every
@@ -213,136 +199,19 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   });
   await apollo.start();
 
-  // ---------------------------------------------------------------- HTTP routes
-  app.use((req, res, next) => {
-    const given = req.get('x-request-id');
-    const info: RequestInfo = {
-      requestId: given && REQUEST_ID.test(given) ? given : randomUUID(),
-      started: performance.now(),
-      operation: 'unknown',
-      outcome: null,
-      context: null,
-      timedOut: false,
-    };
-    res.locals.info = info;
-    res.setHeader('x-request-id', info.requestId);
-    next();
-  });
-
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/ready', async (_req, res) => {
-    const report = await readiness.check();
-    res.status(report.ready ? 200 : 503).json(report);
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.contentType).send(await metrics.text());
-  });
-
-  const graphqlError = (res: Response, status: number, message: string, code: string, extra: Record<string, unknown> = {}) => {
-    const info = res.locals.info as RequestInfo;
-    res.status(status).json({ errors: [{ message, extensions: { code, requestId: info.requestId, ...extra } }] });
-  };
-
-  const authenticate = (req: Request, res: Response, next: NextFunction) => {
-    const info = res.locals.info as RequestInfo;
-    const started = info.started;
-    res.once('close', () => {
-      const status = res.statusCode;
-      // No outcome yet: the client went away before the answer (error), or Apollo answered
-      // without running the pipeline (a 4xx for a request it could not read).
-      const outcome = info.outcome ?? (!res.writableFinished || status >= 500 ? 'error' : status >= 400 ? 'rejected' : 'success');
-      metrics.observeRequest(info.operation, outcome, 'http', (performance.now() - started) / 1000);
-      // The client went away or the response is out: either way the snapshot goes back.
-      void info.context?.release();
-    });
-    const auth = keys.check(req.get('authorization'));
-    if (!auth.ok) {
-      info.outcome = 'unauthorized';
-      res.setHeader('WWW-Authenticate', auth.reason === 'missing' ? 'Bearer realm="pts"' : 'Bearer realm="pts", error="invalid_token"');
-      return graphqlError(res, 401, auth.message, 'UNAUTHENTICATED');
-    }
-    if (auth.key !== null) {
-      const decision = rates.take(auth.key);
-      if (!decision.allowed) {
-        info.outcome = 'rate_limited';
-        res.setHeader('Retry-After', String(decision.retryAfterSeconds));
-        return graphqlError(res, 429, rates.message(decision.retryAfterSeconds), 'RATE_LIMITED', {
-          retryAfterSeconds: decision.retryAfterSeconds,
-        });
-      }
-    }
-    next();
-  };
-
-  const timeout = (_req: Request, res: Response, next: NextFunction) => {
-    const info = res.locals.info as RequestInfo;
-    if (timeoutMs > 0) {
-      const timer = setTimeout(() => {
-        info.timedOut = true;
-        info.outcome = 'timeout';
-        void info.context?.release();
-        if (!res.headersSent) {
-          graphqlError(
-            res,
-            503,
-            `Request timed out after ${timeoutMs} ms (PTS_REQUEST_TIMEOUT_MS): ask for less (a smaller \`first\`, fewer fields) or retry`,
-            'REQUEST_TIMEOUT',
-            { timeoutMs },
-          );
-        }
-      }, timeoutMs);
-      res.once('close', () => clearTimeout(timer));
-      res.once('finish', () => clearTimeout(timer));
-    }
-    next();
-  };
-
-  app.use(
-    '/graphql',
-    authenticate,
-    express.json({ limit: '1mb' }),
-    timeout,
-    expressMiddleware(apollo, {
-      context: async ({ res }) => {
-        const info = res.locals.info as RequestInfo;
-        if (info.timedOut) throw new GraphQLError('request timed out', { extensions: { code: 'REQUEST_TIMEOUT' } });
-        info.context = new RequestContext(deps, { requestId: info.requestId, assumeLatestBlock: true });
-        Object.assign(info.context, { [INFO]: info });
-        return info.context;
-      },
+  httpServer.on(
+    'request',
+    httpRoutes({
+      apollo,
+      context: (info) => Object.assign(new RequestContext(deps, { requestId: info.requestId, assumeLatestBlock: true }), { [INFO]: info }),
+      keys,
+      rates,
+      readiness,
+      metrics,
+      logger,
+      timeoutMs,
     }),
   );
-
-  app.use((_req: Request, res: Response) => {
-    graphqlError(res, 404, 'Not found: the API is at /graphql (also /health, /ready, /metrics)', 'NOT_FOUND');
-  });
-
-  // Malformed bodies and anything thrown outside Apollo.
-  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const info = res.locals.info as RequestInfo | undefined;
-    if (res.headersSent) return; // e.g. Apollo finishing after a timeout answered already
-    const e = error as { type?: string; status?: number; message?: string; limit?: number };
-    if (info) info.outcome = 'rejected';
-    if (e.type === 'entity.parse.failed') {
-      return graphqlError(res, 400, `Malformed JSON body: ${e.message}`, 'BAD_REQUEST');
-    }
-    if (e.type === 'entity.too.large') {
-      return graphqlError(res, 413, `Request body too large: at most ${e.limit} bytes`, 'BAD_REQUEST');
-    }
-    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      return graphqlError(res, e.status, e.message ?? 'Bad request', 'BAD_REQUEST');
-    }
-    if (info) info.outcome = 'error';
-    logger.error('internal error', {
-      requestId: info?.requestId,
-      path: req.path,
-      error: e.message ?? String(error),
-      stack: error instanceof Error ? error.stack : undefined,
-    });
-    return graphqlError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
-  });
 
   // ---------------------------------------------------------------- WebSocket (graphql-ws)
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });

@@ -1,6 +1,7 @@
 // Issue 4: the API server over HTTP on a real database: queries, limits, clear errors for
 // bad requests, masked internal errors, API keys and rate limits, the request timeout,
 // /health /ready /metrics, and a graceful stop that lets in-flight requests finish.
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { RequestContext } from '../../../src/graphql/context.js';
 import type { PtsServer } from '../../../src/graphql/server.js';
@@ -116,6 +117,39 @@ describe('API server over HTTP', () => {
     const notFound = await raw(server.url.replace('/graphql', '/nope'), {});
     expect(notFound.status).toBe(404);
     expect(notFound.body.errors[0].message).toMatch(/the API is at \/graphql/);
+  });
+
+  it('reads compressed JSON bodies and refuses bodies it cannot read with the status to act on', async () => {
+    const query = JSON.stringify({ query: '{ meta { blockNumber } }' });
+    const json = { 'content-type': 'application/json; charset=UTF-8' };
+    for (const [encoding, compress] of [
+      ['gzip', gzipSync],
+      ['deflate', deflateSync],
+      ['br', brotliCompressSync],
+    ] as const) {
+      const result = await raw(server.url, { method: 'POST', headers: { ...json, 'content-encoding': encoding }, body: compress(query) });
+      expect({ encoding, status: result.status, body: result.body }).toEqual({ encoding, status: 200, body: { data: { meta: { blockNumber: 5 } } } });
+    }
+
+    const refused = async (headers: Record<string, string>, body: string | Buffer) => {
+      const result = await raw(server.url, { method: 'POST', headers, body });
+      return { status: result.status, message: result.body.errors[0].message, requestId: result.body.errors[0].extensions.requestId };
+    };
+    const big = JSON.stringify({ query: `{ meta { blockNumber } } ${'#'.repeat(1024 * 1024)}` });
+    expect(await refused(json, big)).toMatchObject({ status: 413, message: 'Request body too large: at most 1048576 bytes' });
+    // A small compressed body that expands past the limit is cut off, not inflated whole.
+    expect(await refused({ ...json, 'content-encoding': 'gzip' }, gzipSync(big))).toMatchObject({ status: 413 });
+    expect(await refused({ ...json, 'content-encoding': 'gzip' }, 'not gzip')).toMatchObject({ status: 400, message: expect.stringMatching(/^Malformed compressed body/) });
+    expect(await refused({ ...json, 'content-encoding': 'zstd' }, query)).toMatchObject({ status: 415, message: expect.stringMatching(/content encoding "zstd"/) });
+    expect(await refused({ 'content-type': 'application/json; charset=latin1' }, query)).toMatchObject({ status: 415, message: expect.stringMatching(/charset "latin1"/) });
+    const notJson = await refused({ 'content-type': 'text/plain' }, query);
+    expect(notJson).toMatchObject({ status: 400, message: expect.stringMatching(/invalid Content-Type/) });
+
+    const head = await fetch(server.url.replace('/graphql', '/health'), { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    const postHealth = await raw(server.url.replace('/graphql', '/health'), { method: 'POST' });
+    expect(postHealth.status).toBe(405);
+    expect(postHealth.headers.get('allow')).toBe('GET, HEAD');
   });
 
   it('keeps introspection off by default', async () => {
