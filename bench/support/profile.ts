@@ -2,6 +2,8 @@
 // <folder>/<name>.cpuprofile (open it in Chrome DevTools or speedscope). A profile of the
 // whole process would mix the phase being measured with the setup around it.
 // BENCH_PROFILE_INTERVAL_US sets the sampling interval (V8's default: 1000 us).
+// BENCH_PROFILE_HEAP=1 also writes <folder>/<name>.heapprofile: where the phase allocated,
+// counting what the garbage collector has since freed (what the GC time is spent on).
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
@@ -16,10 +18,22 @@ export async function profilePhase(name: string): Promise<() => Promise<void>> {
   const interval = Number(process.env.BENCH_PROFILE_INTERVAL_US);
   if (interval > 0) await session.post('Profiler.setSamplingInterval', { interval });
   await session.post('Profiler.start');
+  const heap = process.env.BENCH_PROFILE_HEAP === '1';
+  if (heap) {
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
   return async () => {
     const { profile } = await session.post('Profiler.stop');
     mkdirSync(folder, { recursive: true });
     writeFileSync(join(folder, `${name}.cpuprofile`), JSON.stringify(profile));
+    if (heap) {
+      const { profile: allocations } = await session.post('HeapProfiler.stopSampling');
+      writeFileSync(join(folder, `${name}.heapprofile`), JSON.stringify(allocations));
+    }
     session.disconnect();
   };
 }
