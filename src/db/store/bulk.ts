@@ -22,7 +22,7 @@ export async function insertRows<T>(client: Queryable, spec: TableSpec<T>, rows:
       .map((c) => `${quote(c.name)} = EXCLUDED.${quote(c.name)}`)
       .join(', ')}`
     : '';
-  const params = spec.columns.map((_, i) => rows.map((row) => row[i]!));
+  const params = spec.columns.map((column, i) => arrayLiteral(rows, i, column.type));
   await client.query(`INSERT INTO ${quote(spec.table)} (${names}) SELECT * FROM unnest(${arrays})${conflict}`, params);
 }
 
@@ -31,12 +31,37 @@ export async function deleteRows<T>(client: Queryable, spec: TableSpec<T>, keys:
   if (keys.length === 0) return;
   const types = spec.key.map((name) => spec.columns.find((c) => c.name === name)!.type);
   const arrays = types.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
-  const params = spec.key.map((_, i) => keys.map((key) => key[i]!));
+  const params = types.map((type, i) => arrayLiteral(keys, i, type));
   await client.query(
     `DELETE FROM ${quote(spec.table)} WHERE (${spec.key.map(quote).join(', ')}) IN (SELECT * FROM unnest(${arrays}))`,
     params,
   );
 }
+
+/** Element types whose text never needs quoting in an array literal (digits, sign, point, t/f). */
+const BARE = new Set(['numeric', 'int8', 'int4', 'bool']);
+
+/**
+ * Column `i` of `rows` as a PostgreSQL array literal of `type`, built here rather than by
+ * pg, which quotes and regex-escapes every element: most columns are numbers that need
+ * neither, and pg's encoding was most of the allocation of a backfill's upserts.
+ */
+export function arrayLiteral(rows: readonly SqlRow[], i: number, type: string): string {
+  const bare = BARE.has(type);
+  let text = '{';
+  for (let r = 0; r < rows.length; r++) {
+    if (r > 0) text += ',';
+    const value = rows[r]![i]!;
+    if (value === null) text += 'NULL';
+    else if (typeof value === 'boolean') text += value ? 't' : 'f';
+    else if (bare) text += value;
+    else text += `"${NEEDS_ESCAPE.test(value) ? value.replace(NEEDS_ESCAPE_ALL, '\\$&') : value}"`;
+  }
+  return text + '}';
+}
+
+const NEEDS_ESCAPE = /[\\"]/;
+const NEEDS_ESCAPE_ALL = /[\\"]/g;
 
 /**
  * Appends records with COPY (text format): for the insert-only history tables PostgreSQL

@@ -101,6 +101,29 @@ describe('LedgerStore', () => {
     }
   });
 
+  it('upserts and deletes rows exactly, whatever characters their text carries (array literal escaping)', async () => {
+    const db = await createTestDatabase();
+    try {
+      const chain = new LedgerChain();
+      const id = 'q"uote\\slash{brace},comma NULL \'';
+      const blocks = [
+        chain.block(1000, [ev.perp(id, 'NULL', { interval: 100 }), ev.price('NULL', 100), ev.deposit(ALICE, 1000)]),
+        chain.block(1001, [ev.fill(id, ALICE, 2, 100)]),
+      ];
+      const store = new LedgerStore(db.pool);
+      await commitAll(store, blocks, true);
+      expect((await store.loadState()).markets.get(id)).toEqual(chain.state.markets.get(id));
+      const { rows } = await db.pool.query('SELECT market_id, size FROM position');
+      expect(rows).toEqual([{ market_id: id, size: '2.000000000000000000' }]);
+      // Undoing block 2 deletes the position by its key and restores the market row.
+      await store.rollbackTo(1);
+      expect(await db.pool.query('SELECT count(*)::int AS n FROM position')).toMatchObject({ rows: [{ n: 0 }] });
+      expect((await store.loadState()).markets.get(id)?.lastFillPrice).toBeNull();
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('refuses a batch that does not follow the last stored block, changing nothing', async () => {
     const db = await createTestDatabase();
     try {
