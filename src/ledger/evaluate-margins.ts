@@ -8,6 +8,13 @@ import { driftOf, limitOf, mayHaveMoved, watchedUnit, type MarginWatchChanges, t
 import type { Market } from './state.js';
 
 /**
+ * An empty Set, not `[]`, where a market has no holders: V8 keeps a for-of loop free of
+ * per-step allocations only while it sees one kind of iterable, and these loops run over
+ * every holder of every market moved in a block.
+ */
+const NO_HOLDERS: ReadonlySet<string> = new Set();
+
+/**
  * Re-evaluates the margin state of every account whose inputs changed in this block
  * (SPEC section 4) and records each change of state as a transition of this block.
  * `affectedMarkets` are the markets whose marks or terms moved; their holders are
@@ -35,12 +42,12 @@ export function evaluateMargins(draft: Draft, affectedMarkets: Iterable<string>,
     const unit = watchedUnit(market, mark, before);
     valued.set(id, { market, mark, unit });
     if (unit && before) step = max(step, driftOf(before, unit));
-    else for (const holder of draft.base.holders.get(id) ?? []) evaluate.add(holder);
+    else for (const holder of draft.base.holders.get(id) ?? NO_HOLDERS) evaluate.add(holder);
     if (unit || before) changes.markets.set(id, unit);
   }
   changes.drift += step;
   for (const marketId of affectedMarkets) {
-    for (const holder of draft.base.holders.get(marketId) ?? []) {
+    for (const holder of draft.base.holders.get(marketId) ?? NO_HOLDERS) {
       if (mayHaveMoved(watch, holder, changes.drift)) evaluate.add(holder);
     }
   }
