@@ -29,7 +29,7 @@
 // DATABASE_URL picks the PostgreSQL server (a fresh database is created on it and dropped
 // after); unset, an embedded PostgreSQL runs in a temporary folder.
 // BENCH_PROFILE=<folder> writes a CPU profile of the server process during a to
-// <folder>/account-query.cpuprofile, and during each round of c to <folder>/fanout-<round>.cpuprofile.
+// <folder>/account-query.cpuprofile, during b to <folder>/accounts-query.cpuprofile, and during each round of c to <folder>/fanout-<round>.cpuprofile.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -421,7 +421,10 @@ async function main(): Promise<void> {
         const concurrency = Number(values['heavy-concurrency']);
         const before = serverCpu();
         const ticks = ticking();
-        const result = await load({ url, query: ACCOUNTS_QUERY, owners: null, concurrency, seconds: Number(values['heavy-seconds']), warmupSeconds: 2, minRequests: 5 });
+        let profiling: Promise<() => Promise<void>> | undefined;
+        const job = { url, query: ACCOUNTS_QUERY, owners: null, concurrency, seconds: Number(values['heavy-seconds']), warmupSeconds: 2, minRequests: 5 };
+        const result = await load(job, () => (profiling = profilePhase('accounts-query')));
+        await (await profiling)?.();
         report(`b. accounts(first: 1000) with risk fields${await ticks.stop()}`, result, before, concurrency);
       }
     }
