@@ -2,7 +2,7 @@
 // is too large, compressed in a way we do not read, in another charset or not JSON is
 // refused with the HTTP status a client can act on, and nothing past the limit is buffered.
 import type { IncomingMessage } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib';
 
 /** A request body the API does not accept, with the status to answer. */
@@ -43,11 +43,11 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     const decoder = DECODERS[encoding];
     if (!decoder) throw new BodyError(415, `Unsupported content encoding "${encoding}": send gzip, deflate, br or none`);
     const decoding = decoder();
-    // An aborted request destroys the decoder too, so the read below ends either way.
-    pipeline(req, decoding, () => undefined);
-    source = decoding;
+    // Not pipeline(): a refused body must not destroy the request, whose socket carries the answer.
+    req.on('error', (error) => decoding.destroy(error));
+    source = req.pipe(decoding);
   }
-  const text = await readText(source, limit);
+  const text = await readText(req, source, limit);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -55,13 +55,24 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   }
 }
 
-function readText(source: Readable, limit: number): Promise<string> {
+/**
+ * The body's text. On a refusal the request is paused, not destroyed, so its answer still
+ * reaches the client (the route closes the connection after it, leaving the rest unread).
+ */
+function readText(req: IncomingMessage, source: Readable, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let length = 0;
+    let settled = false;
     const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
       source.off('data', onData);
-      source.destroy();
+      if (source !== req) {
+        req.unpipe(source as Gunzip);
+        source.destroy();
+      }
+      req.pause();
       reject(error);
     };
     const onData = (chunk: Buffer) => {
@@ -70,10 +81,20 @@ function readText(source: Readable, limit: number): Promise<string> {
       chunks.push(chunk);
     };
     source.on('data', onData);
-    source.once('end', () => resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')));
-    source.once('error', (error: NodeJS.ErrnoException) =>
-      fail(error.code?.startsWith('Z_') ? new BodyError(400, `Malformed compressed body: ${error.message}`) : error),
-    );
+    source.once('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'));
+    });
+    // A client that goes away mid-body: the read ends (as a client error) instead of waiting forever.
+    const incomplete = () => new BodyError(400, 'Request body incomplete: the connection closed before its end');
+    source.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code?.startsWith('Z_')) fail(new BodyError(400, `Malformed compressed body: ${error.message}`));
+      else fail(req.complete ? error : incomplete());
+    });
+    req.once('close', () => {
+      if (!req.complete) fail(incomplete());
+    });
   });
 }
 

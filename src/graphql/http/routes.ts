@@ -106,6 +106,8 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
       } catch (error) {
         if (!(error instanceof BodyError)) throw error;
         info.outcome = 'rejected';
+        // The rest of a refused body is not read: the connection cannot carry another request.
+        if (!req.complete) res.setHeader('Connection', 'close');
         return sendError(res, info, error.status, error.message, 'BAD_REQUEST');
       }
     }
