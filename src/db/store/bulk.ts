@@ -46,7 +46,7 @@ const BARE = new Set(['numeric', 'int8', 'int4', 'bool']);
  * pg, which quotes and regex-escapes every element: most columns are numbers that need
  * neither, and pg's encoding was most of the allocation of a backfill's upserts.
  */
-export function arrayLiteral(rows: readonly SqlRow[], i: number, type: string): string {
+function arrayLiteral(rows: readonly SqlRow[], i: number, type: string): string {
   const bare = BARE.has(type);
   let text = '{';
   for (let r = 0; r < rows.length; r++) {
