@@ -18,6 +18,7 @@ import type { Readiness } from '../health.js';
 import type { ApiMetrics, OperationType, Outcome } from '../metrics.js';
 import type { ApiKeys, RateLimiter } from '../protection/index.js';
 import { BodyError, readJsonBody } from './body.js';
+import { ResponseBuffers } from './response-buffers.js';
 
 /** What one HTTP request carries through the routes, Apollo's hooks and the metrics. */
 export interface RequestInfo {
@@ -51,6 +52,7 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { apollo, keys, rates, readiness, metrics, logger, timeoutMs } = options;
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const bodies = new ResponseBuffers();
 
   const graphql = async (req: IncomingMessage, res: ServerResponse, info: RequestInfo, search: string) => {
     res.once('close', () => {
@@ -126,7 +128,7 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
     if (res.headersSent || res.destroyed) return; // answered by the timer, or the client left
     res.statusCode = response.status ?? 200;
     for (const [name, value] of response.headers) res.setHeader(name, value);
-    if (response.body.kind === 'complete') return void res.end(response.body.string);
+    if (response.body.kind === 'complete') return bodies.end(res, response.body.string);
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };
