@@ -11,7 +11,7 @@ export interface ResponseBuffersOptions {
   minLength?: number;
   /** Buffers kept for reuse; default 4. */
   keep?: number;
-  /** Larger buffers are not kept; default 64 MiB. */
+  /** Larger buffers are not kept (a rare huge answer does not pin its memory); default 16 MiB. */
   maxBytes?: number;
 }
 
@@ -26,7 +26,7 @@ export class ResponseBuffers {
   constructor(options: ResponseBuffersOptions = {}) {
     this.minLength = options.minLength ?? 256 * 1024;
     this.keep = options.keep ?? 4;
-    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
   }
 
   /** Ends `res` with `text` as UTF-8. */

@@ -73,7 +73,7 @@ describe('ResponseBuffers', () => {
     while (!held.has('/slow-gone')) await new Promise((resolve) => setTimeout(resolve, 10));
     held.get('/slow-gone')!();
     await failed;
-    // The next answers take that buffer (the largest) and are exact.
+    // The next answers draw from the pool and are exact.
     const next = `{"after":"${'ä'.repeat(3 << 20)}"}`;
     bodies.set('/after', next).set('/again', `{"again":"${'q'.repeat(5 << 20)}"}`);
     for (const path of ['/after', '/again', '/after']) expect(await get(path)).toMatchObject({ text: bodies.get(path) });
