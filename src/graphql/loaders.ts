@@ -91,10 +91,6 @@ export class Loaders {
     return this.marketsMemo.get();
   }
 
-  market(id: string): Now<Market | null> {
-    return then(this.marketsMemo.now(), (markets) => markets.get(id) ?? null);
-  }
-
   /** Every underlying with its oracle sources, by id. */
   underlyings(): Promise<ReadonlyMap<string, UnderlyingRow>> {
     return this.underlyingsMemo.get();
