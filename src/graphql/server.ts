@@ -37,7 +37,7 @@ import { compiledExecutor } from './compiled-executor.js';
 import { RequestContext, type ApiDeps } from './context.js';
 import { httpRoutes, type RequestInfo } from './http/routes.js';
 import { LatestBlock } from './latest-block.js';
-import { eagerSend } from './subscriptions/eager-send.js';
+import { socketSink } from './subscriptions/socket-sink.js';
 import { Readiness } from './health.js';
 import { ApiMetrics, type OperationType, type Outcome } from './metrics.js';
 import {
@@ -217,7 +217,6 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
   const connections = new WeakMap<WebSocket, Connection>();
   wsServer.on('connection', (socket) => {
-    eagerSend(socket);
     metrics.connectionOpened();
     socket.once('close', () => metrics.connectionClosed());
   });
@@ -236,6 +235,10 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   };
 
   const shared = new SharedSubscriptions();
+  const maskedResult = (result: ExecutionResult, requestId: string) => ({
+    ...result,
+    errors: result.errors?.map((e) => maskError(e.toJSON(), e, requestId, logger)),
+  });
   const wsCleanup = useServer<Record<string, unknown> | undefined>(
     {
       schema,
@@ -286,6 +289,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
         if (tooCostly) return refuse('rejected', type, [tooCostly]);
         const context = new RequestContext(deps);
         onSubscriberOverflow(context, (message) => closeTooSlow(ctx.extra.socket, message));
+        shared.deliverTo(context, socketSink(ctx.extra.socket, id, (result) => maskedResult(result, context.requestId)));
         connection.operations.set(id, context);
         metrics.observeRequest(type, 'success', 'ws', (performance.now() - started) / 1000);
         return {
@@ -298,11 +302,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
       },
       // Queries and mutations over WebSocket get the same time limit as over HTTP.
       execute: (args: ExecutionArgs) => withTimeout(args, timeoutMs),
-      onNext: (_ctx, _id, _payload, args, result) => {
-        if (!result.errors?.length) return;
-        const requestId = (args.contextValue as RequestContext).requestId;
-        return { ...result, errors: result.errors.map((e) => maskError(e.toJSON(), e, requestId, logger)) };
-      },
+      onNext: (_ctx, _id, _payload, args, result) => (result.errors?.length ? maskedResult(result, (args.contextValue as RequestContext).requestId) : undefined),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatRequestError(e)),
       onComplete: (ctx, id) => releaseOperation(ctx.extra.socket, id),
       onClose: (ctx) => {

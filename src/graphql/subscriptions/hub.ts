@@ -85,18 +85,34 @@ function routeOf(event: HubEvent): string {
   return event.kind === 'transition' ? ownerRoute(event.owner) : BLOCKS_ROUTE;
 }
 
+/**
+ * Takes a stream's values as they come, in order. A returned promise holds the next value
+ * back (in the subscriber's bounded buffer) until it settles: that is the consumer's
+ * backpressure. A rejection ends the stream with that error.
+ */
+export type Sink<T> = (value: T) => void | Promise<void>;
+
 /** A subscriber's stream: an async iterator that ends when returned, closed or overflowed. */
 export interface Subscription<T> extends AsyncIterableIterator<T> {
   return(): Promise<IteratorResult<T>>;
+  /**
+   * Hands the values to `sink` as they are published, synchronously, instead of through
+   * `next()` (no promise per value). From then on `next()` yields no value: it settles
+   * when the stream ends (done), or rejects with the reason it was cut off.
+   */
+  consume(sink: Sink<T>): void;
 }
 
 /** One subscriber: its filter, its bounded buffer, and whoever waits on either side. */
 class Subscriber<T> implements Subscription<T> {
   private readonly buffer: T[] = [];
   private head = 0; // buffer[head..] is pending; compacted as it is consumed
-  private waiting: ((result: IteratorResult<T>) => void) | null = null;
+  private waiting: { resolve(result: IteratorResult<T>): void; reject(error: Error): void } | null = null;
   private roomWaiters: (() => void)[] = [];
-  private failure: GraphQLError | null = null;
+  private failure: Error | null = null;
+  private sink: Sink<T> | null = null;
+  /** The sink's last value is still being handled: the next ones wait in the buffer. */
+  private sinkBusy = false;
   /** When the buffer last filled up (null: not full since it last drained to half). */
   fullSince: number | null = null;
   done = false;
@@ -118,13 +134,22 @@ class Subscriber<T> implements Subscription<T> {
     return this.pending < this.bufferSize;
   }
 
-  /** Hands `value` over; true when a waiting consumer took it at once (delivered: the caller counts it). */
+  /** Hands `value` over; true when a consumer (a waiting `next()` or the sink) took it at once (delivered: the caller counts it). */
   push(value: T): boolean {
     if (this.done) return false;
+    if (this.sink) {
+      if (this.sinkBusy || this.pending > 0) {
+        this.buffer.push(value);
+        if (!this.hasRoom()) this.fullSince ??= Date.now();
+        return false;
+      }
+      this.hand(value);
+      return true;
+    }
     if (this.waiting) {
-      const resolve = this.waiting;
+      const waiting = this.waiting;
       this.waiting = null;
-      resolve({ value, done: false });
+      waiting.resolve({ value, done: false });
       return true;
     }
     this.buffer.push(value);
@@ -151,32 +176,33 @@ class Subscriber<T> implements Subscription<T> {
     this.done = true;
     this.onEnd(this);
     this.buffer.length = this.head = 0;
-    const resolve = this.waiting;
+    const waiting = this.waiting;
     this.waiting = null;
-    resolve?.({ value: undefined, done: true });
+    if (waiting && this.failure) {
+      waiting.reject(this.failure);
+      this.failure = null;
+    } else {
+      waiting?.resolve({ value: undefined, done: true });
+    }
     this.wakeRoomWaiters();
   }
 
+  consume(sink: Sink<T>): void {
+    if (this.sink) throw new Error('a subscription has one consumer');
+    this.sink = sink;
+    this.drainToSink();
+  }
+
   next(): Promise<IteratorResult<T>> {
-    if (this.head < this.buffer.length) {
-      const value = this.buffer[this.head++]!;
-      if (this.head > 1024 && this.head * 2 > this.buffer.length) {
-        this.buffer.splice(0, this.head);
-        this.head = 0;
-      }
-      if (this.pending <= this.bufferSize / 2) this.fullSince = null;
-      this.metrics?.delivered(this.kind);
-      this.wakeRoomWaiters();
-      return Promise.resolve({ value, done: false });
-    }
+    if (!this.sink && this.head < this.buffer.length) return Promise.resolve({ value: this.take(), done: false });
     if (this.failure) {
       const error = this.failure;
       this.failure = null;
       return Promise.reject(error);
     }
     if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => {
-      this.waiting = resolve;
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
     });
   }
 
@@ -192,6 +218,48 @@ class Subscriber<T> implements Subscription<T> {
 
   [Symbol.asyncIterator](): Subscription<T> {
     return this;
+  }
+
+  /** The oldest buffered value, counted as delivered; makes room. */
+  private take(): T {
+    const value = this.buffer[this.head++]!;
+    if (this.head > 1024 && this.head * 2 > this.buffer.length) {
+      this.buffer.splice(0, this.head);
+      this.head = 0;
+    }
+    if (this.pending <= this.bufferSize / 2) this.fullSince = null;
+    this.metrics?.delivered(this.kind);
+    this.wakeRoomWaiters();
+    return value;
+  }
+
+  private hand(value: T): void {
+    let wait: void | Promise<void>;
+    try {
+      wait = this.sink!(value);
+    } catch (error) {
+      return this.fail(error);
+    }
+    if (!wait) return;
+    this.sinkBusy = true;
+    wait.then(
+      () => {
+        this.sinkBusy = false;
+        this.drainToSink();
+      },
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  private drainToSink(): void {
+    while (!this.sinkBusy && !this.done && this.head < this.buffer.length) this.hand(this.take());
+  }
+
+  /** Ends the stream because its consumer failed: `next()` rejects with the error. */
+  private fail(error: unknown): void {
+    if (this.done) return;
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    this.end();
   }
 
   private wakeRoomWaiters(): void {

@@ -2,7 +2,8 @@
 import { GraphQLError } from 'graphql';
 import type { MarginState, TransitionRecord } from '../../ledger/index.js';
 import type { SubscriptionResolvers } from '../generated/resolvers.js';
-import { BLOCKS_ROUTE, ownerRoute, type BlockEvent, type Hub, type HubEvent, type Subscription, type TransitionEvent } from './hub.js';
+import { then } from '../memo.js';
+import { BLOCKS_ROUTE, ownerRoute, type BlockEvent, type Hub, type HubEvent, type Sink, type Subscription, type TransitionEvent } from './hub.js';
 
 /** What a subscription needs of its context: a fresh read view per event. */
 export interface SubscriptionContext {
@@ -87,10 +88,10 @@ function stream<T extends object>(
   select: (event: HubEvent) => T | undefined,
   context: SubscriptionContext,
   route?: string,
-): AsyncIterableIterator<T> {
+): Subscription<T> {
   const onOverflow = overflowHandlers.get(context);
   const subscription: Subscription<T> = hub.subscribe(kind, select, { ...(onOverflow ? { onOverflow } : {}), ...(route !== undefined ? { route } : {}) });
-  const iterator: AsyncIterableIterator<T> = {
+  const iterator: Subscription<T> = {
     async next() {
       // Give back the previous event's snapshot before waiting for the next event.
       const released = context.refresh();
@@ -108,6 +109,9 @@ function stream<T extends object>(
       await subscription.return();
       throw error;
     },
+    // The same refreshes as next(), around the sink's handling of each event.
+    consume: (sink: Sink<T>) =>
+      subscription.consume((event) => then(then(context.refresh(), () => sink(event)), () => context.refresh())),
     [Symbol.asyncIterator]() {
       return iterator;
     },

@@ -19,19 +19,40 @@ import {
   type DocumentNode, type ExecutionArgs, type ExecutionResult,
 } from 'graphql';
 import { then } from '../memo.js';
+import type { Subscription } from './hub.js';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
+
+/**
+ * Where an operation's results go when they bypass graphql-ws's loop (socket-sink.ts). A
+ * returned promise holds the next result back until it settles (the socket is congested).
+ */
+export type ResultSink = (result: ExecutionResult) => void | Promise<void>;
 
 export class SharedSubscriptions {
   /** The query text each parsed subscription document came from (the sharing key). */
   private readonly texts = new WeakMap<DocumentNode, string>();
   /** Per event object: results by operation key. Dropped with the event. */
   private readonly results = new WeakMap<object, Map<string, Result>>();
+  /** Per context value (one per operation): where its results go directly. */
+  private readonly sinks = new WeakMap<object, ResultSink>();
 
   /** Records the text a document was parsed from, so that equal texts share results. */
   document(document: DocumentNode, text: string): DocumentNode {
     this.texts.set(document, text);
     return document;
+  }
+
+  /**
+   * Sends the results of the operation executed with `context` to `sink` as each event is
+   * published, without graphql-ws's loop: it awaits several promises per result (the
+   * source's, the mapping's, its own `next` and `send`), which cost more of a
+   * 5,000-subscriber fan-out than writing the messages. Only for streams of the hub
+   * (`Subscription.consume`); graphql-ws still owns the operation: its end, its errors
+   * and its `complete` message.
+   */
+  deliverTo(context: object, sink: ResultSink): void {
+    this.sinks.set(context, sink);
   }
 
   /** graphql-ws's `subscribe`: graphql-js's, with each event's execution shared. */
@@ -42,6 +63,8 @@ export class SharedSubscriptions {
     const text = this.texts.get(args.document);
     const variables = variablesBelowRoot(args.document, args.operationName) ? JSON.stringify(args.variableValues ?? {}) : '';
     const key = text === undefined ? null : `${args.operationName ?? ''}\u0000${variables}\u0000${text}`;
+    const sink = typeof args.contextValue === 'object' && args.contextValue !== null ? this.sinks.get(args.contextValue) : undefined;
+    if (sink && isSubscription(events)) return sinkEvents(events, (event) => this.execute(args, event, key), sink);
     return mapEvents(events, (event) => this.execute(args, event, key));
   };
 
@@ -96,6 +119,46 @@ function variablesBelowRoot(document: DocumentNode, operationName: string | null
     if (found) return true;
   }
   return false;
+}
+
+function isSubscription<T>(source: AsyncIterator<T>): source is Subscription<T> {
+  return typeof (source as Partial<Subscription<T>>).consume === 'function';
+}
+
+/**
+ * The iterator graphql-ws loops over while `source`'s values, mapped, go to `sink`: it
+ * yields nothing and settles when the stream ends (or rejects with why it was cut off).
+ * Consumption starts at graphql-ws's first `next()`, once it has registered the
+ * operation; after the operation ends, a result still being mapped is not handed on.
+ */
+function sinkEvents<T, R>(source: Subscription<T>, map: (value: T) => R | Promise<R>, sink: (result: R) => void | Promise<void>): AsyncIterableIterator<never> {
+  let started = false;
+  let ended = false;
+  const end = () => void (ended = true);
+  const iterator: AsyncIterableIterator<never> = {
+    next() {
+      if (!started) {
+        started = true;
+        const open = (result: R) => (ended ? undefined : sink(result));
+        source.consume((value) => then(map(value), open));
+      }
+      const settled = source.next() as Promise<IteratorResult<never>>;
+      settled.then(end, end);
+      return settled;
+    },
+    return() {
+      end();
+      return source.return() as Promise<IteratorResult<never>>;
+    },
+    throw(error?: unknown) {
+      end();
+      return source.return().then(() => Promise.reject(error));
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }
 
 /** `source` with `map` applied to each value; return/throw reach the source at once. */

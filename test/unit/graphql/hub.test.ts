@@ -42,3 +42,83 @@ describe('hub routes', () => {
     expect(await bob.next()).toEqual({ value: undefined, done: true });
   });
 });
+
+describe('a subscriber consumed by a sink', () => {
+  const numbers = (hub: Hub, bufferSize?: number, onOverflow?: (message: string) => void) =>
+    hub.subscribe('blocks', (e) => (e.kind === 'block' ? e.blockNumber : undefined), {
+      ...(bufferSize !== undefined ? { bufferSize } : {}),
+      ...(onOverflow ? { onOverflow } : {}),
+    });
+
+  it('takes each event synchronously as it is published, those buffered before first', async () => {
+    const hub = new Hub({ bufferSize: 10 });
+    const sub = numbers(hub);
+    hub.publish(block(1));
+    const got: number[] = [];
+    sub.consume((n) => void got.push(n));
+    expect(got).toEqual([1]);
+    expect(hub.publish(block(2))).toBeUndefined(); // no buffer filled: publication did not wait
+    expect(got).toEqual([1, 2]);
+  });
+
+  it('holds events back in order while the sink is busy, and hands them on once it settles', async () => {
+    const hub = new Hub({ bufferSize: 10 });
+    const sub = numbers(hub);
+    const got: number[] = [];
+    let release = () => {};
+    sub.consume((n) => {
+      got.push(n);
+      if (n === 1) return new Promise<void>((resolve) => (release = resolve));
+    });
+    for (let n = 1; n <= 4; n++) hub.publish(block(n));
+    expect(got).toEqual([1]);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(got).toEqual([1, 2, 3, 4]);
+  });
+
+  it('overflows while its sink stays busy: cut off, its next() rejects with the reason, the others carry on', async () => {
+    const hub = new Hub({ bufferSize: 2, graceMs: 20 });
+    const overflowed: string[] = [];
+    const stuck = numbers(hub, undefined, (message) => overflowed.push(message));
+    stuck.consume(() => new Promise<void>(() => {}));
+    const steady = numbers(hub);
+    const got: number[] = [];
+    steady.consume((n) => void got.push(n));
+    const ended = stuck.next();
+    for (let n = 1; n <= 5; n++) await hub.publish(block(n));
+    expect(overflowed).toEqual(['subscriber too slow: buffer of 2 events overflowed']);
+    await expect(ended).rejects.toMatchObject({ extensions: { code: 'SUBSCRIBER_TOO_SLOW' } });
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    expect(hub.subscriberCount).toBe(1);
+  });
+
+  it('ends with the error of a sink that throws or rejects', async () => {
+    const hub = new Hub({ bufferSize: 10 });
+    const throwing = numbers(hub);
+    throwing.consume(() => {
+      throw new Error('sink broke');
+    });
+    const rejecting = numbers(hub);
+    rejecting.consume(() => Promise.reject(new Error('write failed')));
+    const [a, b] = [throwing.next(), rejecting.next()];
+    hub.publish(block(1));
+    await expect(a).rejects.toThrow('sink broke');
+    await expect(b).rejects.toThrow('write failed');
+    expect(hub.subscriberCount).toBe(0);
+  });
+
+  it('yields no value from next(), which settles done on return()', async () => {
+    const hub = new Hub({ bufferSize: 10 });
+    const sub = numbers(hub);
+    const got: number[] = [];
+    sub.consume((n) => void got.push(n));
+    const ended = sub.next();
+    hub.publish(block(1));
+    await sub.return();
+    hub.publish(block(2));
+    expect(await ended).toEqual({ value: undefined, done: true });
+    expect(got).toEqual([1]);
+    expect(() => sub.consume(() => undefined)).toThrow('one consumer');
+  });
+});

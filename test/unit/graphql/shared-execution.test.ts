@@ -1,5 +1,6 @@
 import { parse } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import { Hub, type BlockEvent } from '../../../src/graphql/subscriptions/hub.js';
 import { SharedSubscriptions } from '../../../src/graphql/subscriptions/shared-execution.js';
 
 /** A subscription field whose every subscriber receives the same event objects, as from the hub. */
@@ -79,5 +80,73 @@ describe('shared subscription execution', () => {
     expect(b.map((r) => (r.data as any).events.label)).toEqual(['y1', 'y2']);
     expect(c).toEqual([{ data: { events: { n: 1 } } }, { data: { events: { n: 2 } } }]);
     expect(executions()).toBe(6);
+  });
+});
+
+describe('results delivered to a sink', () => {
+  /** A subscription field served by a hub, as the server's are; event n resolves after `delays[n]` ms. */
+  function hubFixture(delays: Record<number, number> = {}) {
+    const hub = new Hub({ bufferSize: 100 });
+    let executions = 0;
+    const schema = makeExecutableSchema({
+      typeDefs: 'type Query { ok: Boolean } type Event { n: Int! } type Subscription { events: Event! }',
+      resolvers: {
+        Subscription: { events: { subscribe: () => hub.subscribe('events', (e) => e), resolve: (event: object) => event } },
+        Event: {
+          n: (event: BlockEvent) => {
+            executions++;
+            const delay = delays[event.blockNumber];
+            return delay === undefined ? event.blockNumber : new Promise((resolve) => setTimeout(() => resolve(event.blockNumber), delay));
+          },
+        },
+      },
+    });
+    const shared = new SharedSubscriptions();
+    const text = 'subscription { events { n } }';
+    const subscribe = async () => {
+      const context = {};
+      const got: unknown[] = [];
+      shared.deliverTo(context, (result) => void got.push(result));
+      const stream = await shared.subscribe({ schema, document: shared.document(parse(text), text), contextValue: context });
+      if (!(Symbol.asyncIterator in stream)) throw new Error(JSON.stringify(stream));
+      const ended = stream.next(); // graphql-ws's loop: its first next() starts the delivery
+      return { got, ended, stream };
+    };
+    const publish = (n: number) => hub.publish({ kind: 'block', chainId: 1, blockNumber: n, blockHash: `0x${n}`, blockTimestamp: n, headBlockNumber: n, reorg: null });
+    return { hub, subscribe, publish, executions: () => executions };
+  }
+  const settle = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('hands every subscriber each result, executed once, and yields nothing to the loop', async () => {
+    const { hub, subscribe, publish, executions } = hubFixture();
+    const [a, b] = [await subscribe(), await subscribe()];
+    publish(1);
+    publish(2);
+    expect(a.got).toEqual([{ data: { events: { n: 1 } } }, { data: { events: { n: 2 } } }]);
+    expect(b.got).toEqual(a.got);
+    expect(b.got[0]).toBe(a.got[0]); // the same result object: serialized once (socket-sink.ts)
+    expect(executions()).toBe(2);
+    hub.close();
+    expect(await a.ended).toEqual({ value: undefined, done: true });
+  });
+
+  it('keeps the order when an earlier result takes longer to execute', async () => {
+    const { subscribe, publish } = hubFixture({ 1: 30 });
+    const a = await subscribe();
+    publish(1);
+    publish(2);
+    expect(a.got).toEqual([]);
+    await settle(60);
+    expect(a.got.map((r) => (r as { data: { events: { n: number } } }).data.events.n)).toEqual([1, 2]);
+  });
+
+  it('hands nothing on after the operation ended, not even a result still executing', async () => {
+    const { subscribe, publish, hub } = hubFixture({ 1: 20 });
+    const a = await subscribe();
+    publish(1);
+    await a.stream.return!();
+    await settle(40);
+    expect(a.got).toEqual([]);
+    expect(hub.subscriberCount).toBe(0);
   });
 });

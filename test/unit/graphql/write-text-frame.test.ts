@@ -2,7 +2,7 @@
 // header size, and writes nothing when ws would queue or transform the frame.
 import * as ws from 'ws';
 import type { WebSocket } from 'ws';
-import { writeTextFrame } from '../../../src/graphql/subscriptions/eager-send.js';
+import { writeTextFrame } from '../../../src/graphql/subscriptions/text-frame.js';
 
 /** A stand-in with the parts of ws's WebSocket that writeTextFrame reads; what it writes goes to `written`. */
 function fakeSocket(state: { queue?: unknown[]; senderState?: number; extensions?: Record<string, unknown>; readyState?: number } = {}) {

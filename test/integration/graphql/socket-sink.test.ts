@@ -1,0 +1,80 @@
+// socketSink on real sockets: it writes the `next` messages graphql-ws would write, masks
+// results with errors as told, holds results back while the socket is congested (until
+// the client reads again), and writes nothing once the socket is closing.
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import { MessageType, parseMessage, stringifyMessage } from 'graphql-ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import { socketSink } from '../../../src/graphql/subscriptions/socket-sink.js';
+
+describe('socketSink', () => {
+  let server: WebSocketServer;
+  let client: WebSocket;
+  let socket: WebSocket;
+  let received: string[];
+
+  beforeEach(async () => {
+    server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await once(server, 'listening');
+    const connected = once(server, 'connection');
+    client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    [socket] = (await connected) as [WebSocket];
+    await once(client, 'open');
+    received = [];
+    client.on('message', (data) => received.push(String(data)));
+  });
+
+  afterEach(async () => {
+    client.terminate();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const until = async (count: number) => {
+    while (received.length < count) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
+
+  it('writes what graphql-ws would, sharing the serialization of a result, and the masked form of one with errors', async () => {
+    const format = (result: ExecutionResult) => ({ ...result, errors: [{ message: 'Internal server error', extensions: { requestId: 'r1' } }] });
+    const a = socketSink(socket, 'a"1', format);
+    const b = socketSink(socket, '2', format);
+    const shared: ExecutionResult = { data: { blockCommitted: { blockNumber: 7, hash: 'é🙂' } } };
+    const failed: ExecutionResult = { data: null, errors: [new GraphQLError('secret detail')] };
+    expect(a(shared)).toBeUndefined(); // written at once: nothing to wait for
+    expect(b(shared)).toBeUndefined();
+    expect(a(failed)).toBeUndefined();
+    await until(3);
+    expect(received).toEqual([
+      stringifyMessage({ id: 'a"1', type: MessageType.Next, payload: shared }),
+      stringifyMessage({ id: '2', type: MessageType.Next, payload: shared }),
+      stringifyMessage({ id: 'a"1', type: MessageType.Next, payload: format(failed) as unknown as ExecutionResult }),
+    ]);
+    expect(parseMessage(received[2]!)).toMatchObject({ payload: { errors: [{ message: 'Internal server error' }] } });
+  });
+
+  it('holds results back while the client does not read, and carries on in order once it does', async () => {
+    const sink = socketSink(socket, '1', (r) => r, 64 * 1024);
+    const big = (n: number): ExecutionResult => ({ data: { n, pad: 'x'.repeat(16 * 1024) } });
+    (client as unknown as { _socket: { pause(): void } })._socket.pause();
+    let waited: Promise<void> | undefined;
+    let sent = 0;
+    // Kernel buffers take some megabytes first; then the socket's own queue passes the mark.
+    while (!(waited = sink(big(sent++)) ?? undefined)) if (sent > 10_000) throw new Error('never congested');
+    let drained = false;
+    void waited.then(() => (drained = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(drained).toBe(false);
+    (client as unknown as { _socket: { resume(): void } })._socket.resume();
+    await waited;
+    await until(sent);
+    expect(received.map((text) => (JSON.parse(text) as { payload: { data: { n: number } } }).payload.data.n)).toEqual(Array.from({ length: sent }, (_, i) => i));
+  });
+
+  it('writes nothing once the socket is closing', async () => {
+    const sink = socketSink(socket, '1', (r) => r);
+    socket.close(1000, 'bye');
+    expect(sink({ data: { n: 1 } })).toBeUndefined();
+    await once(client, 'close');
+    expect(received).toEqual([]);
+  });
+});
