@@ -118,7 +118,8 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   pool.on('error', () => undefined); // an idle connection dropped by the server: the next checkout reconnects
   // Trusted only while the feed below LISTENs; it forgets the block on every notification.
   const latestBlock = new LatestBlock({ listening: () => feed.connected });
-  const deps: ApiDeps = { pool, params, blockCache: new BlockCache(), latestBlock };
+  const blockCache = new BlockCache();
+  const deps: ApiDeps = { pool, params, blockCache, latestBlock };
 
   const metrics = new ApiMetrics(async () => {
     const { rows } = await pool.query('SELECT block_number, head_block_number FROM cursor WHERE id = 1');
@@ -133,7 +134,10 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     connectionString: database.url,
     logger: logger.child({ component: 'subscription-feed' }),
     publish: (event) => hub.publish(event),
-    onNotified: () => latestBlock.forget(),
+    onNotified: (commit) => {
+      latestBlock.forget();
+      blockCache.committed(commit);
+    },
   });
   const schema = (options.schema ?? ((Subscription) => buildSchema({ Subscription })))(subscriptionResolvers(hub));
 

@@ -21,8 +21,41 @@ export interface BlocksCommitted {
   first: number;
   last: number;
   hash: string;
+  /** Hash of block `first - 1`, which the batch was committed on. */
+  parentHash?: string;
+  /**
+   * Every account whose `account` or `position` rows the batch wrote; absent when the
+   * list would not fit in a notification (`NOTIFY_PAYLOAD_BYTES`). An API process's block
+   * cache keeps the rows of the other accounts across the batch (graphql/block-cache.ts).
+   */
+  accounts?: string[];
   /** Set on the first batch after a rollback. */
   reorg?: ReorgInfo;
+}
+
+/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
+export const NOTIFY_PAYLOAD_BYTES = 7999;
+
+/** The notification of a committed batch: with the accounts it changed when they fit. */
+export function blocksCommitted(batch: readonly BlockChanges[], reorg: ReorgInfo | undefined): BlocksCommitted {
+  const first = batch[0]!.block;
+  const last = batch.at(-1)!.block;
+  const payload: BlocksCommitted = { first: first.number, last: last.number, hash: last.hash, parentHash: first.parentHash };
+  if (reorg) payload.reorg = reorg;
+  // Account ids are ASCII (`0x…:n`): each takes its length, two quotes and a comma.
+  let bytes = Buffer.byteLength(JSON.stringify(payload)) + ',"accounts":[]'.length;
+  const accounts = new Set<string>();
+  const add = (id: string) => {
+    if (accounts.has(id)) return;
+    accounts.add(id);
+    bytes += id.length + 3;
+  };
+  for (const changes of batch) {
+    for (const account of changes.accounts) add(account.id);
+    for (const position of changes.positions) add(position.accountId);
+    if (bytes > NOTIFY_PAYLOAD_BYTES) return payload;
+  }
+  return { ...payload, accounts: [...accounts] };
 }
 
 export interface ReorgInfo {
@@ -172,9 +205,7 @@ export class LedgerStore {
          ON CONFLICT (id) DO UPDATE SET chain_id = $1, block_number = $2, block_hash = $3, block_timestamp = $4, head_block_number = $5`,
         [input.chainId, last.block.number, last.block.hash, last.block.timestamp, input.headBlockNumber],
       );
-      const payload: BlocksCommitted = { first: batch[0]!.block.number, last: last.block.number, hash: last.block.hash };
-      if (input.reorg) payload.reorg = input.reorg;
-      await client.query('SELECT pg_notify($1, $2)', [BLOCKS_CHANNEL, JSON.stringify(payload)]);
+      await client.query('SELECT pg_notify($1, $2)', [BLOCKS_CHANNEL, JSON.stringify(blocksCommitted(batch, input.reorg))]);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);

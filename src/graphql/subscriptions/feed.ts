@@ -37,10 +37,12 @@ export interface BlockFeedOptions {
   /** Liveness check of the LISTEN connection. Default 15 s. */
   heartbeatMs?: number;
   /**
-   * Called at once for every commit notification and when the LISTEN connection is lost,
-   * before anything is read: what the process knew as the newest block is stale (latest-block.ts).
+   * Called at once for every commit notification (with it, if it could be read) and when
+   * the LISTEN connection is lost (undefined), before anything is read: what the process
+   * knew as the newest block is stale (latest-block.ts), and the block cache learns which
+   * accounts the commit changed (block-cache.ts).
    */
-  onNotified?: () => void;
+  onNotified?: (commit: BlocksCommitted | undefined) => void;
 }
 
 const APPLICATION_NAME = 'pts-api-listener';
@@ -123,7 +125,7 @@ export class BlockFeed {
       if (lost) return;
       lost = true;
       if (this.client === client) this.client = null;
-      this.o.onNotified?.();
+      this.o.onNotified?.(undefined);
       client.end().catch(() => undefined);
       if (this.stopped) return;
       this.o.logger.warn('subscription feed: LISTEN connection lost; reconnecting', { error: error?.message });
@@ -133,8 +135,9 @@ export class BlockFeed {
     client.on('end', () => onLost());
     client.on('notification', (message) => {
       if (message.channel !== BLOCKS_CHANNEL) return;
-      this.o.onNotified?.();
-      this.enqueue(parsePayload(message.payload, this.o.logger));
+      const commit = parsePayload(message.payload, this.o.logger);
+      this.o.onNotified?.(commit);
+      this.enqueue(commit);
     });
     await client.connect();
     await client.query(`LISTEN ${BLOCKS_CHANNEL}`);
@@ -350,7 +353,15 @@ function mergeReorg(pending: ReorgInfo | null, next: ReorgInfo): ReorgInfo {
 function parsePayload(payload: string | undefined, logger: Logger): BlocksCommitted | undefined {
   try {
     const value = JSON.parse(payload ?? '') as BlocksCommitted;
-    if (Number.isSafeInteger(value.first) && Number.isSafeInteger(value.last) && typeof value.hash === 'string') return value;
+    if (
+      Number.isSafeInteger(value.first) &&
+      Number.isSafeInteger(value.last) &&
+      typeof value.hash === 'string' &&
+      (value.parentHash === undefined || typeof value.parentHash === 'string') &&
+      (value.accounts === undefined || (Array.isArray(value.accounts) && value.accounts.every((id) => typeof id === 'string')))
+    ) {
+      return value;
+    }
   } catch {
     // fall through
   }
