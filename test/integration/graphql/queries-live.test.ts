@@ -3,7 +3,7 @@
 // of the accounts a commit did not change), equals what an uncached request computes.
 import { buildSchema } from '../../../src/graphql/schema.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { ALICE, BOB, CAROL, ORACLE_1, ORACLE_2, ev } from '../../support/ledger.js';
+import { ALICE, BOB, CAROL, ORACLE_1, ORACLE_2, ev, type EventDraft } from '../../support/ledger.js';
 import { commit, data as uncached, DAVE, ERIN, scenario } from './queries-fixture.js';
 import { data, startTestServer } from './server-support.js';
 
@@ -36,7 +36,7 @@ describe('queries on a live chain', () => {
     let eth = 3100;
     for (let i = 0; i < 12; i++) {
       eth = Math.round(eth * (0.97 + 0.06 * random()));
-      const events = [ev.price('ETH', eth, ORACLE_1), ev.price('ETH', eth, ORACLE_2)];
+      const events: EventDraft[] = [ev.price('ETH', eth, ORACLE_1), ev.price('ETH', eth, ORACLE_2)];
       const owner = OWNERS[Math.floor(random() * OWNERS.length)]!;
       if (random() < 0.5) events.push(ev.deposit(owner, 10 + Math.floor(random() * 50)));
       else events.push(ev.fill('ETH-PERP', owner, random() < 0.5 ? 1 : -1, eth));
