@@ -2,33 +2,26 @@
 // results with errors as told, holds results back while the socket is congested (until
 // the client reads again), and writes nothing once the socket is closing.
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { MessageType, parseMessage, stringifyMessage } from 'graphql-ws';
-import { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import { socketSink } from '../../../src/graphql/subscriptions/socket-sink.js';
+import { wsPair, type WsPair } from './ws-pair.js';
 
 describe('socketSink', () => {
-  let server: WebSocketServer;
+  let pair: WsPair;
   let client: WebSocket;
   let socket: WebSocket;
   let received: string[];
 
   beforeEach(async () => {
-    server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-    await once(server, 'listening');
-    const connected = once(server, 'connection');
-    client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    [socket] = (await connected) as [WebSocket];
-    await once(client, 'open');
+    pair = await wsPair();
+    ({ client, socket } = pair);
     received = [];
     client.on('message', (data) => received.push(String(data)));
   });
 
-  afterEach(async () => {
-    client.terminate();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterEach(() => pair.close());
 
   const until = async (count: number) => {
     while (received.length < count) await new Promise((resolve) => setTimeout(resolve, 5));

@@ -1,9 +1,8 @@
 // writeTextFrame on real sockets: the frames it writes arrive intact and in order among
 // ws's own frames, and with compression negotiated it leaves the framing to ws.
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import { writeTextFrame } from '../../../src/graphql/subscriptions/text-frame.js';
+import { wsPair, type WsPair } from './ws-pair.js';
 
 /** Texts of every header size (7-bit, 16-bit and 64-bit lengths) and multi-byte UTF-8. */
 const TEXTS = ['', 'a', 'x'.repeat(125), 'é'.repeat(63), 'y'.repeat(126), '€'.repeat(21_845), 'z'.repeat(65_536), '🙂 ünïcode '.repeat(7_000)];
@@ -25,23 +24,16 @@ function recorder(client: WebSocket): { events: string[]; until(count: number): 
 }
 
 describe('writeTextFrame', () => {
-  let server: WebSocketServer;
+  let pair: WsPair;
   let client: WebSocket;
   let socket: WebSocket;
 
   beforeEach(async () => {
-    server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-    await once(server, 'listening');
-    const connected = once(server, 'connection');
-    client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    [socket] = (await connected) as [WebSocket];
-    await once(client, 'open');
+    pair = await wsPair();
+    ({ client, socket } = pair);
   });
 
-  afterEach(async () => {
-    client.terminate();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterEach(() => pair.close());
 
   it('writes text frames itself, intact and in order among ws\'s pings and binary frames', async () => {
     const { events, until } = recorder(client);
@@ -61,12 +53,8 @@ describe('writeTextFrame', () => {
   });
 
   it('leaves the framing to ws when compression is negotiated', async () => {
-    const deflating = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: true });
-    await once(deflating, 'listening');
-    const connected = once(deflating, 'connection');
-    const compressed = new WebSocket(`ws://127.0.0.1:${(deflating.address() as AddressInfo).port}`, { perMessageDeflate: true });
-    const [serverSide] = (await connected) as [WebSocket];
-    await once(compressed, 'open');
+    const deflating = await wsPair({ perMessageDeflate: true });
+    const { client: compressed, socket: serverSide } = deflating;
     try {
       expect(compressed.extensions).toContain('permessage-deflate');
       expect(writeTextFrame(serverSide, 'not by hand')).toBe(false);
@@ -75,8 +63,7 @@ describe('writeTextFrame', () => {
       await until(TEXTS.length);
       expect(events).toEqual(TEXTS);
     } finally {
-      compressed.terminate();
-      await new Promise((resolve) => deflating.close(resolve));
+      await deflating.close();
     }
   });
 });
