@@ -45,17 +45,26 @@ function payloadText(result: ExecutionResult): string {
   return text;
 }
 
+/** Per congested socket, one wait that every subscription on it shares (one listener each, not one per subscription). */
+const draining = new WeakMap<Socket, Promise<void>>();
+
 /** Settles when the socket under `socket` has written what it holds, or closed. */
 function drained(socket: WebSocket): Promise<void> | undefined {
   const raw = (socket as unknown as { _socket?: Socket })._socket;
   if (!raw || raw.destroyed || !raw.writableNeedDrain) return undefined;
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      raw.off('drain', done);
-      raw.off('close', done);
-      resolve();
-    };
-    raw.on('drain', done);
-    raw.on('close', done);
-  });
+  let wait = draining.get(raw);
+  if (!wait) {
+    wait = new Promise<void>((resolve) => {
+      const done = () => {
+        raw.off('drain', done);
+        raw.off('close', done);
+        draining.delete(raw);
+        resolve();
+      };
+      raw.on('drain', done);
+      raw.on('close', done);
+    });
+    draining.set(raw, wait);
+  }
+  return wait;
 }

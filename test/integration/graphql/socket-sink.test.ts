@@ -63,6 +63,24 @@ describe('socketSink', () => {
     expect(received.map((text) => (JSON.parse(text) as { payload: { data: { n: number } } }).payload.data.n)).toEqual(Array.from({ length: sent }, (_, i) => i));
   });
 
+  it('has every subscription of a congested socket wait on one drain listener', async () => {
+    const sinks = Array.from({ length: 20 }, (_, i) => socketSink(socket, String(i), (r) => r, 64 * 1024));
+    const big: ExecutionResult = { data: { pad: 'x'.repeat(16 * 1024) } };
+    const raw = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+    (client as unknown as { _socket: { pause(): void } })._socket.pause();
+    let first: Promise<void> | undefined;
+    for (let sent = 0; !first; sent++) {
+      if (sent > 10_000) throw new Error('never congested');
+      first = sinks[0]!(big) ?? undefined;
+    }
+    const waits = sinks.slice(1).map((sink) => sink(big));
+    expect(waits.every((wait) => wait === first)).toBe(true);
+    expect(raw.listenerCount('drain')).toBe(1);
+    (client as unknown as { _socket: { resume(): void } })._socket.resume();
+    await first;
+    expect(raw.listenerCount('drain')).toBe(0);
+  });
+
   it('writes nothing once the socket is closing', async () => {
     const sink = socketSink(socket, '1', (r) => r);
     socket.close(1000, 'bye');
