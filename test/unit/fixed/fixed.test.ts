@@ -12,6 +12,14 @@ describe('parseFixed / formatFixed', () => {
     expect(formatFixed(1_500_000_000_000_000_000n)).toBe('1.5');
     expect(formatFixed(-1n)).toBe('-0.000000000000000001');
     expect(formatFixed(0n)).toBe('0');
+    // Around the decimal point: below 1 the leading zeros come from a constant.
+    expect(formatFixed(ONE / 10n)).toBe('0.1');
+    expect(formatFixed(-ONE / 10n)).toBe('-0.1');
+    expect(formatFixed(123n)).toBe('0.000000000000000123');
+    expect(formatFixed(ONE - 1n)).toBe('0.999999999999999999');
+    expect(formatFixed(ONE)).toBe('1');
+    expect(formatFixed(ONE + 1n)).toBe('1.000000000000000001');
+    expect(formatFixed(-10n * ONE)).toBe('-10');
     expect(toSql(-15n * ONE / 10n)).toBe('-1.500000000000000000');
   });
 
@@ -23,7 +31,8 @@ describe('parseFixed / formatFixed', () => {
   });
 
   it('round-trips every value', () => {
-    fc.assert(fc.property(fc.bigInt({ min: -(10n ** 60n), max: 10n ** 60n }), (units) => {
+    // Large values, and values near 1 (where the digits are fewer than the decimals).
+    fc.assert(fc.property(fc.oneof(fc.bigInt({ min: -(10n ** 60n), max: 10n ** 60n }), fc.bigInt({ min: -(10n ** 19n), max: 10n ** 19n })), (units) => {
       expect(parseFixed(formatFixed(units))).toBe(units);
       // Canonical: no leading zeros, no trailing fractional zeros, no "-0".
       expect(formatFixed(units)).toMatch(/^(0|-?[1-9]\d*|-?0\.\d*[1-9]|-?[1-9]\d*\.\d*[1-9])$/);
