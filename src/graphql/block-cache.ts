@@ -110,9 +110,12 @@ export class BlockCache {
    * the other accounts' rows. A reorg's batch or any doubt carries nothing over.
    */
   committed(commit: BlocksCommitted | undefined): void {
-    // After a rollback the new branch may be lower than the cached block: start over.
-    if (commit?.reorg) this.current = this.previous = null;
-    if (!commit || commit.accounts === undefined || commit.parentHash === undefined || commit.reorg) return;
+    if (commit?.reorg) {
+      // After a rollback the new branch may be lower than the cached block: start over.
+      this.current = this.previous = null;
+      return;
+    }
+    if (!commit || commit.accounts === undefined || commit.parentHash === undefined) return;
     const parent = [this.current, this.previous].find((e) => e && e.number === commit.first - 1 && e.hash === commit.parentHash);
     if (!parent) return;
     let next = this.current;

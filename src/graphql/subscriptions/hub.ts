@@ -138,15 +138,12 @@ class Subscriber<T> implements Subscription<T> {
   push(value: T): boolean {
     if (this.done) return false;
     if (this.sink) {
-      if (this.sinkBusy || this.pending > 0) {
-        this.buffer.push(value);
-        if (!this.hasRoom()) this.fullSince ??= Date.now();
-        return false;
+      // Behind values still waiting for a busy sink, in order.
+      if (!this.sinkBusy && this.pending === 0) {
+        this.hand(value);
+        return true;
       }
-      this.hand(value);
-      return true;
-    }
-    if (this.waiting) {
+    } else if (this.waiting) {
       const waiting = this.waiting;
       this.waiting = null;
       waiting.resolve({ value, done: false });
