@@ -1,7 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { writeTextFrame } from './text-frame.js';
+import { underlyingSocket, writeTextFrame } from './text-frame.js';
 import type { ResultSink } from './shared-execution.js';
 
 /**
@@ -50,7 +50,7 @@ const draining = new WeakMap<Socket, Promise<void>>();
 
 /** Settles when the socket under `socket` has written what it holds, or closed. */
 function drained(socket: WebSocket): Promise<void> | undefined {
-  const raw = (socket as unknown as { _socket?: Socket })._socket;
+  const raw = underlyingSocket(socket);
   if (!raw || raw.destroyed || !raw.writableNeedDrain) return undefined;
   let wait = draining.get(raw);
   if (!wait) {

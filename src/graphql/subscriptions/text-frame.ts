@@ -10,6 +10,11 @@ interface WsInternals {
   _extensions?: Record<string, unknown>;
 }
 
+/** The TCP socket under a ws WebSocket (undefined before it opens or once it is gone). */
+export function underlyingSocket(socket: WebSocket): Socket | undefined {
+  return (socket as unknown as WsInternals)._socket;
+}
+
 /**
  * Writes `text` as one unmasked, unfragmented text frame, the frame ws would send, built
  * in one buffer and written with one call. ws frames a string as a header and a payload
@@ -26,7 +31,7 @@ export function writeTextFrame(socket: WebSocket, text: string): boolean {
   const raw = ws._socket;
   const sender = ws._sender;
   if (socket.readyState !== socket.OPEN || !raw || !sender || !Array.isArray(sender._queue) || sender._queue.length > 0 || sender._state !== 0) return false;
-  if (!ws._extensions || Object.keys(ws._extensions).length > 0) return false;
+  if (!ws._extensions || hasKeys(ws._extensions)) return false;
   const length = Buffer.byteLength(text);
   const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
   const frame = Buffer.allocUnsafe(header + length);
@@ -44,4 +49,10 @@ export function writeTextFrame(socket: WebSocket, text: string): boolean {
   frame.write(text, header, 'utf8');
   raw.write(frame);
   return true;
+}
+
+/** Whether `object` has an own key, without listing them (this runs for every message). */
+function hasKeys(object: object): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return true;
+  return false;
 }
