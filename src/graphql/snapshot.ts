@@ -50,6 +50,8 @@ export interface SnapshotOptions {
 
 export class Snapshot {
   private opening: Promise<Opened> | null = null;
+  /** Settles when the last statement asked for has finished (the next one waits for it). */
+  private previous: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | null = null;
   private broken: Error | undefined;
   private readonly assumed: SnapshotBlock | null;
@@ -74,20 +76,29 @@ export class Snapshot {
     return (await this.open()).block;
   }
 
-  async query<R>(sql: string, params?: unknown[]): Promise<R[]> {
-    const { client, block } = await this.open();
-    if (this.assumed && (block?.number !== this.assumed.number || block.hash !== this.assumed.hash)) {
-      this.moved = true;
-      throw new BlockMovedError(this.assumed.number, block?.number ?? -1);
-    }
-    try {
-      const result = await client.query(sql, params);
-      return result.rows as R[];
-    } catch (error) {
-      // A failed statement aborts the transaction; a lost connection must not go back to the pool.
-      if (!(error as { code?: string }).code) this.broken = error as Error;
-      throw error;
-    }
+  /**
+   * Runs `sql` once the statements asked for before it have finished. The request's
+   * DataLoaders ask for several in the same tick; pg would queue them on the connection
+   * itself, but deprecates that (pg 9 will refuse a query while one is running).
+   */
+  query<R>(sql: string, params?: unknown[]): Promise<R[]> {
+    // Promise.all handles open()'s rejection at once, not only after the previous statement.
+    const run = Promise.all([this.open(), this.previous]).then(([{ client, block }]) => {
+      if (this.assumed && (block?.number !== this.assumed.number || block.hash !== this.assumed.hash)) {
+        this.moved = true;
+        throw new BlockMovedError(this.assumed.number, block?.number ?? -1);
+      }
+      return client.query(sql, params).then(
+        (result) => result.rows as R[],
+        (error: unknown) => {
+          // A failed statement aborts the transaction; a lost connection must not go back to the pool.
+          if (!(error as { code?: string }).code) this.broken = error as Error;
+          throw error;
+        },
+      );
+    });
+    this.previous = run.catch(() => undefined);
+    return run;
   }
 
   /** Ends the transaction and returns the connection; idempotent, waits for reads in flight. */
@@ -100,6 +111,7 @@ export class Snapshot {
       } catch {
         return; // never opened: nothing to give back
       }
+      await this.previous; // the reads asked for before closing
       try {
         // Read only: ROLLBACK and COMMIT are equivalent; ROLLBACK also ends an aborted one.
         if (!this.broken) await opened.client.query('ROLLBACK');

@@ -167,4 +167,35 @@ describe('GraphQL snapshot per request', () => {
     // Never read: nothing to give back, and release still resolves.
     await new RequestContext({ pool: db.pool, params: PARAMS }).release();
   });
+
+  it('runs the statements asked for at once one after another on its connection, and closes after them', async () => {
+    // pg queues a query sent while another runs on the connection, but deprecates it
+    // (pg 9 will refuse it): count the statements each connection has running at once.
+    let running = 0;
+    let most = 0;
+    const pool = {
+      connect: async () => {
+        const client = await db.pool.connect();
+        return {
+          query: (...args: unknown[]) => {
+            most = Math.max(most, ++running);
+            return (client.query as (...a: unknown[]) => Promise<unknown>)(...args).finally(() => running--);
+          },
+          release: (error?: Error | boolean) => client.release(error),
+        };
+      },
+    } as unknown as pg.Pool;
+    const context = new RequestContext({ pool, params: PARAMS });
+    const reads = Array.from({ length: 5 }, (_, i) => context.query<{ n: number; at: string }>(`SELECT ${i}::int4 AS n, clock_timestamp()::text AS at FROM pg_sleep(0.01)`));
+    const failing = context.query('SELECT 1/0');
+    const closed = context.release(); // asked for while the reads run: they still answer
+    const rows = (await Promise.all(reads)).map(([row]) => row!);
+    await expect(failing).rejects.toThrow(/division by zero/);
+    await closed;
+    expect(rows.map((r) => r.n)).toEqual([0, 1, 2, 3, 4]);
+    expect(rows.map((r) => r.at)).toEqual(rows.map((r) => r.at).sort()); // in the order asked
+    expect(most).toBe(1);
+    expect(running).toBe(0);
+    expect(db.pool.idleCount).toBe(db.pool.totalCount);
+  });
 });
