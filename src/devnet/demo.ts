@@ -56,6 +56,9 @@ export async function startDemo(options: DemoOptions): Promise<() => Promise<voi
     c.price('BTC', UNDERLYINGS.BTC),
     // Collateral from 1,000 to 20,000: the small accounts run out of margin first.
     ...traders.map((t, i) => c.depositFor(t, 0, 1000 + Math.round((19_000 * Math.max(0, i - 1)) / (TRADERS - 2)))),
+    // The liquidator takes over what it liquidates: without collateral of its own it would
+    // be liquidatable itself at once.
+    c.depositFor(liquidator, 0, 1_000_000),
   ]);
   // Two traders with 1,000 each take opposite sides at 9.95x (IM 995): a move of 0.05%
   // either way puts one of them in MARGIN_CALL, so transitions start with the first price
@@ -122,7 +125,8 @@ export async function startDemo(options: DemoOptions): Promise<() => Promise<voi
     if (calls.length > 0) await venue.send(calls);
   });
 
-  // Liquidator: closes the perpetual positions of accounts the tracker marks liquidatable.
+  // Liquidator: closes the perpetual positions of accounts the tracker marks liquidatable
+  // (never its own: that would move its positions to itself and only charge the penalty).
   every(2000, 'liquidator', async () => {
     const { rows } = await options.pool.query(
       `SELECT a.owner, p.market_id, p.size::text AS size, u.index_price::text AS price
@@ -130,8 +134,9 @@ export async function startDemo(options: DemoOptions): Promise<() => Promise<voi
          JOIN position p ON p.account_id = a.id AND p.closed_block IS NULL
          JOIN market m ON m.id = p.market_id AND m.kind = 'PERPETUAL'
          JOIN underlying u ON u.id = m.underlying
-        WHERE a.margin_state IN ('LIQUIDATABLE', 'BANKRUPT') AND u.index_price IS NOT NULL
+        WHERE a.margin_state IN ('LIQUIDATABLE', 'BANKRUPT') AND u.index_price IS NOT NULL AND a.owner <> $1
         LIMIT 5`,
+      [liquidator.toLowerCase()],
     );
     if (rows.length === 0) return;
     await venue.send(rows.map((row) => {
