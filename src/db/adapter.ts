@@ -86,10 +86,18 @@ export interface PoolOptions {
   allowExitOnIdle?: boolean;
 }
 
-/** The project's pg pool: a pg.Pool whose connections apply the settings above. */
+/**
+ * The project's pg pool: a pg.Pool whose connections apply the settings above, and which
+ * outlives the server dropping them (a restart, a terminated backend). An idle one: the
+ * pool discards it and the next checkout reconnects. One checked out: pg emits 'error'
+ * on it, which with no listener would crash the process; its holder learns from the
+ * statement that fails instead, and the pool discards it on release.
+ */
 export class PtsPool extends pg.Pool {
   constructor(config: pg.PoolConfig) {
     super({ ...config, Client: NameAsTextClient as unknown as new () => pg.ClientBase });
+    this.on('error', () => undefined);
+    this.on('connect', (client) => client.on('error', () => undefined));
   }
 }
 
@@ -103,9 +111,6 @@ export function createPool(url: string, options: PoolOptions = {}): PtsPool {
     allowExitOnIdle: options.allowExitOnIdle ?? false,
     types: exactTypes,
   });
-  // An idle connection dropped by the server must not crash the process; the next
-  // checkout reconnects.
-  pool.on('error', () => undefined);
   return pool;
 }
 

@@ -115,7 +115,6 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     // A snapshot left open by a bug cannot pin a connection (and vacuum) for long.
     idle_in_transaction_session_timeout: Math.max(60_000, 2 * timeoutMs),
   });
-  pool.on('error', () => undefined); // an idle connection dropped by the server: the next checkout reconnects
   // Trusted only while the feed below LISTENs; it forgets the block on every notification.
   const latestBlock = new LatestBlock({ listening: () => feed.connected });
   const blockCache = new BlockCache();

@@ -15,6 +15,11 @@ export interface TestDatabase {
   url: string;
   prisma: PrismaClient;
   pool: PtsPool;
+  /**
+   * Ends this database's server sessions as a server restart would (pg_terminate_backend),
+   * those whose pg_stat_activity row `a` matches `where`; resolves to how many it ended.
+   */
+  terminate(where?: string): Promise<number>;
   /** Closes prisma and the pool, then drops the database. */
   drop(): Promise<void>;
 }
@@ -64,5 +69,15 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
         await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
       }
     })());
-  return { url, prisma, pool, drop };
+  const terminate = (where = 'true') =>
+    admin(async (c) => {
+      // Chosen first: in one WHERE clause the server may call pg_terminate_backend before the other conditions.
+      const { rows } = await c.query(
+        `WITH chosen AS MATERIALIZED (SELECT a.pid FROM pg_stat_activity a WHERE a.datname = $1 AND (${where}))
+         SELECT count(*)::int AS n FROM chosen WHERE pg_terminate_backend(pid)`,
+        [name],
+      );
+      return rows[0].n as number;
+    });
+  return { url, prisma, pool, terminate, drop };
 }

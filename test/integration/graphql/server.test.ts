@@ -310,14 +310,21 @@ describe('internal errors', () => {
   });
 });
 
-/** A schema whose `sleep` field holds a read for `ms` (timeouts, draining). */
+/** A schema whose `sleep` field holds a read for `ms` (timeouts, draining), and `pause` a connection. */
 function sleepySchema() {
   return makeExecutableSchema<RequestContext>({
-    typeDefs: 'type Query { sleep(ms: Int!): Int! }',
+    typeDefs: 'type Query { sleep(ms: Int!): Int! pause(ms: Int!): Int! }',
     resolvers: {
       Query: {
         sleep: async (_: unknown, { ms }: { ms: number }, ctx: RequestContext) => {
           await ctx.query('SELECT pg_sleep($1)', [ms / 1000]);
+          return ms;
+        },
+        // Reads, then holds its connection idle for `ms`, then reads again.
+        pause: async (_: unknown, { ms }: { ms: number }, ctx: RequestContext) => {
+          await ctx.query('SELECT 1');
+          await sleep(ms);
+          await ctx.query('SELECT 1');
           return ms;
         },
       },
@@ -359,6 +366,23 @@ describe('request timeout and graceful stop', () => {
       expect(await apiBackends(db)).toEqual([]);
       // The server is fine afterwards.
       expect(await data(server.url, '{ sleep(ms: 10) }')).toEqual({ sleep: 10 });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('outlives the database dropping its connections mid-request: those requests fail, the next ones are answered', async () => {
+    const server = await startTestServer(db.url, {}, { schema: sleepySchema });
+    try {
+      const reading = post(server.url, '{ sleep(ms: 3000) }'); // a statement running
+      const holding = post(server.url, '{ pause(ms: 1000) }'); // a connection held between statements
+      await sleep(300);
+      expect(await db.terminate("a.application_name = 'pts-api'")).toBe(2);
+      for (const result of [await reading, await holding]) {
+        expect(result.body.data).toBeNull();
+        expect(result.body.errors[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      }
+      expect(await data(server.url, '{ sleep(ms: 10) pause(ms: 10) }')).toEqual({ sleep: 10, pause: 10 });
     } finally {
       await server.stop();
     }
