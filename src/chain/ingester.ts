@@ -12,6 +12,7 @@ import { GroupCommit, type Batch } from './group-commit.js';
 import { errorText, LogSpan } from './log-range.js';
 import { Progress } from './progress.js';
 import type { ChainRpc } from './rpc.js';
+import { WriterLock } from './writer-lock.js';
 
 export interface IngesterOptions {
   rpc: ChainRpc;
@@ -34,7 +35,6 @@ export interface IngesterOptions {
   onCommit?: (batch: readonly BlockChanges[], head: number) => void;
 }
 
-const LOCK_KEY = 0x70747369; // "ptsi": one ingester per database
 /** eth_getLogs ranges in flight ahead of the one being applied during backfill. */
 const FETCH_AHEAD = 3;
 
@@ -59,6 +59,7 @@ interface RangeFetch {
  */
 export class Ingester {
   private readonly store: LedgerStore;
+  private readonly lock: WriterLock;
   private readonly span = new LogSpan();
   private readonly progress: Progress;
   private state: LedgerState | null = null;
@@ -71,6 +72,8 @@ export class Ingester {
   /** A new head was announced while busy: skip the next idle wait. */
   private headAnnounced = false;
   private ahead: RangeFetch[] = [];
+  /** The state must be reloaded from the database before the next block (a failed write, a lost lock). */
+  private stale = false;
   private readonly writer = new GroupCommit((batch) => this.write(batch));
   private lastPrune = 0;
   private readonly o: Required<Omit<IngesterOptions, 'onCommit'>> & Pick<IngesterOptions, 'onCommit'>;
@@ -86,22 +89,14 @@ export class Ingester {
       ...options,
     };
     this.store = new LedgerStore(options.pool);
+    this.lock = new WriterLock(options.pool, this.o.logger);
     this.progress = new Progress(options.logger);
   }
 
   /** Runs until `stop()`; rejects only on what retrying cannot fix (a reorg deeper than the kept history). */
   async run(): Promise<void> {
-    const lock = await this.o.pool.connect();
     try {
-      // One writer per database; a second ingester waits as a standby and takes over
-      // when the first one's session ends (a crash releases the lock with it).
-      let waiting = false;
-      while (!(await lock.query('SELECT pg_try_advisory_lock($1) AS locked', [LOCK_KEY])).rows[0].locked) {
-        if (this.stopping) return;
-        if (!waiting) this.o.logger.warn('another ingester holds this database; waiting to take over');
-        waiting = true;
-        await sleep(500);
-      }
+      if (!(await this.lock.take(() => this.stopping))) return;
       await this.prepare();
       const unwatch = this.o.rpc.watchHeads(() => {
         this.headAnnounced = true;
@@ -115,8 +110,7 @@ export class Ingester {
         this.ahead = [];
       }
     } finally {
-      await lock.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
-      lock.release();
+      await this.lock.unlock();
     }
   }
 
@@ -153,12 +147,21 @@ export class Ingester {
 
   private async step(): Promise<void> {
     try {
-      if (this.writer.failed) {
-        // The in-memory state ran ahead of the database: take it back from there.
+      if (this.lock.lost) {
+        // Another ingester may write meanwhile: stop writing, and once the lock is ours
+        // again take the state back from the database.
+        this.stale = true;
+        await this.writer.reset();
+        if (!(await this.lock.take(() => this.stopping))) return;
+      }
+      // A failed write: the in-memory state ran ahead of the database.
+      if (this.writer.failed) this.stale = true;
+      if (this.stale) {
         await this.writer.reset();
         this.ahead = [];
         this.state = await this.store.loadState();
         this.committed = this.state.lastBlock?.number ?? null;
+        this.stale = false;
       }
       const from = this.nextBlock();
       const head = this.refreshHead();
