@@ -52,12 +52,12 @@ export function anvilBinaryPath(): string {
  * On Linux, runs the command through util-linux's `setpriv --pdeathsig KILL`, which execs
  * it (same pid) with a parent-death signal: the kernel kills anvil when this process
  * dies even by SIGKILL, when `onProcessEnd` cannot run. Elsewhere, or without setpriv,
- * the command as is.
+ * the command as is; `tied` says which.
  */
-function diesWithThisProcess(command: string, args: string[]): [string, string[]] {
+function diesWithThisProcess(command: string, args: string[]): { command: string; args: string[]; tied: boolean } {
   const setpriv = '/usr/bin/setpriv';
-  if (process.platform !== 'linux' || !existsSync(setpriv)) return [command, args];
-  return [setpriv, ['--pdeathsig', 'KILL', '--', command, ...args]];
+  if (process.platform !== 'linux' || !existsSync(setpriv)) return { command, args, tied: false };
+  return { command: setpriv, args: ['--pdeathsig', 'KILL', '--', command, ...args], tied: true };
 }
 
 export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
@@ -83,8 +83,12 @@ async function launch(port: number, options: AnvilOptions): Promise<Anvil> {
   if (silent) args.push('--silent');
   if (options.state !== undefined) args.push('--state', options.state);
 
-  const [command, commandArgs] = diesWithThisProcess(anvilBinaryPath(), args);
-  const child = spawn(command, commandArgs, { stdio: ['ignore', silent ? 'ignore' : 'inherit', 'pipe'] });
+  const { command, args: commandArgs, tied } = diesWithThisProcess(anvilBinaryPath(), args);
+  // Tied to this process, anvil gets a process group of its own: Ctrl-C in a terminal
+  // signals the whole foreground group, and anvil must stay up while `pts dev` shuts
+  // down in order (the demo's transactions in flight wait for their receipts). Untied, it
+  // stays in ours so that Ctrl-C cannot leave it behind.
+  const child = spawn(command, commandArgs, { stdio: ['ignore', silent ? 'ignore' : 'inherit', 'pipe'], detached: tied });
   // Never leave an anvil behind (SIGKILL: nothing to flush when the process itself ends).
   const untrack = onProcessEnd(() => child.kill('SIGKILL'));
   // Keep the tail of stderr for the error message if anvil dies during startup.

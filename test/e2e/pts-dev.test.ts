@@ -1,6 +1,6 @@
 // Issue 3: `pts dev` (= npm start) on a fresh data folder: embedded PostgreSQL, anvil, the
 // venue, the demo traders, ingester and API in one command; the API answers at the URL it
-// prints and margin transitions appear within a minute; SIGTERM stops everything.
+// prints and margin transitions appear within a minute; Ctrl-C stops everything.
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,8 @@ describe('pts dev', () => {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, PTS_DATA_DIR: dataDir, PORT: String(port), PTS_LOG_FORMAT: 'json' };
     delete env.DATABASE_URL;
-    const child = spawn(process.execPath, ['bin/pts.js', 'dev'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    // A process group of its own, as a terminal gives a command: Ctrl-C signals all of it.
+    const child = spawn(process.execPath, ['bin/pts.js', 'dev'], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let log = '';
     child.stderr.on('data', (chunk) => (log += chunk));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -42,12 +43,16 @@ describe('pts dev', () => {
       if (transitions.length === 0) throw new Error(`no margin transition within a minute; last answer ${JSON.stringify(result).slice(0, 1000)}; pts dev log:\n${log.slice(-6000)}`);
       const markets = await query(url, '{ markets { id kind } }');
       expect(markets.data.markets.map((m: { id: string }) => m.id)).toEqual(expect.arrayContaining(['ETH-PERP', 'BTC-PERP', 'ETH-C-2000-1H']));
-      child.kill('SIGTERM');
+      // Ctrl-C: SIGINT to the whole group, embedded PostgreSQL included, which goes at once.
+      const rpcUrl = /"rpcUrl":"([^"]+)"/.exec(log)![1]!;
+      process.kill(-child.pid!, 'SIGINT');
       const code = await exited;
       if (code !== 0) throw new Error(`pts dev exited ${code}:\n${log.slice(-3000)}`);
       expect(log).toMatch(/shutting down/);
+      expect(log).not.toMatch(/Unhandled|uncaught/i);
+      await expect(fetch(rpcUrl, { method: 'POST' })).rejects.toThrow(); // anvil is gone too
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 240_000);
