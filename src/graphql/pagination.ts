@@ -47,8 +47,9 @@ export function connectionResolvers(typeDefs: string): Record<string, { totalCou
   return Object.fromEntries(names.map((name) => [name, { totalCount: (c: Connection<unknown>) => c.totalCount() }]));
 }
 
-export function badUserInput(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+/** A client mistake in the request; `argumentName` names the argument at fault. */
+export function badUserInput(message: string, argumentName?: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argumentName ? { argumentName } : {}) } });
 }
 
 /** Validates `first` and decodes `after` against the key shape of the list it pages. */

@@ -1,6 +1,7 @@
 // `Subscription.blockCommitted` and `Subscription.marginStateChanged`, served from the hub.
 import { GraphQLError } from 'graphql';
 import type { MarginState, TransitionRecord } from '../../ledger/index.js';
+import { ownerArgument, subaccountArgument } from '../account-args.js';
 import type { SubscriptionResolvers } from '../generated/resolvers.js';
 import { then } from '../memo.js';
 import { BLOCKS_ROUTE, ownerRoute, type BlockEvent, type Hub, type HubEvent, type Sink, type Subscription, type TransitionEvent } from './hub.js';
@@ -55,21 +56,8 @@ export function subscriptionResolvers(hub: Hub) {
 }
 
 function transitionFilter(args: MarginStateChangedArgs): { match: (event: TransitionEvent) => boolean; owner: string | null } {
-  let owner: string | null = null;
-  if (args.owner != null) {
-    if (!/^0x[0-9a-fA-F]{40}$/.test(args.owner)) {
-      throw new GraphQLError(`owner must be a 0x-prefixed 20-byte hex address, got ${JSON.stringify(args.owner)}`, {
-        extensions: { code: 'BAD_USER_INPUT', argumentName: 'owner' },
-      });
-    }
-    owner = args.owner.toLowerCase();
-  }
-  const subaccount = args.subaccount ?? null;
-  if (subaccount !== null && (!Number.isSafeInteger(subaccount) || subaccount < 0 || subaccount > 0xffffffff)) {
-    throw new GraphQLError(`subaccount must be a uint32, got ${subaccount}`, {
-      extensions: { code: 'BAD_USER_INPUT', argumentName: 'subaccount' },
-    });
-  }
+  const owner = args.owner == null ? null : ownerArgument(args.owner);
+  const subaccount = args.subaccount == null ? null : subaccountArgument(args.subaccount);
   const to = args.to == null ? null : new Set<string>(args.to);
   for (const state of to ?? []) if (!MARGIN_STATES.has(state)) throw new GraphQLError(`unknown margin state ${state}`);
   return {

@@ -238,7 +238,25 @@ describe('GraphQL queries (hand-checked history)', () => {
   });
 
   it('account: unknown accounts and subaccounts are null', async () => {
-    expect(await q(`{ a: account(owner: "${ALICE}", subaccount: 1) { id } b: account(owner: "0x1234") { id } }`)).toEqual({ a: null, b: null });
+    const unknown = `0x${'ab'.repeat(20)}`;
+    expect(await q(`{ a: account(owner: "${ALICE}", subaccount: 1) { id } b: account(owner: "${unknown}") { id } }`)).toEqual({ a: null, b: null });
+    // Checksummed (mixed-case) addresses name the same account.
+    expect(await q(`{ account(owner: "${ALICE.toUpperCase().replace('0X', '0x')}") { id } }`)).toEqual({ account: { id: id(ALICE) } });
+  });
+
+  it('a malformed owner or subaccount is a clear error, not "no such account"', async () => {
+    const cases: [string, string, string][] = [
+      ['{ account(owner: "0x1234") { id } }', 'owner must be a 0x-prefixed 20-byte hex address, got "0x1234"', 'owner'],
+      [`{ account(owner: "${ALICE}", subaccount: -1) { id } }`, 'subaccount must be a uint32 (0 to 4294967295), got -1', 'subaccount'],
+      [`{ account(owner: "${ALICE}", subaccount: 4294967296) { id } }`, 'subaccount must be a uint32 (0 to 4294967295), got 4294967296', 'subaccount'],
+      ['{ accounts(owner: "alice") { edges { node { id } } } }', 'owner must be a 0x-prefixed 20-byte hex address, got "alice"', 'owner'],
+      ['{ fills(owner: "alice") { edges { node { size } } } }', 'owner must be a 0x-prefixed 20-byte hex address, got "alice"', 'owner'],
+      ['{ transitions(subaccount: -2) { edges { node { to } } } }', 'subaccount must be a uint32 (0 to 4294967295), got -2', 'subaccount'],
+    ];
+    for (const [source, message, argumentName] of cases) {
+      const result = await execute(schema, db.pool, source);
+      expect(result.errors?.map((e) => [e.message, e.extensions?.code, e.extensions?.argumentName])).toEqual([[message, 'BAD_USER_INPUT', argumentName]]);
+    }
   });
 
   it('position by id, with its account, market and fills', async () => {

@@ -17,6 +17,7 @@
  */
 import { toSql } from '../../../fixed/index.js';
 import type { Account, MarginState } from '../../../ledger/index.js';
+import { ownerArgument } from '../../account-args.js';
 import type { RequestContext } from '../../context.js';
 import { Params, whereClause } from '../../keyset.js';
 import { connectionOf, pageOf, type Connection, type PageArgs } from '../../pagination.js';
@@ -145,7 +146,7 @@ SELECT a.*, keyed.bucket AS sort_bucket, keyed.k::text AS sort_key
 
 function filterConditions(p: Params, filter: AccountFilter): string[] {
   const where: string[] = [];
-  if (filter.owner != null) where.push(`a.owner = ${p.add(filter.owner.toLowerCase(), 'text')}`);
+  if (filter.owner != null) where.push(`a.owner = ${p.add(ownerArgument(filter.owner), 'text')}`);
   if (filter.marginState != null) where.push(`a.margin_state = ANY(${p.add(filter.marginState, 'margin_state[]')})`);
   if (filter.market != null) {
     where.push(`EXISTS (SELECT 1 FROM position p WHERE p.account_id = a.id AND p.market_id = ${p.add(filter.market, 'text')} AND p.closed_block IS NULL)`);

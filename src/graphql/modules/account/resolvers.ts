@@ -1,6 +1,7 @@
 import { narrow } from '../../../fixed/index.js';
 import { accountId, type Account, type MarginState } from '../../../ledger/index.js';
 import { freeCollateral, leverage, marginRatio } from '../../../risk/account.js';
+import { ownerArgument, subaccountArgument } from '../../account-args.js';
 import type { RequestContext } from '../../context.js';
 import { then } from '../../memo.js';
 import type { PageArgs } from '../../pagination.js';
@@ -21,7 +22,7 @@ type AccountsArgs = PageArgs & { owner?: string | null; marginState?: MarginStat
 export const accountResolvers: ModuleResolvers = {
   Query: {
     account: (_: unknown, { owner, subaccount }: { owner: string; subaccount?: number | null }, ctx) =>
-      ctx.loaders.accountOf(accountId(owner, subaccount ?? 0)),
+      ctx.loaders.accountOf(accountId(ownerArgument(owner), subaccountArgument(subaccount ?? 0))),
     accounts: (_: unknown, { owner, marginState, market, orderBy, ...page }: AccountsArgs, ctx) =>
       accountsPage(ctx, { owner, marginState, market }, orderBy ?? 'ID_ASC', page),
   },

@@ -1,5 +1,6 @@
 import { read } from '../../../db/store/columns.js';
 import { accountId, type Account, type MarginState } from '../../../ledger/index.js';
+import { ownerArgument, subaccountArgument } from '../../account-args.js';
 import type { Params } from '../../keyset.js';
 import type { RunQuery } from '../../snapshot.js';
 
@@ -30,9 +31,10 @@ export interface AccountScope {
  * account id is known; with one, the account table's (owner, subaccount) index finds them.
  */
 export function accountScope(p: Params, scope: AccountScope, column = 't.account_id'): string[] {
-  const { owner, subaccount } = scope;
+  const owner = scope.owner == null ? null : ownerArgument(scope.owner);
+  const subaccount = scope.subaccount == null ? null : subaccountArgument(scope.subaccount);
   if (owner != null && subaccount != null) return [`${column} = ${p.add(accountId(owner, subaccount), 'text')}`];
-  if (owner != null) return [`${column} IN (SELECT id FROM account WHERE owner = ${p.add(owner.toLowerCase(), 'text')})`];
+  if (owner != null) return [`${column} IN (SELECT id FROM account WHERE owner = ${p.add(owner, 'text')})`];
   if (subaccount != null) return [`${column} IN (SELECT id FROM account WHERE subaccount = ${p.add(subaccount, 'int8')})`];
   return [];
 }
