@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createPublicClient, http, webSocket, type PublicClient } from 'viem';
 import type { BlockHeader } from '../ledger/index.js';
 import type { Logger } from '../log/index.js';
@@ -50,6 +51,8 @@ export class Rpc implements ChainRpc {
   private current = 0;
   private outageSince: number | null = null;
   private closed = false;
+  /** Ends the backoff waits of calls retrying through an outage when the client closes. */
+  private readonly closing = new AbortController();
 
   constructor(
     urls: readonly string[],
@@ -137,8 +140,10 @@ export class Rpc implements ChainRpc {
     return this.socket.client.watchBlockNumber(options);
   }
 
+  /** Closes the connections; calls still retrying through an outage reject at once. */
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     for (const endpoint of [...this.endpoints, this.socket]) {
       const transport = endpoint?.client.transport as { getRpcClient?: () => Promise<{ close(): void }> } | undefined;
       if (transport?.getRpcClient) (await transport.getRpcClient().catch(() => null))?.close();
@@ -147,6 +152,7 @@ export class Rpc implements ChainRpc {
 
   private async call<T>(label: string, request: (client: PublicClient) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw new Error('RPC client closed');
       const endpoint = this.endpoints[this.current % this.endpoints.length]!;
       try {
         const result = await request(endpoint.client);
@@ -164,7 +170,7 @@ export class Rpc implements ChainRpc {
         }
         this.current += 1; // fail over to the next endpoint, if there is one
         const backoff = Math.min(this.options.maxBackoffMs ?? 10_000, 100 * 2 ** Math.min(attempt, 10));
-        await new Promise((resolve) => setTimeout(resolve, backoff * (0.5 + Math.random() / 2)));
+        await sleep(backoff * (0.5 + Math.random() / 2), undefined, { signal: this.closing.signal }).catch(() => undefined);
       }
     }
   }

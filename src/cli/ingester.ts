@@ -7,7 +7,7 @@ import type { Logger } from '../log/index.js';
 export interface RunningIngester {
   /** Rejects when the ingester stops on its own (what retrying cannot fix); never resolves. */
   failure: Promise<never>;
-  /** Stops it after its transaction in flight, then closes its RPC connections. */
+  /** Stops it after its transaction in flight, closing its RPC connections. */
   stop(): Promise<void>;
 }
 
@@ -33,8 +33,11 @@ export function runIngester(config: Config, pool: pg.Pool, logger: Logger): Runn
     failure: running.then(() => new Promise<never>(() => undefined)),
     async stop() {
       await ingester.stop();
-      await running.catch(() => undefined);
+      // A request retrying through an RPC outage would hold the ingester until the node
+      // came back: closing the RPC ends it. The write in flight goes to the database and
+      // finishes.
       await rpc.close();
+      await running.catch(() => undefined);
     },
   };
 }
