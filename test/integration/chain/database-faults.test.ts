@@ -8,24 +8,10 @@ import pg from 'pg';
 import { LOCK_KEY } from '../../../src/chain/writer-lock.js';
 import { Workload, traderAddresses } from '../../../src/devnet/workload.js';
 import type { VenueDriver } from '../../../src/devnet/venue-driver.js';
-import type { Logger } from '../../../src/log/index.js';
 import { createTestDatabase } from '../../support/database.js';
 import { startDevnet, type Devnet } from '../../support/devnet.js';
+import { capturingLogger } from '../../support/logger.js';
 import { snapshotTables } from '../../support/snapshot.js';
-
-/** A logger that keeps what the ingester warns about and reports as errors. */
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const logger: Logger & { lines: string[] } = {
-    lines,
-    info: () => undefined,
-    warn: (message) => void lines.push(message),
-    error: (message, fields) => void lines.push(`${message} ${String(fields?.error)}`),
-    progress: () => undefined,
-    child: () => logger,
-  };
-  return logger;
-}
 
 /** A chain of `blocks` workload blocks; resolves to its tip. */
 async function chainOf(net: Devnet, blocks: number): Promise<{ tip: number; workload: Workload }> {
@@ -54,12 +40,12 @@ describe('database faults', () => {
           RETURN NULL;
         END $$;
         CREATE TRIGGER inject_fault AFTER INSERT ON fill FOR EACH STATEMENT EXECUTE FUNCTION inject_fault();`);
-      const logger = recordingLogger();
+      const logger = capturingLogger();
       // Small batches: many writes, each overlapping the next batch's apply.
       const following = net.follow({ logger, batchBlocks: 5 });
       await following.reached(tip, 60_000);
-      expect(logger.lines).toHaveLength(2);
-      expect(logger.lines[0]).toContain('injected fault');
+      expect(logger.messages('error')).toEqual(['ingestion step failed; retrying', 'ingestion step failed; retrying']);
+      expect(logger.lines.find((l) => l.level === 'error')?.fields.error).toContain('injected fault');
       await net.db.pool.query('DROP TRIGGER inject_fault ON fill');
 
       const replay = net.follow({ db: fresh });
@@ -76,7 +62,7 @@ describe('database faults', () => {
     const fresh = await createTestDatabase();
     try {
       const { workload } = await chainOf(net, 20);
-      const logger = recordingLogger();
+      const logger = capturingLogger();
       const following = net.follow({ logger, batchBlocks: 3 });
       // Every 100-200 ms, whatever the ingester is doing (fetching, applying, writing, idle).
       let producing = true;
@@ -93,7 +79,7 @@ describe('database faults', () => {
       await following.reached(tip, 60_000);
       expect(terminated).toBeGreaterThanOrEqual(2);
       expect(following.failure).toBeUndefined();
-      expect(logger.lines).toContain('lost the database connection that held the writer lock; taking it again before writing');
+      expect(logger.messages('warn')).toContain('lost the database connection that held the writer lock; taking it again before writing');
 
       const replay = net.follow({ db: fresh });
       await replay.reached(tip);
@@ -110,7 +96,7 @@ describe('database faults', () => {
     const other = new pg.Client({ connectionString: net.db.url }); // another ingester, as far as the lock goes
     try {
       let { tip, workload } = await chainOf(net, 10);
-      const logger = recordingLogger();
+      const logger = capturingLogger();
       const following = net.follow({ logger });
       await following.reached(tip);
       await other.connect();
@@ -118,8 +104,8 @@ describe('database faults', () => {
       // Only the lock's session ends; the waiting session gets the lock as it goes.
       expect(await net.db.terminate(HOLDS_WRITER_LOCK)).toBe(1);
       await taken;
-      await until(() => logger.lines.includes('another ingester holds this database; waiting to take over'));
-      expect(logger.lines).toContain('lost the database connection that held the writer lock; taking it again before writing');
+      await until(() => logger.messages('warn').includes('another ingester holds this database; waiting to take over'));
+      expect(logger.messages('warn')).toContain('lost the database connection that held the writer lock; taking it again before writing');
       const stored = await snapshotTables(net.db.pool);
       tip = await more(net.venue, workload, 5);
       await new Promise((r) => setTimeout(r, 1000));
@@ -132,7 +118,7 @@ describe('database faults', () => {
       tip = await more(net.venue, workload, 5);
       await following.reached(tip);
       expect(following.failure).toBeUndefined();
-      expect(logger.lines.filter((line) => /failed/.test(line))).toEqual([]);
+      expect(logger.messages('error')).toEqual([]);
 
       const replay = net.follow({ db: fresh });
       await replay.reached(tip);

@@ -6,21 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startAnvil } from '../../../src/devnet/anvil.js';
 import { Workload, traderAddresses } from '../../../src/devnet/workload.js';
-import type { Logger } from '../../../src/log/index.js';
 import { createTestDatabase } from '../../support/database.js';
 import { startDevnet, type Devnet } from '../../support/devnet.js';
+import { capturingLogger } from '../../support/logger.js';
 import { snapshotTables } from '../../support/snapshot.js';
-
-function recordingLogger(lines: { level: string; message: string }[]): Logger {
-  const logger: Logger = {
-    info: (message) => void lines.push({ level: 'info', message }),
-    warn: (message) => void lines.push({ level: 'warn', message }),
-    error: (message) => void lines.push({ level: 'error', message }),
-    progress: () => undefined,
-    child: () => logger,
-  };
-  return logger;
-}
 
 async function head(net: Devnet): Promise<number> {
   return Number(await net.deployment.publicClient.getBlockNumber({ cacheTime: 0 }));
@@ -46,12 +35,13 @@ describe('RPC outages', () => {
     const state = join(dir, 'chain.json');
     const net = await startDevnet({ anvil: { state } });
     try {
-      const lines: { level: string; message: string }[] = [];
+      const logger = capturingLogger();
+      const { lines } = logger;
       const now = Number((await net.deployment.publicClient.getBlock()).timestamp);
       const workload = new Workload(net.venue, { traders: traderAddresses(20), eventsPerBlock: 20, startTime: now });
       for (const calls of workload.setup()) await net.venue.send(calls);
       for (let i = 0; i < 30; i++) await net.venue.send(workload.block());
-      const following = net.follow({ logger: recordingLogger(lines) });
+      const following = net.follow({ logger });
       await following.reached(await head(net));
 
       await net.anvil.stop();
@@ -73,11 +63,12 @@ describe('RPC outages', () => {
   it('fails over to the next RPC URL when one is down', async () => {
     const net = await startDevnet();
     try {
-      const lines: { level: string; message: string }[] = [];
+      const logger = capturingLogger();
+      const { lines } = logger;
       const dead = `http://127.0.0.1:${await freePort()}`;
       const c = net.venue.call;
       await net.venue.send([c.listPerpetual('ETH-PERP', 'ETH', { imf: '0.1', mmf: '0.05', fundingInterval: 3600, maxFundingRate: '0.01' }), c.price('ETH', 2000)]);
-      const following = net.follow({ rpcUrls: [dead, net.anvil.rpcUrl], logger: recordingLogger(lines) });
+      const following = net.follow({ rpcUrls: [dead, net.anvil.rpcUrl], logger });
       await following.reached(await head(net));
       expect(lines.filter((l) => l.message.startsWith('RPC unavailable'))).toHaveLength(1);
       expect(await net.db.prisma.market.count()).toBe(1);

@@ -189,17 +189,6 @@ function describe(error: unknown): string {
 }
 
 /** A logger that keeps what it is given (error masking tests). */
-export function capturingLogger(): Logger & { lines: { level: string; message: string; fields: Record<string, unknown> }[] } {
-  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
-  const logger = {
-    lines,
-    info: (message: string, fields: Record<string, unknown> = {}) => lines.push({ level: 'info', message, fields }),
-    warn: (message: string, fields: Record<string, unknown> = {}) => lines.push({ level: 'warn', message, fields }),
-    error: (message: string, fields: Record<string, unknown> = {}) => lines.push({ level: 'error', message, fields }),
-    progress: () => undefined,
-    child: () => logger,
-  };
-  return logger;
-}
+export { capturingLogger } from '../../support/logger.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
