@@ -10,6 +10,7 @@ import { createLogger, silentLogger } from '../../src/log/index.js';
 /** PTS_DEBUG=1 shows what the ingester logs during a test. */
 const logger = process.env.PTS_DEBUG ? createLogger('pretty') : silentLogger;
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { snapshotTables } from './snapshot.js';
 
 export const TRADERS = Array.from({ length: 6 }, (_, i) => anvilAccount(i + 1).address.toLowerCase() as `0x${string}`);
 
@@ -80,6 +81,22 @@ export async function startDevnet(options: { anvil?: AnvilOptions } = {}): Promi
     },
   };
   return net;
+}
+
+/**
+ * Asserts that `net`'s database, once at block `tip`, holds exactly what a fresh ingest
+ * of the same chain into a new database does, table by table.
+ */
+export async function expectEqualToFreshIngest(net: Devnet, tip: number): Promise<void> {
+  const fresh = await createTestDatabase();
+  const replay = net.follow({ db: fresh });
+  try {
+    await replay.reached(tip);
+    expect(await snapshotTables(net.db.pool)).toEqual(await snapshotTables(fresh.pool));
+  } finally {
+    await replay.stop();
+    await fresh.drop();
+  }
 }
 
 /** The next timestamp at or after `after` that is a multiple of `period`. */

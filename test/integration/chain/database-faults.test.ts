@@ -8,8 +8,7 @@ import pg from 'pg';
 import { LOCK_KEY } from '../../../src/chain/writer-lock.js';
 import { Workload, traderAddresses } from '../../../src/devnet/workload.js';
 import type { VenueDriver } from '../../../src/devnet/venue-driver.js';
-import { createTestDatabase } from '../../support/database.js';
-import { startDevnet, type Devnet } from '../../support/devnet.js';
+import { expectEqualToFreshIngest, startDevnet, type Devnet } from '../../support/devnet.js';
 import { capturingLogger } from '../../support/logger.js';
 import { snapshotTables } from '../../support/snapshot.js';
 
@@ -28,7 +27,6 @@ const HOLDS_WRITER_LOCK = `a.pid IN (SELECT pid FROM pg_locks WHERE locktype = '
 describe('database faults', () => {
   it('a failed batch write is retried from the last commit; nothing lost or doubled', async () => {
     const net = await startDevnet();
-    const fresh = await createTestDatabase();
     try {
       const { tip } = await chainOf(net, 60);
       // The 3rd and 6th transactions that write fills fail (a sequence is not rolled back).
@@ -48,18 +46,14 @@ describe('database faults', () => {
       expect(logger.lines.find((l) => l.level === 'error')?.fields.error).toContain('injected fault');
       await net.db.pool.query('DROP TRIGGER inject_fault ON fill');
 
-      const replay = net.follow({ db: fresh });
-      await replay.reached(tip);
-      expect(await snapshotTables(net.db.pool)).toEqual(await snapshotTables(fresh.pool));
+      await expectEqualToFreshIngest(net, tip);
     } finally {
       await net.close();
-      await fresh.drop();
     }
   }, 120_000);
 
   it('the server drops every connection again and again while blocks come: nothing crashes, the ingester ends where an undisturbed ingest does', async () => {
     const net = await startDevnet();
-    const fresh = await createTestDatabase();
     try {
       const { workload } = await chainOf(net, 20);
       const logger = capturingLogger();
@@ -81,18 +75,14 @@ describe('database faults', () => {
       expect(following.failure).toBeUndefined();
       expect(logger.messages('warn')).toContain('lost the database connection that held the writer lock; taking it again before writing');
 
-      const replay = net.follow({ db: fresh });
-      await replay.reached(tip);
-      expect(await snapshotTables(net.db.pool)).toEqual(await snapshotTables(fresh.pool));
+      await expectEqualToFreshIngest(net, tip);
     } finally {
       await net.close();
-      await fresh.drop();
     }
   }, 180_000);
 
   it('an ingester whose lock connection drops while another waits for the lock writes nothing until it has the lock again', async () => {
     const net = await startDevnet();
-    const fresh = await createTestDatabase();
     const other = new pg.Client({ connectionString: net.db.url }); // another ingester, as far as the lock goes
     try {
       let { tip, workload } = await chainOf(net, 10);
@@ -120,13 +110,10 @@ describe('database faults', () => {
       expect(following.failure).toBeUndefined();
       expect(logger.messages('error')).toEqual([]);
 
-      const replay = net.follow({ db: fresh });
-      await replay.reached(tip);
-      expect(await snapshotTables(net.db.pool)).toEqual(await snapshotTables(fresh.pool));
+      await expectEqualToFreshIngest(net, tip);
     } finally {
       await other.end().catch(() => undefined);
       await net.close();
-      await fresh.drop();
     }
   }, 120_000);
 });

@@ -4,8 +4,7 @@
 import { encodeFunctionData, type Hex } from 'viem';
 import { VenueArtifact } from '../../../src/chain/artifacts.js';
 import { ReorgTooDeepError } from '../../../src/db/store/ledger-store.js';
-import { createTestDatabase } from '../../support/database.js';
-import { startDevnet, TRADERS, type Devnet } from '../../support/devnet.js';
+import { expectEqualToFreshIngest, startDevnet, TRADERS, type Devnet } from '../../support/devnet.js';
 import { snapshotTables } from '../../support/snapshot.js';
 
 const [ALICE, BOB] = TRADERS as [`0x${string}`, `0x${string}`];
@@ -74,15 +73,7 @@ describe('reorgs', () => {
     const cursor = await net.db.prisma.cursor.findFirstOrThrow();
     expect(cursor.blockHash).toBe(tip.hash.toLowerCase());
 
-    const fresh = await createTestDatabase();
-    const replay = net.follow({ db: fresh });
-    try {
-      await replay.reached(Number(tip.number));
-      expect(await snapshotTables(net.db.pool)).toEqual(await snapshotTables(fresh.pool));
-    } finally {
-      await replay.stop();
-      await fresh.drop();
-    }
+    await expectEqualToFreshIngest(net, Number(tip.number));
     // Undo logs of the undone branch are gone with it.
     const undo = await net.db.pool.query('SELECT max(block_number)::int AS last FROM undo_log');
     expect(undo.rows[0].last).toBe(Number(tip.number));

@@ -6,25 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startAnvil } from '../../../src/devnet/anvil.js';
 import { Workload, traderAddresses } from '../../../src/devnet/workload.js';
-import { createTestDatabase } from '../../support/database.js';
-import { startDevnet, type Devnet } from '../../support/devnet.js';
+import { expectEqualToFreshIngest, startDevnet, type Devnet } from '../../support/devnet.js';
 import { capturingLogger } from '../../support/logger.js';
-import { snapshotTables } from '../../support/snapshot.js';
 
 async function head(net: Devnet): Promise<number> {
   return Number(await net.deployment.publicClient.getBlockNumber({ cacheTime: 0 }));
-}
-
-async function expectEqualToFreshIngest(net: Devnet, tip: number): Promise<void> {
-  const fresh = await createTestDatabase();
-  const replay = net.follow({ db: fresh });
-  try {
-    await replay.reached(tip);
-    expect(await snapshotTables(net.db.pool)).toEqual(await snapshotTables(fresh.pool));
-  } finally {
-    await replay.stop();
-    await fresh.drop();
-  }
 }
 
 describe('RPC outages', () => {
