@@ -1,5 +1,6 @@
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import type pg from 'pg';
+import { isConnectionError } from '../db/connection-errors.js';
 import { LedgerStore, ReorgTooDeepError } from '../db/store/ledger-store.js';
 import { undoEntries } from '../db/store/undo.js';
 import {
@@ -7,6 +8,7 @@ import {
   type BlockChanges, type LedgerParams, type LedgerState,
 } from '../ledger/index.js';
 import type { Logger } from '../log/index.js';
+import { OutageLog } from '../log/outage.js';
 import { fetchRange, InconsistentRangeError, type FetchedBlock } from './fetch-range.js';
 import { GroupCommit, type Batch } from './group-commit.js';
 import { errorText, LogSpan } from './log-range.js';
@@ -60,6 +62,10 @@ interface RangeFetch {
 export class Ingester {
   private readonly store: LedgerStore;
   private readonly lock: WriterLock;
+  private readonly databaseOutage: OutageLog;
+  /** Steps failed in a row (the wait before the next one grows with them). */
+  private failures = 0;
+  private readonly stopped = new AbortController();
   private readonly span = new LogSpan();
   private readonly progress: Progress;
   private state: LedgerState | null = null;
@@ -90,6 +96,7 @@ export class Ingester {
     };
     this.store = new LedgerStore(options.pool);
     this.lock = new WriterLock(options.pool, this.o.logger);
+    this.databaseOutage = new OutageLog(this.o.logger, 'database');
     this.progress = new Progress(options.logger);
   }
 
@@ -116,6 +123,7 @@ export class Ingester {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopped.abort();
     this.wake?.();
   }
 
@@ -145,57 +153,12 @@ export class Ingester {
     return last ? last.number + 1 : this.o.startBlock;
   }
 
+  /** One turn of the loop; failures are logged (an outage once) and the turn retried. */
   private async step(): Promise<void> {
     try {
-      if (this.lock.lost) {
-        // Another ingester may write meanwhile: stop writing, and once the lock is ours
-        // again take the state back from the database.
-        this.stale = true;
-        await this.writer.reset();
-        if (!(await this.lock.take(() => this.stopping))) return;
-      }
-      // A failed write: the in-memory state ran ahead of the database.
-      if (this.writer.failed) this.stale = true;
-      if (this.stale) {
-        await this.writer.reset();
-        this.ahead = [];
-        this.state = await this.store.loadState();
-        this.committed = this.state.lastBlock?.number ?? null;
-        this.stale = false;
-      }
-      const from = this.nextBlock();
-      const head = this.refreshHead();
-      // Behind the head known from an earlier step (backfill), go on while the new one comes;
-      // a round trip per range cost ~20% of a backfill's time. At the tip, wait for it.
-      if (from > this.head - this.o.confirmations) await head;
-      const target = this.head - this.o.confirmations;
-      if (from > target) {
-        await this.writer.flush();
-        await this.checkTip();
-        await this.idle();
-        return;
-      }
-      const range = this.nextRange(from, target);
-      let blocks: FetchedBlock[];
-      try {
-        blocks = await range.blocks;
-      } catch (error) {
-        this.ahead = [];
-        const span = this.span.refused(error, range.from, range.to);
-        if (span !== null) {
-          this.o.logger.info('eth_getLogs range refused; narrowing', { from: range.from, to: range.to, span, reason: errorText(error).slice(0, 300) });
-          return;
-        }
-        throw error;
-      }
-      this.span.succeeded(blocks.length, blocks.reduce((n, b) => n + b.events.length, 0));
-      const parent = this.state!.lastBlock;
-      if (parent && blocks[0]!.header.parentHash !== parent.hash) {
-        await this.writer.flush();
-        await this.rollBack();
-        return;
-      }
-      await this.apply(blocks);
+      await this.advance();
+      this.failures = 0;
+      this.databaseOutage.succeeded();
     } catch (error) {
       this.ahead = [];
       if (error instanceof ReorgTooDeepError || this.stopping) throw error;
@@ -203,9 +166,65 @@ export class Ingester {
         this.o.logger.info('chain changed while fetching; fetching again', { reason: error.message });
         return;
       }
-      this.o.logger.error('ingestion step failed; retrying', { error: errorText(error).slice(0, 500) });
-      await sleep(1000);
+      if (isConnectionError(error)) this.databaseOutage.failed({ error: errorText(error).slice(0, 300) });
+      else this.o.logger.error('ingestion step failed; retrying', { error: errorText(error).slice(0, 500) });
+      // 1 s, then longer while the failures go on (at most 5 s); stop() ends the wait.
+      this.failures += 1;
+      await sleep(Math.min(1000 * 2 ** (this.failures - 1), 5000), undefined, { signal: this.stopped.signal }).catch(() => undefined);
     }
+  }
+
+  /** Takes the next range of blocks into the ledger and the database, or waits at the tip. */
+  private async advance(): Promise<void> {
+    if (this.lock.lost) {
+      // Another ingester may write meanwhile: stop writing, and once the lock is ours
+      // again take the state back from the database.
+      this.stale = true;
+      await this.writer.reset();
+      if (!(await this.lock.take(() => this.stopping))) return;
+    }
+    // A failed write: the in-memory state ran ahead of the database.
+    if (this.writer.failed) this.stale = true;
+    if (this.stale) {
+      await this.writer.reset();
+      this.ahead = [];
+      this.state = await this.store.loadState();
+      this.committed = this.state.lastBlock?.number ?? null;
+      this.stale = false;
+    }
+    const from = this.nextBlock();
+    const head = this.refreshHead();
+    // Behind the head known from an earlier step (backfill), go on while the new one comes;
+    // a round trip per range cost ~20% of a backfill's time. At the tip, wait for it.
+    if (from > this.head - this.o.confirmations) await head;
+    const target = this.head - this.o.confirmations;
+    if (from > target) {
+      await this.writer.flush();
+      await this.checkTip();
+      await this.idle();
+      return;
+    }
+    const range = this.nextRange(from, target);
+    let blocks: FetchedBlock[];
+    try {
+      blocks = await range.blocks;
+    } catch (error) {
+      this.ahead = [];
+      const span = this.span.refused(error, range.from, range.to);
+      if (span !== null) {
+        this.o.logger.info('eth_getLogs range refused; narrowing', { from: range.from, to: range.to, span, reason: errorText(error).slice(0, 300) });
+        return;
+      }
+      throw error;
+    }
+    this.span.succeeded(blocks.length, blocks.reduce((n, b) => n + b.events.length, 0));
+    const parent = this.state!.lastBlock;
+    if (parent && blocks[0]!.header.parentHash !== parent.hash) {
+      await this.writer.flush();
+      await this.rollBack();
+      return;
+    }
+    await this.apply(blocks);
   }
 
   /** Asks the node for its head (one request at a time) and records it in `head`. */
@@ -334,8 +353,4 @@ export class Ingester {
       this.headAnnounced = false;
     });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

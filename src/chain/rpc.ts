@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createPublicClient, http, webSocket, type PublicClient } from 'viem';
 import type { BlockHeader } from '../ledger/index.js';
 import type { Logger } from '../log/index.js';
+import { OutageLog } from '../log/outage.js';
 import type { RawLog } from './decode.js';
 import { errorText } from './log-range.js';
 
@@ -49,7 +50,7 @@ export class Rpc implements ChainRpc {
   private readonly endpoints: Endpoint[];
   private readonly socket: Endpoint | undefined;
   private current = 0;
-  private outageSince: number | null = null;
+  private readonly outage: OutageLog;
   private closed = false;
   /** Ends the backoff waits of calls retrying through an outage when the client closes. */
   private readonly closing = new AbortController();
@@ -60,6 +61,7 @@ export class Rpc implements ChainRpc {
     private readonly options: RpcOptions = {},
   ) {
     if (urls.length === 0) throw new Error('no RPC URL given');
+    this.outage = new OutageLog(logger, 'RPC');
     const timeout = options.timeoutMs ?? 30_000;
     const batchSize = options.batchSize ?? 200;
     const make = (url: string): Endpoint => ({
@@ -156,18 +158,12 @@ export class Rpc implements ChainRpc {
       const endpoint = this.endpoints[this.current % this.endpoints.length]!;
       try {
         const result = await request(endpoint.client);
-        if (this.outageSince !== null) {
-          this.logger.info('RPC reachable again', { url: endpoint.url, outageSeconds: (Date.now() - this.outageSince) / 1000 });
-          this.outageSince = null;
-        }
+        this.outage.succeeded({ url: endpoint.url });
         return result;
       } catch (error) {
         if (this.closed) throw new Error('RPC client closed');
         if (!isTransient(error)) throw error;
-        if (this.outageSince === null) {
-          this.outageSince = Date.now();
-          this.logger.warn('RPC unavailable; retrying with backoff', { url: endpoint.url, request: label, error: errorText(error).slice(0, 300) });
-        }
+        this.outage.failed({ url: endpoint.url, request: label, error: errorText(error).slice(0, 300) });
         this.current += 1; // fail over to the next endpoint, if there is one
         const backoff = Math.min(this.options.maxBackoffMs ?? 10_000, 100 * 2 ** Math.min(attempt, 10));
         await sleep(backoff * (0.5 + Math.random() / 2), undefined, { signal: this.closing.signal }).catch(() => undefined);

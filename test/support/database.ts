@@ -20,6 +20,8 @@ export interface TestDatabase {
    * those whose pg_stat_activity row `a` matches `where`; resolves to how many it ended.
    */
   terminate(where?: string): Promise<number>;
+  /** Lets the server accept new connections to this database, or refuse them (as one starting up would); open ones stay. */
+  allowConnections(allowed: boolean): Promise<void>;
   /** Closes prisma and the pool, then drops the database. */
   drop(): Promise<void>;
 }
@@ -79,5 +81,6 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
       );
       return rows[0].n as number;
     });
-  return { url, prisma, pool, terminate, drop };
+  const allowConnections = (allowed: boolean) => admin(async (c) => void (await c.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS ${allowed}`)));
+  return { url, prisma, pool, terminate, allowConnections, drop };
 }

@@ -73,6 +73,7 @@ describe('database faults', () => {
       await following.reached(tip, 60_000);
       expect(terminated).toBeGreaterThanOrEqual(2);
       expect(following.failure).toBeUndefined();
+      expect(logger.messages('error')).toEqual([]); // each failure was known for a dropped connection
       expect(logger.messages('warn')).toContain('lost the database connection that held the writer lock; taking it again before writing');
 
       await expectEqualToFreshIngest(net, tip);
@@ -80,6 +81,32 @@ describe('database faults', () => {
       await net.close();
     }
   }, 180_000);
+
+  it('a database that refuses connections for a while: one line when it goes, one when it is back, and nothing lost', async () => {
+    const net = await startDevnet();
+    try {
+      let { tip, workload } = await chainOf(net, 5);
+      const logger = capturingLogger();
+      const following = net.follow({ logger });
+      await following.reached(tip);
+      await net.db.allowConnections(false);
+      try {
+        expect(await net.db.terminate()).toBeGreaterThan(0);
+        tip = await more(net.venue, workload, 5);
+        await until(() => logger.messages('warn').includes('database unavailable; retrying with backoff'));
+        await new Promise((r) => setTimeout(r, 3500)); // attempts at 1, 2 and 4 s: all refused
+      } finally {
+        await net.db.allowConnections(true);
+      }
+      await following.reached(tip, 30_000);
+      expect(logger.messages('warn').filter((m) => m === 'database unavailable; retrying with backoff')).toHaveLength(1);
+      expect(logger.lines.filter((l) => l.message === 'database reachable again').map((l) => l.fields.outageSeconds)).toEqual([expect.any(Number)]);
+      expect(logger.messages('error')).toEqual([]);
+      await expectEqualToFreshIngest(net, tip);
+    } finally {
+      await net.close();
+    }
+  }, 120_000);
 
   it('an ingester whose lock connection drops while another waits for the lock writes nothing until it has the lock again', async () => {
     const net = await startDevnet();
