@@ -120,10 +120,16 @@ export class BlockFeed {
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
     });
+    // Until LISTEN succeeds a failure is connect()'s to report (its caller retries).
+    let listening = false;
     let lost = false;
     const onLost = (error?: Error) => {
       if (lost) return;
       lost = true;
+      if (!listening) {
+        client.end().catch(() => undefined);
+        return;
+      }
       if (this.client === client) this.client = null;
       this.o.onNotified?.(undefined);
       client.end().catch(() => undefined);
@@ -141,6 +147,7 @@ export class BlockFeed {
     });
     await client.connect();
     await client.query(`LISTEN ${BLOCKS_CHANNEL}`);
+    listening = true;
     this.client = client;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => {
@@ -152,16 +159,22 @@ export class BlockFeed {
   private reconnect(): Promise<void> {
     this.reconnecting ??= (async () => {
       let delay = this.o.reconnect.minMs;
-      while (!this.stopped) {
+      const since = Date.now();
+      for (let attempt = 1; !this.stopped; attempt++) {
         await sleep(delay * (0.75 + Math.random() / 2));
         if (this.stopped) return;
         try {
           await this.connect();
-          this.o.logger.info('subscription feed: LISTEN connection restored; catching up', { from: this.delivered + 1 });
+          this.o.logger.info('subscription feed: LISTEN connection restored; catching up', {
+            from: this.delivered + 1,
+            outageSeconds: (Date.now() - since) / 1000,
+            attempts: attempt,
+          });
           this.enqueue(undefined); // catch up from the last block published
           return;
         } catch (error) {
-          this.o.logger.warn('subscription feed: reconnect failed', { error: (error as Error).message, retryInMs: delay });
+          // Once per outage: the attempts after it fail the same way until the database answers.
+          if (attempt === 1) this.o.logger.warn('subscription feed: reconnect failed; retrying with backoff', { error: (error as Error).message });
           delay = Math.min(delay * 2, this.o.reconnect.maxMs);
         }
       }

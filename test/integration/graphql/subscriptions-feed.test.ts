@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { BLOCKS_CHANNEL, type BlocksCommitted, type ReorgInfo } from '../../../src/db/store/ledger-store.js';
 import { BlockFeed, Hub, type BlockEvent, type HubEvent, type TransitionEvent } from '../../../src/graphql/subscriptions/index.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { capturingLogger } from '../../support/logger.js';
 import { sleep, testLogger } from './server-support.js';
 
 const OWNER = '0x00000000000000000000000000000000000000a1';
@@ -21,8 +22,8 @@ interface Block {
 const hashOf = (b: Block) => `0x${b.branch ?? 'a'}${b.number}`;
 
 /** Commits blocks like LedgerStore.commit: rows, cursor and the notification in one transaction. */
-async function commitBlocks(pool: pg.Pool, blocks: Block[], options: { reorg?: ReorgInfo; notify?: boolean; head?: number } = {}): Promise<void> {
-  const client = await pool.connect();
+async function commitBlocks(pool: pg.Pool, blocks: Block[], options: { reorg?: ReorgInfo; notify?: boolean; head?: number; client?: pg.PoolClient } = {}): Promise<void> {
+  const client = options.client ?? (await pool.connect());
   try {
     await client.query('BEGIN');
     for (const b of blocks) {
@@ -48,7 +49,7 @@ async function commitBlocks(pool: pg.Pool, blocks: Block[], options: { reorg?: R
     }
     await client.query('COMMIT');
   } finally {
-    client.release();
+    if (!options.client) client.release();
   }
 }
 
@@ -177,6 +178,32 @@ describe('subscription feed (LISTEN/NOTIFY)', () => {
     expect(numbers()).toEqual([4, 5, 6, 7, 8, 9, 10]);
     expect(events.filter((e) => e.kind === 'transition')).toHaveLength(1);
     expect(feed.connected).toBe(true);
+  });
+
+  it('waits out a database that refuses connections, saying so once, then catches up', async () => {
+    await feed.stop();
+    const logger = capturingLogger();
+    feed = new BlockFeed({ connectionString: db.url, logger, publish: (event) => void events.push(event), reconnect: { minMs: 20, maxMs: 100 } });
+    await feed.start();
+    await commitBlocks(db.pool, range(4, 4));
+    await until(() => feed.lastDelivered === 4);
+
+    const writer = await db.pool.connect(); // stays connected meanwhile
+    try {
+      await db.allowConnections(false);
+      expect(await db.terminate("a.application_name = 'pts-api-listener'")).toBe(1);
+      await sleep(800); // several attempts, each refused
+      await commitBlocks(db.pool, range(5, 6), { client: writer }); // its notification is lost
+    } finally {
+      await db.allowConnections(true);
+      writer.release();
+    }
+    await until(() => feed.lastDelivered === 6);
+    expect(numbers()).toEqual([4, 5, 6]);
+    expect(logger.messages('warn')).toEqual(['subscription feed: LISTEN connection lost; reconnecting', 'subscription feed: reconnect failed; retrying with backoff']);
+    const restored = logger.lines.find((l) => l.message === 'subscription feed: LISTEN connection restored; catching up');
+    expect(restored?.fields).toMatchObject({ from: 5, attempts: expect.any(Number) });
+    expect(restored!.fields.attempts).toBeGreaterThan(3);
   });
 
   it('works out a reorg it was not told about from the block hashes', async () => {
