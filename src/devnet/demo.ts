@@ -149,8 +149,8 @@ export async function startDemo(options: DemoOptions): Promise<() => Promise<voi
 
   return async () => {
     running = false;
-    // A transaction in flight waits for its receipt: up to viem's 180 s when the devnet
-    // is already gone. Nothing is left to wait for after a few seconds.
+    // A transaction in flight waits for its receipt, for up to viem's 180 s if the devnet
+    // died under it: stop waiting after 3 s.
     await Promise.race([Promise.allSettled(loops), new Promise((r) => setTimeout(r, 3000).unref())]);
   };
 }
