@@ -5,6 +5,7 @@ import type { PoolOptions, PtsPool } from './adapter.js';
 import { createPrisma } from './client.js';
 import type { EmbeddedPostgres } from './embedded.js';
 import type { PrismaClient } from './generated/client.js';
+import { isConnectionError } from './connection-errors.js';
 import { migrate } from './migrate.js';
 
 export interface DatabaseConfig {
@@ -47,6 +48,10 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     await migrate(url);
   } catch (e) {
     await embedded?.stop().catch(() => undefined);
+    if (isConnectionError(e)) {
+      const which = config.databaseUrl ? 'DATABASE_URL' : 'embedded';
+      throw new Error(`cannot reach the database at ${withoutPassword(url)} (${which}): ${(e as Error).message}`, { cause: e });
+    }
     throw e;
   }
   const { prisma, pool, close: closePrisma } = createPrisma(url, config.pool);
@@ -60,4 +65,15 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       }
     })());
   return { url, prisma, pool, ...(embedded ? { embedded } : {}), close };
+}
+
+/** The url for messages: the password left out. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(an unparsable url)';
+  }
 }

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { createPool } from '../../../src/db/adapter.js';
 import { openDatabase } from '../../../src/db/database.js';
-import { startEmbeddedPostgres } from '../../../src/db/embedded.js';
+import { freePort, startEmbeddedPostgres } from '../../../src/db/embedded.js';
 import { Prisma, type PrismaClient } from '../../../src/db/generated/client.js';
 import { defaultMigrationsDir, migrate, migrationsApplied, readMigrations, withDatabaseName } from '../../../src/db/migrate.js';
 import { createTestDatabase, testServerUrl } from '../../support/database.js';
@@ -220,6 +220,13 @@ describe('openDatabase with DATABASE_URL', () => {
     } finally {
       await cleanup();
     }
+  });
+
+  test('says clearly when that server cannot be reached, without the password', async () => {
+    const port = await freePort(); // nothing listens there
+    await expect(openDatabase({ databaseUrl: `postgresql://pts:s3cret@127.0.0.1:${port}/pts`, dataDir: await tempDir() })).rejects.toThrow(
+      `cannot reach the database at postgresql://pts:***@127.0.0.1:${port}/pts (DATABASE_URL): connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
   });
 });
 
