@@ -13,6 +13,7 @@
 // cancels what a timed-out request left running.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -217,7 +218,17 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   );
 
   // ---------------------------------------------------------------- WebSocket (graphql-ws)
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
+  // Upgrades are routed to it here rather than by ws listening on the HTTP server itself,
+  // which would also re-emit the HTTP server's errors (a port in use) on the WebSocket
+  // server, where graphql-ws prints them as an internal error of its own.
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if ((request.url ?? '').split('?', 1)[0] !== '/graphql') {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
+  });
   const connections = new WeakMap<WebSocket, Connection>();
   wsServer.on('connection', (socket) => {
     metrics.connectionOpened();
@@ -319,10 +330,13 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   // ---------------------------------------------------------------- start
   try {
     await feed.start();
+    const port = options.port ?? config.port;
     await new Promise<void>((resolve, reject) => {
-      httpServer.once('error', reject);
-      httpServer.listen(options.port ?? config.port, options.host, () => {
-        httpServer.off('error', reject);
+      const failed = (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use (another pts, or another server): set PORT to a free one`, { cause: error }) : error);
+      httpServer.once('error', failed);
+      httpServer.listen(port, options.host, () => {
+        httpServer.off('error', failed);
         resolve();
       });
     });

@@ -1,6 +1,7 @@
 // Issue 4: the API server over HTTP on a real database: queries, limits, clear errors for
 // bad requests, masked internal errors, API keys and rate limits, the request timeout,
 // /health /ready /metrics, and a graceful stop that lets in-flight requests finish.
+import { createServer, type AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { RequestContext } from '../../../src/graphql/context.js';
@@ -385,6 +386,17 @@ describe('request timeout and graceful stop', () => {
       expect(await data(server.url, '{ sleep(ms: 10) pause(ms: 10) }')).toEqual({ sleep: 10, pause: 10 });
     } finally {
       await server.stop();
+    }
+  });
+
+  it('says clearly that its port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      await expect(startTestServer(db.url, {}, { port })).rejects.toThrow(`port ${port} is in use (another pts, or another server): set PORT to a free one`);
+    } finally {
+      taken.close();
     }
   });
 

@@ -189,6 +189,17 @@ describe('subscription refusals', () => {
     }
   });
 
+  it('answers a WebSocket upgrade on another path than /graphql with 400', async () => {
+    const url = server.url.replace('http', 'ws').replace('/graphql', '/elsewhere');
+    const refused = await new Promise<string>((resolve) => {
+      const ws = new WebSocket(url, 'graphql-transport-ws');
+      ws.once('unexpected-response', (_request, response) => resolve(`HTTP ${response.statusCode}`));
+      ws.once('open', () => resolve('open'));
+      ws.once('error', (error) => resolve(error.message));
+    });
+    expect(refused).toBe('HTTP 400');
+  });
+
   it('refuses subscribes over the key rate with a clear error, and bad operations likewise', async () => {
     const ws = wsClient(server.url, { authorization: 'Bearer ws-key' });
     try {
