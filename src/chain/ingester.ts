@@ -65,7 +65,6 @@ export class Ingester {
   private readonly databaseOutage: OutageLog;
   /** Steps failed in a row (the wait before the next one grows with them). */
   private failures = 0;
-  private readonly stopped = new AbortController();
   private readonly span = new LogSpan();
   private readonly progress: Progress;
   private state: LedgerState | null = null;
@@ -73,7 +72,8 @@ export class Ingester {
   private chainId = 0;
   private head = 0;
   private headRequest: Promise<number> | null = null;
-  private stopping = false;
+  /** Aborted by stop(): ends the waits between failed steps. */
+  private readonly stopped = new AbortController();
   private wake: (() => void) | null = null;
   /** A new head was announced while busy: skip the next idle wait. */
   private headAnnounced = false;
@@ -121,8 +121,11 @@ export class Ingester {
     }
   }
 
+  private get stopping(): boolean {
+    return this.stopped.signal.aborted;
+  }
+
   async stop(): Promise<void> {
-    this.stopping = true;
     this.stopped.abort();
     this.wake?.();
   }

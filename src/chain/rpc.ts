@@ -51,8 +51,7 @@ export class Rpc implements ChainRpc {
   private readonly socket: Endpoint | undefined;
   private current = 0;
   private readonly outage: OutageLog;
-  private closed = false;
-  /** Ends the backoff waits of calls retrying through an outage when the client closes. */
+  /** Aborted by close(): ends the backoff waits of calls retrying through an outage. */
   private readonly closing = new AbortController();
 
   constructor(
@@ -144,7 +143,6 @@ export class Rpc implements ChainRpc {
 
   /** Closes the connections; calls still retrying through an outage reject at once. */
   async close(): Promise<void> {
-    this.closed = true;
     this.closing.abort();
     for (const endpoint of [...this.endpoints, this.socket]) {
       const transport = endpoint?.client.transport as { getRpcClient?: () => Promise<{ close(): void }> } | undefined;
@@ -154,14 +152,14 @@ export class Rpc implements ChainRpc {
 
   private async call<T>(label: string, request: (client: PublicClient) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      if (this.closed) throw new Error('RPC client closed');
+      if (this.closing.signal.aborted) throw new Error('RPC client closed');
       const endpoint = this.endpoints[this.current % this.endpoints.length]!;
       try {
         const result = await request(endpoint.client);
         this.outage.succeeded({ url: endpoint.url });
         return result;
       } catch (error) {
-        if (this.closed) throw new Error('RPC client closed');
+        if (this.closing.signal.aborted) throw new Error('RPC client closed');
         if (!isTransient(error)) throw error;
         this.outage.failed({ url: endpoint.url, request: label, error: errorText(error).slice(0, 300) });
         this.current += 1; // fail over to the next endpoint, if there is one
