@@ -5,6 +5,7 @@
  * meanwhile (SPEC: one request, one block).
  */
 import type pg from 'pg';
+import { isConnectionError } from '../db/connection-errors.js';
 import { read } from '../db/store/columns.js';
 import type { LatestBlock } from './latest-block.js';
 
@@ -91,8 +92,9 @@ export class Snapshot {
       return client.query(sql, params).then(
         (result) => result.rows as R[],
         (error: unknown) => {
-          // A failed statement aborts the transaction; a lost connection must not go back to the pool.
-          if (!(error as { code?: string }).code) this.broken = error as Error;
+          // A failed statement aborts the transaction; a lost connection (or an error pg
+          // gives no SQLSTATE, which cannot be told from one) must not go back to the pool.
+          if (isConnectionError(error) || !(error as { code?: string }).code) this.broken = error as Error;
           throw error;
         },
       );
