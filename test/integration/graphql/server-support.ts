@@ -189,6 +189,4 @@ function describe(error: unknown): string {
 }
 
 /** A logger that keeps what it is given (error masking tests). */
-export { capturingLogger } from '../../support/logger.js';
-
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -7,9 +7,10 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { RequestContext } from '../../../src/graphql/context.js';
 import type { PtsServer } from '../../../src/graphql/server.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { capturingLogger } from '../../support/logger.js';
 import { ALICE, ev, LedgerChain } from '../../support/ledger.js';
 import { HEAVY_QUERY } from '../../unit/graphql/protection-fixture.js';
-import { capturingLogger, commitLedger, data, ledger, post, raw, sleep, startTestServer, type HttpResult } from './server-support.js';
+import { commitLedger, data, ledger, post, raw, sleep, startTestServer, type HttpResult } from './server-support.js';
 
 describe('API server over HTTP', () => {
   let db: TestDatabase;
