@@ -6,6 +6,7 @@
  * statement: a LATERAL subquery per parent id keeps each parent's page an index range.
  */
 import type { RequestContext } from './context.js';
+import type { Now } from './memo.js';
 import { connectionOf, pageOf, type Connection, type Page, type PageArgs } from './pagination.js';
 
 /** Numbered, typed statement parameters: `p.add(value, 'int8')` gives `$3::int8`. */
@@ -49,7 +50,7 @@ export async function fetchConnection<N>(
   ctx: RequestContext,
   list: ListQuery,
   args: PageArgs,
-  nodeOf: (row: Row) => N,
+  nodeOf: (row: Row) => Now<N>,
   parent?: ParentScope,
 ): Promise<Connection<N>> {
   const page = pageOf(args, list.kind, list.key.map((k) => (k.type === 'text' ? 'text' : 'int')));

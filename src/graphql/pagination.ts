@@ -5,6 +5,7 @@
  * only says whether there is a next page.
  */
 import { GraphQLError } from 'graphql';
+import type { Now } from './memo.js';
 
 export const DEFAULT_FIRST = 50;
 export const MAX_FIRST = 1000;
@@ -89,25 +90,33 @@ export function decodeCursor(cursor: string, kind: string, parts: readonly KeyPa
  * (what its cursor encodes). `hasPreviousPage` is true exactly when paging from a cursor:
  * a cursor always stands for a row before the page, and computing more would cost a
  * statement (Relay allows this for forward pagination).
+ *
+ * `nodeOf` may answer with a promise (a node derived from rows not read yet, such as a
+ * position's view on a cold block cache): the connection then waits for every node, since
+ * an edge's `node` is read as a plain property and must hold the node itself.
  */
 export function connectionOf<R, N>(
   rows: readonly R[],
   page: Page,
   kind: string,
   keyOf: (row: R) => readonly string[],
-  nodeOf: (row: R) => N,
+  nodeOf: (row: R) => Now<N>,
   totalCount: () => Promise<number>,
-): Connection<N> {
+): Now<Connection<N>> {
   const kept = rows.slice(0, page.first);
-  const edges = kept.map((row) => ({ cursor: encodeCursor(kind, keyOf(row)), node: nodeOf(row) }));
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: rows.length > page.first,
-      hasPreviousPage: page.after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-    totalCount,
+  const nodes = kept.map(nodeOf);
+  const build = (settled: readonly N[]): Connection<N> => {
+    const edges = kept.map((row, i) => ({ cursor: encodeCursor(kind, keyOf(row)), node: settled[i]! }));
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: rows.length > page.first,
+        hasPreviousPage: page.after !== null,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+      totalCount,
+    };
   };
+  return nodes.some((node) => node instanceof Promise) ? Promise.all(nodes).then(build) : build(nodes as N[]);
 }

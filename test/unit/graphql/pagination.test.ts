@@ -39,13 +39,20 @@ describe('pages', () => {
   it('a page of first + 1 rows says whether there is a next page', async () => {
     const rows = [{ k: '1' }, { k: '2' }, { k: '3' }];
     const count = async () => 3;
-    const page = connectionOf(rows, { first: 2, after: null }, 'x', (r) => [r.k], (r) => r.k, count);
+    const page = await connectionOf(rows, { first: 2, after: null }, 'x', (r) => [r.k], (r) => r.k, count);
     expect(page.edges.map((e) => e.node)).toEqual(['1', '2']);
     expect(page.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: encodeCursor('x', ['1']), endCursor: encodeCursor('x', ['2']) });
-    const last = connectionOf(rows.slice(2), { first: 2, after: ['2'] }, 'x', (r) => [r.k], (r) => r.k, count);
+    const last = await connectionOf(rows.slice(2), { first: 2, after: ['2'] }, 'x', (r) => [r.k], (r) => r.k, count);
     expect(last.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true, startCursor: encodeCursor('x', ['3']), endCursor: encodeCursor('x', ['3']) });
-    const empty = connectionOf([], { first: 0, after: null }, 'x', (r: { k: string }) => [r.k], (r) => r.k, count);
+    const empty = await connectionOf([], { first: 0, after: null }, 'x', (r: { k: string }) => [r.k], (r) => r.k, count);
     expect(empty.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null });
     expect(await page.totalCount()).toBe(3);
+  });
+
+  it('waits for nodes still being derived: an edge holds the node itself, never a promise', async () => {
+    const rows = [{ k: '1' }, { k: '2' }];
+    const page = connectionOf(rows, { first: 2, after: null }, 'x', (r) => [r.k], (r) => (r.k === '2' ? Promise.resolve(`n${r.k}`) : `n${r.k}`), async () => 2);
+    expect(page).toBeInstanceOf(Promise);
+    expect((await page).edges.map((e) => e.node)).toEqual(['n1', 'n2']);
   });
 });
