@@ -1,0 +1,103 @@
+// What one operation may spend: wall time (PTS_REQUEST_TIMEOUT_MS), bytes of answer
+// (PTS_MAX_RESPONSE_BYTES, serialize.ts) and the event loop in slices. The same budget
+// bounds an HTTP query, a WebSocket query and each event of a subscription.
+//
+// Execution and serialization are synchronous wherever values are already in memory (the
+// block cache, memoized views), so one large answer could hold the event loop for seconds
+// and every other client with it. `pace()` is called where work grows with the answer
+// (list fields, the serializer's walk): after SLICE_MS of such work without a turn of
+// the event loop it waits for the next one, so other requests and I/O run in between,
+// and once the budget is spent (timed out, the client gone) it throws, so an abandoned
+// execution stops at its next list instead of running to the end.
+import { GraphQLError } from 'graphql';
+
+/** Paced work allowed between two turns of the event loop. */
+export const SLICE_MS = 20;
+
+let sliceStart = 0;
+/** The next check phase of the event loop, shared by every paced operation waiting for it. */
+let turn: Promise<void> | null = null;
+
+function nextTurn(): Promise<void> {
+  return (turn ??= new Promise<void>((resolve) =>
+    setImmediate(() => {
+      turn = null;
+      resolve();
+    }),
+  ));
+}
+
+/**
+ * True when paced work has run for SLICE_MS since the event loop last turned: the caller
+ * should `await nextTurn()`. The first paced work after a turn starts a new slice (and
+ * schedules the turn that ends it), so work that never exceeds a slice never waits.
+ */
+function sliceSpent(): boolean {
+  const now = performance.now();
+  if (turn === null) {
+    sliceStart = now;
+    void nextTurn();
+    return false;
+  }
+  return now - sliceStart >= SLICE_MS;
+}
+
+/** The error an operation ends with once its budget is spent. */
+export function timeoutError(ms: number): GraphQLError {
+  return new GraphQLError(`Request timed out after ${ms} ms (PTS_REQUEST_TIMEOUT_MS): ask for less (a smaller \`first\`, fewer fields) or retry`, {
+    extensions: { code: 'REQUEST_TIMEOUT', timeoutMs: ms },
+  });
+}
+
+export function cancelledError(): GraphQLError {
+  return new GraphQLError('Request cancelled: the client went away', { extensions: { code: 'REQUEST_CANCELLED' } });
+}
+
+/**
+ * One operation's budget. The time limit is a deadline read where work is paced, not a
+ * timer: a subscription event renews its subscriber's budget, and thousands of timers per
+ * event would cost more than the events. Reads waiting on PostgreSQL are bounded by the
+ * pool's statement_timeout; an HTTP request is answered 503 by its own timer (routes.ts).
+ */
+export class ExecutionBudget {
+  private readonly deadline: number;
+  private ended: GraphQLError | undefined;
+
+  /** `timeoutMs` 0: no time limit (the budget still paces and can be cancelled). */
+  constructor(readonly timeoutMs: number) {
+    this.deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
+  }
+
+  /** Whether the budget has ended (cancelled, or past its deadline). */
+  get spent(): boolean {
+    if (this.ended === undefined && performance.now() >= this.deadline) this.ended = timeoutError(this.timeoutMs);
+    return this.ended !== undefined;
+  }
+
+  /** Why the budget ended, or undefined while it lasts. */
+  get reason(): GraphQLError | undefined {
+    return this.spent ? this.ended : undefined;
+  }
+
+  /** Ends the budget: the next `pace()` throws `reason`. The first reason stays. */
+  abort(reason: GraphQLError): void {
+    this.ended ??= reason;
+  }
+
+  /**
+   * `value`, at once while the slice lasts, else after the event loop has turned; throws
+   * (or rejects) once the budget is spent. A plain value stays plain on the fast path, so
+   * the executor completes it without a promise.
+   */
+  pace<T>(value: T): T | Promise<T> {
+    if (this.spent) throw this.ended;
+    if (!sliceSpent()) return value;
+    return nextTurn().then(() => this.pace(value));
+  }
+}
+
+/** Waits for the next turn of the event loop when the current slice is spent (the serializer's walk). */
+export function paceWork(budget?: ExecutionBudget): Promise<void> | undefined {
+  if (budget?.spent) throw budget.reason;
+  return sliceSpent() ? nextTurn() : undefined;
+}
