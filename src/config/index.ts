@@ -42,6 +42,14 @@ export interface Config {
   apiProcesses: number;
   /** PTS_SUBSCRIPTION_BUFFER: events held per subscriber before a too-slow one is disconnected. Default 1000. */
   subscriptionBufferSize: number;
+  /** PTS_MAX_RESPONSE_BYTES: the largest answer of one operation or subscription event. Default 16 MiB. */
+  maxResponseBytes: number;
+  /** PTS_MAX_SUBSCRIPTIONS_PER_CONNECTION. Default 100. */
+  maxSubscriptionsPerConnection: number;
+  /** PTS_MAX_CONNECTIONS_PER_CLIENT: WebSocket connections per API key, or per address on an open API. Default 100. */
+  maxConnectionsPerClient: number;
+  /** PTS_CORS_ORIGINS: origins whose pages may use the API (`*`: any). Default none. */
+  corsOrigins: string[];
   /** PTS_LOG_FORMAT: "json" lines, or "pretty" with a progress bar. Default: pretty on a terminal. */
   logFormat: 'json' | 'pretty';
 }
@@ -77,6 +85,10 @@ export function loadConfig(env: Env = process.env): Config {
     apiPoolSize: Math.max(1, integer(env, 'PTS_API_POOL_SIZE', 10)),
     apiProcesses: Math.max(1, integer(env, 'PTS_API_PROCESSES', 1)),
     subscriptionBufferSize: Math.max(1, integer(env, 'PTS_SUBSCRIPTION_BUFFER', 1000)),
+    maxResponseBytes: Math.max(1024, integer(env, 'PTS_MAX_RESPONSE_BYTES', 16 * 2 ** 20)),
+    maxSubscriptionsPerConnection: Math.max(1, integer(env, 'PTS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100)),
+    maxConnectionsPerClient: Math.max(1, integer(env, 'PTS_MAX_CONNECTIONS_PER_CLIENT', 100)),
+    corsOrigins: list(env.PTS_CORS_ORIGINS),
     logFormat: env.PTS_LOG_FORMAT === 'json' || env.PTS_LOG_FORMAT === 'pretty'
       ? env.PTS_LOG_FORMAT
       : process.stderr.isTTY ? 'pretty' : 'json',

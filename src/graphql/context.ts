@@ -7,10 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type pg from 'pg';
 import type { LedgerParams } from '../ledger/index.js';
+import { ExecutionBudget } from './protection/budget.js';
 import type { BlockCache } from './block-cache.js';
 import type { LatestBlock } from './latest-block.js';
 import { Loaders } from './loaders.js';
 import { Snapshot, type SnapshotBlock } from './snapshot.js';
+import type { Delivery } from './subscriptions/shared-execution.js';
 
 export interface ApiDeps {
   pool: pg.Pool;
@@ -20,6 +22,8 @@ export interface ApiDeps {
   blockCache?: BlockCache;
   /** The newest block known from commit notifications (the server's; tests may leave it out). */
   latestBlock?: LatestBlock;
+  /** A new budget for an operation or subscription event (the admission's); default: no time limit. */
+  budget?: () => ExecutionBudget;
 }
 
 export interface RequestOptions {
@@ -30,16 +34,22 @@ export interface RequestOptions {
    * refresh on a notification and must see its block.
    */
   assumeLatestBlock?: boolean;
+  /** The operation's budget when its transport made it already (HTTP: at the request's start); default: a new one. */
+  budget?: ExecutionBudget;
 }
 
 /** What changes over a context's life, kept in one object: Apollo hands hooks and the executor shallow clones of the context, which must share it. */
 interface Current {
   snapshot: Snapshot;
   loaders: Loaders | null;
+  /** The current operation's (or subscription event's) budget; made on first use. */
+  budget: ExecutionBudget | null;
 }
 
 export class RequestContext {
   readonly requestId: string;
+  /** How a WebSocket operation's results are delivered (ws/server.ts); unset over HTTP. */
+  delivery?: Delivery;
   private readonly current: Current;
 
   constructor(
@@ -47,7 +57,17 @@ export class RequestContext {
     options: RequestOptions = {},
   ) {
     this.requestId = options.requestId ?? randomUUID();
-    this.current = { snapshot: this.newSnapshot(options.assumeLatestBlock ?? false), loaders: null };
+    this.current = { snapshot: this.newSnapshot(options.assumeLatestBlock ?? false), loaders: null, budget: options.budget ?? null };
+  }
+
+  /** What the current operation (or subscription event) may still spend. */
+  get budget(): ExecutionBudget {
+    return (this.current.budget ??= this.deps.budget?.() ?? new ExecutionBudget(0));
+  }
+
+  /** `value` once the event loop may go on with it (budget.ts); throws once the budget is spent. */
+  pace<T>(value: T): T | Promise<T> {
+    return this.budget.pace(value);
   }
 
   private get snapshot(): Snapshot {
@@ -91,8 +111,12 @@ export class RequestContext {
     return this.snapshot.close();
   }
 
-  /** Drops the snapshot and the loaders: the next read sees the latest committed block. */
+  /**
+   * Drops the snapshot, the loaders and the budget (a subscription calls it around every
+   * event): the next read sees the latest committed block, the next event gets a new budget.
+   */
   refresh(): Promise<void> | void {
+    this.current.budget = null;
     // Nothing read yet: the snapshot opens on the first read, so it already sees the latest
     // block (subscriptions refresh twice per event and most events read nothing). That
     // common path returns no promise, so the caller need not wait.

@@ -1,6 +1,7 @@
 /**
  * The executable schema: schema.graphql (the contract, at the repository root) with the
- * scalars and every module's resolvers. Subscription resolvers come from the caller.
+ * scalars and every module's resolvers, its list fields paced by the operation's budget
+ * (protection/paced-lists.ts). Subscription resolvers come from the caller.
  */
 import { readFileSync } from 'node:fs';
 import { makeExecutableSchema, type IExecutableSchemaDefinition } from '@graphql-tools/schema';
@@ -17,6 +18,7 @@ import { transferResolvers } from './modules/transfer/resolvers.js';
 import { transitionResolvers } from './modules/transition/resolvers.js';
 import { underlyingResolvers } from './modules/underlying/resolvers.js';
 import { connectionResolvers } from './pagination.js';
+import { paceListFields } from './protection/paced-lists.js';
 import { DecimalScalar, SafeIntScalar } from './scalars.js';
 
 export type IResolvers = Exclude<NonNullable<IExecutableSchemaDefinition<RequestContext>['resolvers']>, readonly unknown[]>;
@@ -41,5 +43,5 @@ export function buildSchema(extra: { Subscription?: IResolvers['Subscription'] }
   ] as IResolvers[];
   const resolvers: IResolvers[] = [{ Decimal: DecimalScalar, SafeInt: SafeIntScalar }, connectionResolvers(typeDefs), ...modules];
   if (extra.Subscription) resolvers.push({ Subscription: extra.Subscription });
-  return makeExecutableSchema<RequestContext>({ typeDefs, resolvers });
+  return paceListFields(makeExecutableSchema<RequestContext>({ typeDefs, resolvers }));
 }

@@ -4,10 +4,18 @@
 // router, body parser and response helpers took about a tenth of the server's CPU on the
 // account risk query (bench/api a).
 //
-// Every response carries the request's id (`x-request-id`: the client's, when well formed).
-// A /graphql request is refused before its body is read when its API key is missing, wrong
-// (401) or over its rate (429); past PTS_REQUEST_TIMEOUT_MS it is answered 503 and its
-// snapshot released; its metrics are taken when the response closes, whatever ended it.
+// Every response carries the request's id (`x-request-id`, made by the server; a client's
+// own well-formed `x-request-id` is logged beside it and echoed as `x-client-request-id`),
+// and CORS headers for allowed origins (cors.ts). A /graphql request passes the admission
+// (protection/admission.ts): refused before its body is read when its API key is missing,
+// wrong (401) or over its rate (429), and before parsing when its text nests too deep;
+// past PTS_REQUEST_TIMEOUT_MS it is answered 503, its budget ended (its execution stops at
+// its next list) and its snapshot released; a client that goes away ends it the same way.
+// Its metrics are taken when the response closes, whatever ended it.
+//
+// /metrics needs an API key when PTS_API_KEYS is set and counts against its rate; /ready
+// and /health stay open for load balancers and probes. All three answer from what they
+// computed within the last second, so a flood of them costs no database work.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
@@ -16,14 +24,19 @@ import type { Logger } from '../../log/index.js';
 import type { RequestContext } from '../context.js';
 import type { Readiness } from '../health.js';
 import type { ApiMetrics, OperationType, Outcome } from '../metrics.js';
-import type { ApiKeys, RateLimiter } from '../protection/index.js';
+import { cancelledError, timeoutError, type Admission, type ExecutionBudget, type Principal } from '../protection/index.js';
 import { BodyError, readJsonBody } from './body.js';
+import type { Cors } from './cors.js';
 import { ResponseBuffers } from './response-buffers.js';
 
 /** What one HTTP request carries through the routes, Apollo's hooks and the metrics. */
 export interface RequestInfo {
   requestId: string;
+  /** The client's own `x-request-id`, when well formed. */
+  clientRequestId: string | null;
   started: number;
+  /** What the operation may spend; ended by the timeout or the client leaving. */
+  budget: ExecutionBudget;
   operation: OperationType;
   outcome: Outcome | null;
   context: RequestContext | null;
@@ -34,15 +47,15 @@ export interface HttpRoutesOptions {
   apollo: ApolloServer<RequestContext>;
   /** The context of a /graphql request, made when Apollo asks for it (after the body is read). */
   context(info: RequestInfo): RequestContext;
-  keys: ApiKeys;
-  rates: RateLimiter;
+  admission: Admission;
+  cors: Cors;
   readiness: Readiness;
   metrics: ApiMetrics;
   logger: Logger;
-  /** PTS_REQUEST_TIMEOUT_MS; 0: no limit. */
-  timeoutMs: number;
   /** Largest JSON body read, in decoded bytes; default 1 MiB. */
   bodyLimit?: number;
+  /** How long /ready and /metrics reuse what they computed, in ms; default 1000. */
+  statusCacheMs?: number;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -50,9 +63,33 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /** The server's request listener. */
 export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { apollo, keys, rates, readiness, metrics, logger, timeoutMs } = options;
+  const { apollo, admission, cors, readiness, metrics, logger } = options;
+  const timeoutMs = admission.options.timeoutMs;
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const bodies = new ResponseBuffers();
+  const statusCacheMs = options.statusCacheMs ?? 1000;
+  const readyReport = cached(() => readiness.check(), statusCacheMs);
+  const metricsText = cached(() => metrics.text(), statusCacheMs);
+
+  /** Steps 1 and 2 of the admission; false when the request was answered (401, 429). */
+  const admit = (req: IncomingMessage, res: ServerResponse, info: RequestInfo): Principal | null => {
+    const auth = admission.authenticate(req.headers.authorization, req.socket.remoteAddress);
+    if (!auth.ok) {
+      info.outcome = 'unauthorized';
+      res.setHeader('WWW-Authenticate', auth.reason === 'missing' ? 'Bearer realm="pts"' : 'Bearer realm="pts", error="invalid_token"');
+      sendError(res, info, 401, auth.message, 'UNAUTHENTICATED');
+      return null;
+    }
+    const decision = admission.takeRequest(auth.principal);
+    if (!decision.allowed) {
+      info.outcome = 'rate_limited';
+      res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+      const error = admission.rateError(decision.retryAfterSeconds);
+      sendError(res, info, 429, error.message, 'RATE_LIMITED', { retryAfterSeconds: decision.retryAfterSeconds });
+      return null;
+    }
+    return auth.principal;
+  };
 
   const graphql = async (req: IncomingMessage, res: ServerResponse, info: RequestInfo, search: string) => {
     res.once('close', () => {
@@ -65,38 +102,20 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
       void info.context?.release();
     });
 
-    const auth = keys.check(req.headers.authorization);
-    if (!auth.ok) {
-      info.outcome = 'unauthorized';
-      res.setHeader('WWW-Authenticate', auth.reason === 'missing' ? 'Bearer realm="pts"' : 'Bearer realm="pts", error="invalid_token"');
-      return sendError(res, info, 401, auth.message, 'UNAUTHENTICATED');
-    }
-    if (auth.key !== null) {
-      const decision = rates.take(auth.key);
-      if (!decision.allowed) {
-        info.outcome = 'rate_limited';
-        res.setHeader('Retry-After', String(decision.retryAfterSeconds));
-        return sendError(res, info, 429, rates.message(decision.retryAfterSeconds), 'RATE_LIMITED', {
-          retryAfterSeconds: decision.retryAfterSeconds,
-        });
-      }
-    }
+    // The client left before the answer: its execution stops at its next list.
+    res.once('close', () => {
+      if (!res.writableFinished) info.budget.abort(cancelledError());
+    });
+    if (!admit(req, res, info)) return;
 
     if (timeoutMs > 0) {
       const timer = setTimeout(() => {
         info.timedOut = true;
         info.outcome = 'timeout';
+        const error = timeoutError(timeoutMs);
+        info.budget.abort(error);
         void info.context?.release();
-        if (!res.headersSent) {
-          sendError(
-            res,
-            info,
-            503,
-            `Request timed out after ${timeoutMs} ms (PTS_REQUEST_TIMEOUT_MS): ask for less (a smaller \`first\`, fewer fields) or retry`,
-            'REQUEST_TIMEOUT',
-            { timeoutMs },
-          );
-        }
+        if (!res.headersSent) sendError(res, info, 503, error.message, 'REQUEST_TIMEOUT', { timeoutMs });
       }, timeoutMs);
       res.once('close', () => clearTimeout(timer));
     }
@@ -112,6 +131,13 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
         if (!req.complete) res.setHeader('Connection', 'close');
         return sendError(res, info, error.status, error.message, 'BAD_REQUEST');
       }
+    }
+    // Step 3 of the admission, before Apollo parses the text.
+    const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : new URLSearchParams(search).get('query');
+    const refused = admission.sourceError(query);
+    if (refused) {
+      info.outcome = 'rejected';
+      return sendError(res, info, 400, refused.message, String(refused.extensions.code), withoutHttp(refused.extensions));
     }
     const headers = new HeaderMap();
     for (const name in req.headers) {
@@ -138,20 +164,25 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
     const query = url.indexOf('?');
     let path = query < 0 ? url : url.slice(0, query);
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-    if (path === '/graphql') return graphql(req, res, info, query < 0 ? '' : url.slice(query));
+    if (path === '/graphql') {
+      if (cors.handle(req, res, 'GET, POST')) return;
+      return graphql(req, res, info, query < 0 ? '' : url.slice(query));
+    }
     if (path !== '/health' && path !== '/ready' && path !== '/metrics') {
       return sendError(res, info, 404, 'Not found: the API is at /graphql (also /health, /ready, /metrics)', 'NOT_FOUND');
     }
+    if (cors.handle(req, res, 'GET, HEAD')) return;
     if (!READ_METHODS.has(req.method ?? '')) {
       res.setHeader('Allow', 'GET, HEAD');
       return sendError(res, info, 405, `${path} answers GET only`, 'METHOD_NOT_ALLOWED');
     }
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') {
-      const report = await readiness.check();
+      const report = await readyReport();
       return sendJson(res, report.ready ? 200 : 503, report);
     }
-    const text = await metrics.text();
+    if (!admit(req, res, info)) return;
+    const text = await metricsText();
     res.setHeader('Content-Type', metrics.contentType);
     res.end(text);
   };
@@ -159,18 +190,22 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
   return (req, res) => {
     const given = req.headers['x-request-id'];
     const info: RequestInfo = {
-      requestId: typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID(),
+      requestId: randomUUID(),
+      clientRequestId: typeof given === 'string' && REQUEST_ID.test(given) ? given : null,
       started: performance.now(),
+      budget: admission.budget(),
       operation: 'unknown',
       outcome: null,
       context: null,
       timedOut: false,
     };
     res.setHeader('x-request-id', info.requestId);
+    if (info.clientRequestId) res.setHeader('x-client-request-id', info.clientRequestId);
     route(req, res, info).catch((error: unknown) => {
       info.outcome = 'error';
       logger.error('internal error', {
         requestId: info.requestId,
+        ...(info.clientRequestId ? { clientRequestId: info.clientRequestId } : {}),
         path: req.url,
         error: error instanceof Error ? error.message : String(error),
         stack: error instanceof Error ? error.stack : undefined,
@@ -179,6 +214,23 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
       else res.destroy();
     });
   };
+}
+
+/** `compute()`, reused for `ms` after it settled; one computation at a time. */
+function cached<T>(compute: () => Promise<T>, ms: number): () => Promise<T> {
+  let value: Promise<T> | null = null;
+  let until = 0;
+  return () => {
+    if (value && performance.now() < until) return value;
+    until = Infinity; // while computing: everyone waits for this one
+    value = compute().finally(() => (until = performance.now() + ms));
+    return value;
+  };
+}
+
+function withoutHttp(extensions: Record<string, unknown>): Record<string, unknown> {
+  const { http: _http, code: _code, ...rest } = extensions;
+  return rest;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

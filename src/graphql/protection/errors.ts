@@ -3,7 +3,6 @@
 // and the full error goes to the log under that id.
 import { Kind, GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../../log/index.js';
-import { QUERY_LIMIT_EXCEEDED } from './limits.js';
 
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 
@@ -19,10 +18,30 @@ export function isUserFacing(error: unknown): boolean {
   // A variable that failed coercion (a scalar's parseValue threw): the client's input.
   if (error.nodes?.length === 1 && error.nodes[0]!.kind === Kind.VARIABLE_DEFINITION) return true;
   const original = error.originalError;
-  // graphql-js's own errors (validation, unknown fields) have no cause.
-  if (original === undefined || original === null) return true;
+  if (original === undefined || original === null) {
+    // graphql-js's own errors about the request (syntax, validation, unknown fields) have
+    // no cause and no path; one with a path was raised while completing the answer
+    // ("Cannot return null for non-nullable field"): a fault of ours.
+    return error.path === undefined;
+  }
   // A resolver threw a GraphQLError on purpose; anything else (TypeError, pg errors) was not.
   return original instanceof GraphQLError && isUserFacing(original);
+}
+
+/**
+ * The code a client-facing error is served with: its own, or the one of the GraphQLError
+ * it wraps (Apollo files every validation refusal under GRAPHQL_VALIDATION_FAILED, but a
+ * limit or a NUL character keeps its own); an error that names none is a bad request
+ * (Apollo's default for it would be INTERNAL_SERVER_ERROR).
+ */
+function clientCode(formatted: GraphQLFormattedError, error: unknown): string {
+  const original = error instanceof GraphQLError ? error.originalError : undefined;
+  const own = original instanceof GraphQLError ? original.extensions?.code : undefined;
+  if (typeof own === 'string' && own !== 'INTERNAL_SERVER_ERROR') return own;
+  const given = error instanceof GraphQLError ? error.extensions?.code : undefined;
+  if (typeof given === 'string') return given;
+  const code = formatted.extensions?.code;
+  return typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' ? code : 'BAD_REQUEST';
 }
 
 /**
@@ -45,10 +64,8 @@ export function maskError(
     };
   }
   if (isUserFacing(error)) {
-    const { stacktrace: _drop, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
-    // Apollo files validation-rule refusals under GRAPHQL_VALIDATION_FAILED; a limit keeps its own code.
-    const original = error instanceof GraphQLError ? error.originalError : undefined;
-    if (original instanceof GraphQLError && original.extensions?.code === QUERY_LIMIT_EXCEEDED) extensions.code = QUERY_LIMIT_EXCEEDED;
+    const { stacktrace: _drop, http: _http, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+    extensions.code = clientCode(formatted, error);
     return { ...formatted, extensions: { ...extensions, ...(requestId ? { requestId } : {}) } };
   }
   logger.error('internal error', {

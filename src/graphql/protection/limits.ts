@@ -2,14 +2,9 @@
 // (graphql-ws) alike. Why each number: see DEFAULT_LIMITS.
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
-import type { ApolloServerPlugin } from '@apollo/server';
 import {
   GraphQLError,
   Kind,
-  NoSchemaIntrospectionCustomRule,
-  parse,
-  specifiedRules,
-  validate,
   visit,
   type DocumentNode,
   type GraphQLSchema,
@@ -25,8 +20,10 @@ export interface QueryLimits {
   maxDepth: number;
   /** Aliased fields per operation. */
   maxAliases: number;
-  /** Lexical tokens per document (checked while parsing, before anything else). */
+  /** Lexical tokens per document (checked while parsing). */
   maxTokens: number;
+  /** Brackets ({, [, ( ) nested in the text, checked before parsing (admission.ts): the parser recurses per level. */
+  maxNesting: number;
   /** Directives per operation. */
   maxDirectives: number;
   /** graphql-armor's static cost (literal `first` only, 1.5x per level): a cheap pre-check. */
@@ -46,6 +43,8 @@ export interface QueryLimits {
  *   beyond 20, aliasing is amplification (each alias runs its resolvers again).
  * - tokens: the heavy query is 94 tokens, the partner client's largest document about
  *   300; 2000 refuses megabyte documents before validation even starts.
+ * - nesting: the heavy query nests 12 brackets deep; 64 leaves room for list arguments
+ *   and refuses texts that would exhaust the parser's stack (2,000 levels did).
  * - directives: a few @include/@skip per query; 20 stops directive flooding.
  * - static cost: the heavy query scores about 416,000 under armor's formula; 1,000,000
  *   admits it with room and refuses literal nesting such as accounts(first: 1000) x
@@ -59,6 +58,7 @@ export const DEFAULT_LIMITS: QueryLimits = {
   maxDepth: 10,
   maxAliases: 20,
   maxTokens: 2000,
+  maxNesting: 64,
   maxDirectives: 20,
   maxStaticCost: 1_000_000,
   maxCost: 1_000_000,
@@ -73,7 +73,7 @@ export const DEFAULT_LIMITS: QueryLimits = {
 /** The error code of every limit refusal. */
 export const QUERY_LIMIT_EXCEEDED = 'QUERY_LIMIT_EXCEEDED';
 
-function limitError(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+export function limitError(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: QUERY_LIMIT_EXCEEDED, ...extensions } });
 }
 
@@ -109,10 +109,10 @@ export function parseOptions(limits: QueryLimits): ParseOptions {
 }
 
 /**
- * Costs by operation (Apollo reuses a document it has parsed) and by the values of the
- * variables its `first` arguments take, the only variables the estimate reads: the same
- * query for another account costs the same, and walking the document again was ~2% of
- * serving a small query. At most a few page-size combinations are kept per operation.
+ * Costs by operation (Apollo reuses a document it has parsed) and by the values its `first`
+ * arguments take, the only variables the estimate reads: the same query for another
+ * account costs the same, and walking the document again was ~2% of serving a small
+ * query. At most a few page-size combinations are kept per operation.
  */
 interface OperationCosts {
   /** Variables used as `first` anywhere in the document (fragments included). */
@@ -123,18 +123,22 @@ interface OperationCosts {
 const costs = new WeakMap<QueryLimits, WeakMap<OperationDefinitionNode, OperationCosts>>();
 const PAGE_SIZES_PER_OPERATION = 64;
 
-function memoizedCost(
+/**
+ * The estimated values the operation may return (cost.ts), at `variables` as coerced
+ * (defaults included: a `$n: Int = 1000` the client leaves out costs 1000, not 1).
+ */
+export function costOf(
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
-  variables: Readonly<Record<string, unknown>> | undefined,
+  variables: Readonly<Record<string, unknown>>,
   limits: QueryLimits,
 ): number {
   let byOperation = costs.get(limits);
   if (!byOperation) costs.set(limits, (byOperation = new WeakMap()));
   let known = byOperation.get(operation);
   if (!known) byOperation.set(operation, (known = { pageVariables: pageVariables(document), byPages: new Map() }));
-  const key = JSON.stringify(known.pageVariables.map((name) => variables?.[name] ?? null));
+  const key = JSON.stringify(known.pageVariables.map((name) => variables[name] ?? null));
   let cost = known.byPages.get(key);
   if (cost === undefined) {
     cost = estimateCost(schema, document, operation, variables, limits.cost);
@@ -154,59 +158,11 @@ function pageVariables(document: DocumentNode): string[] {
   return [...names].sort();
 }
 
-/** The variables-aware volume check; null when the operation is within limits. */
-export function costError(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operation: OperationDefinitionNode,
-  variables: Readonly<Record<string, unknown>> | undefined,
-  limits: QueryLimits,
-): GraphQLError | null {
-  const cost = memoizedCost(schema, document, operation, variables, limits);
-  if (cost <= limits.maxCost) return null;
+/** The refusal of an operation estimated at `cost` values. */
+export function costRefusal(cost: number, limits: QueryLimits): GraphQLError {
   return limitError(
     `Query too expensive: it may return about ${Math.round(cost).toLocaleString('en-US')} values, ` +
       `the limit is ${limits.maxCost.toLocaleString('en-US')}; ask for fewer items per page (first) or fewer nested lists`,
     { limit: 'cost', cost: Math.round(cost), maxCost: limits.maxCost },
   );
-}
-
-/** Apollo plugin: the variables-aware cost check, once the operation is known (400 on refusal). */
-export function costPlugin(limits: QueryLimits): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operation, request }) {
-          if (!operation) return;
-          const error = costError(schema, document, operation, request.variables, limits);
-          if (error) {
-            throw new GraphQLError(error.message, {
-              extensions: { ...error.extensions, http: { status: 400 } },
-            });
-          }
-        },
-      };
-    },
-  };
-}
-
-/**
- * Parses and validates a WebSocket operation with the same limits as HTTP: returns the
- * document, or the errors to send back.
- */
-export function checkDocument(
-  schema: GraphQLSchema,
-  query: string,
-  limits: QueryLimits,
-  introspection: boolean,
-): { document: DocumentNode } | { errors: GraphQLError[] } {
-  let document: DocumentNode;
-  try {
-    document = parse(query, parseOptions(limits));
-  } catch (error) {
-    return { errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))] };
-  }
-  const rules = [...specifiedRules, ...limitRules(limits), ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
-  const errors = validate(schema, document, rules);
-  return errors.length > 0 ? { errors: [...errors] } : { document };
 }

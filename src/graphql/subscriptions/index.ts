@@ -10,5 +10,6 @@ export {
   type Subscription,
   type TransitionEvent,
 } from './hub.js';
-export { onSubscriberOverflow, subscriptionResolvers, type OverflowHandler, type SubscriptionContext } from './resolvers.js';
-export { SharedSubscriptions } from './shared-execution.js';
+export { SubscriptionPipeline, type PipelineOptions, type SubscriptionOperation } from './pipeline.js';
+export { subscriptionResolvers, type SubscriptionContext } from './resolvers.js';
+export { deliveryOf, SharedSubscriptions, sharingKey, type Delivery, type ResultSink } from './shared-execution.js';

@@ -4,22 +4,15 @@ import type { MarginState, TransitionRecord } from '../../ledger/index.js';
 import { ownerArgument, subaccountArgument } from '../account-args.js';
 import type { SubscriptionResolvers } from '../generated/resolvers.js';
 import { then } from '../memo.js';
+import type { Delivery } from './shared-execution.js';
 import { BLOCKS_ROUTE, ownerRoute, type BlockEvent, type Hub, type HubEvent, type Sink, type Subscription, type TransitionEvent } from './hub.js';
 
-/** What a subscription needs of its context: a fresh read view per event. */
+/** What a subscription needs of its context: a fresh read view per event, and how it is delivered. */
 export interface SubscriptionContext {
   /** Void when there was nothing to refresh (most events read nothing), so callers need not wait. */
   refresh(): Promise<void> | void;
-}
-
-/** How the server cuts off a subscriber whose buffer overflowed (closes its WebSocket). */
-export type OverflowHandler = (message: string) => void;
-
-const overflowHandlers = new WeakMap<object, OverflowHandler>();
-
-/** Binds a context to the connection it serves: an overflow closes that connection. */
-export function onSubscriberOverflow(context: object, handler: OverflowHandler): void {
-  overflowHandlers.set(context, handler);
+  /** Set by the WebSocket server (pipeline.ts): an overflow closes the subscriber's connection. */
+  readonly delivery?: Delivery;
 }
 
 const MARGIN_STATES: ReadonlySet<string> = new Set(['HEALTHY', 'MARGIN_CALL', 'LIQUIDATABLE', 'BANKRUPT']);
@@ -77,7 +70,7 @@ function stream<T extends object>(
   context: SubscriptionContext,
   route?: string,
 ): Subscription<T> {
-  const onOverflow = overflowHandlers.get(context);
+  const onOverflow = context.delivery?.onOverflow;
   const subscription: Subscription<T> = hub.subscribe(kind, select, { ...(onOverflow ? { onOverflow } : {}), ...(route !== undefined ? { route } : {}) });
   const iterator: Subscription<T> = {
     async next() {

@@ -29,42 +29,51 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
  */
 export type ResultSink = (result: ExecutionResult) => void | Promise<void>;
 
+/**
+ * How one subscription operation is delivered, set on its context (`RequestContext.delivery`)
+ * by the WebSocket server when it admits the operation (pipeline.ts).
+ */
+export interface Delivery {
+  /** Operations with the same key share each event's result (`sharingKey`); null: never shared. */
+  key: string | null;
+  /**
+   * Where results go directly, without graphql-ws's loop: it awaits several promises per
+   * result (the source's, the mapping's, its own `next` and `send`), which cost more of a
+   * 5,000-subscriber fan-out than writing the messages. Only for streams of the hub
+   * (`Subscription.consume`); graphql-ws still owns the operation: its end, its errors and
+   * its `complete` message. Absent: results go through graphql-ws.
+   */
+  sink?: ResultSink;
+  /** The subscriber's buffer overflowed (hub.ts): its connection is cut off. */
+  onOverflow?: (message: string) => void;
+}
+
+/** The delivery a context carries, if any. */
+export function deliveryOf(context: unknown): Delivery | undefined {
+  return typeof context === 'object' && context !== null ? (context as { delivery?: Delivery }).delivery : undefined;
+}
+
+/**
+ * The key under which an operation's event results are shared: its name, its text, and its
+ * variables only where they reach below the root field.
+ */
+export function sharingKey(document: DocumentNode, text: string, operationName: string | null | undefined, variables: unknown): string {
+  const below = variablesBelowRoot(document, operationName) ? JSON.stringify(variables ?? {}) : '';
+  return `${operationName ?? ''}\u0000${below}\u0000${text}`;
+}
+
 export class SharedSubscriptions {
-  /** The query text each parsed subscription document came from (the sharing key). */
-  private readonly texts = new WeakMap<DocumentNode, string>();
   /** Per event object: results by operation key. Dropped with the event. */
   private readonly results = new WeakMap<object, Map<string, Result>>();
-  /** Per context value (one per operation): where its results go directly. */
-  private readonly sinks = new WeakMap<object, ResultSink>();
-
-  /** Records the text a document was parsed from, so that equal texts share results. */
-  document(document: DocumentNode, text: string): DocumentNode {
-    this.texts.set(document, text);
-    return document;
-  }
-
-  /**
-   * Sends the results of the operation executed with `context` to `sink` as each event is
-   * published, without graphql-ws's loop: it awaits several promises per result (the
-   * source's, the mapping's, its own `next` and `send`), which cost more of a
-   * 5,000-subscriber fan-out than writing the messages. Only for streams of the hub
-   * (`Subscription.consume`); graphql-ws still owns the operation: its end, its errors
-   * and its `complete` message.
-   */
-  deliverTo(context: object, sink: ResultSink): void {
-    this.sinks.set(context, sink);
-  }
 
   /** graphql-ws's `subscribe`: graphql-js's, with each event's execution shared. */
   subscribe = async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source; // the errors of setting it up
     const events = source[Symbol.asyncIterator]();
-    const text = this.texts.get(args.document);
-    const variables = variablesBelowRoot(args.document, args.operationName) ? JSON.stringify(args.variableValues ?? {}) : '';
-    const key = text === undefined ? null : `${args.operationName ?? ''}\u0000${variables}\u0000${text}`;
-    const sink = typeof args.contextValue === 'object' && args.contextValue !== null ? this.sinks.get(args.contextValue) : undefined;
-    if (sink && isSubscription(events)) return sinkEvents(events, (event) => this.execute(args, event, key), sink);
+    const delivery = deliveryOf(args.contextValue);
+    const key = delivery?.key ?? null;
+    if (delivery?.sink && isSubscription(events)) return sinkEvents(events, (event) => this.execute(args, event, key), delivery.sink);
     return mapEvents(events, (event) => this.execute(args, event, key));
   };
 

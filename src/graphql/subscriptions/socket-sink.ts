@@ -6,13 +6,12 @@ import type { ResultSink } from './shared-execution.js';
 
 /**
  * Writes an operation's results to its WebSocket as graphql-ws `next` messages, the same
- * text graphql-ws would send (`{"id":…,"type":"next","payload":…}`), for
- * `SharedSubscriptions.deliverTo`.
+ * text graphql-ws would send (`{"id":…,"type":"next","payload":…}`), for a subscription's
+ * `Delivery` (pipeline.ts).
  *
- * - A result without errors is serialized once, however many subscribers share it (the
- *   shared execution hands them all the same object); each message adds only its id.
- * - A result with errors goes out as `format` makes it (masked, with the request id), as
- *   graphql-ws's `onNext` would have sent it.
+ * - `payload` gives a result's JSON text (within the answer cap; the pipeline writes a
+ *   result shared by many subscribers once); a promise when a large one is written in
+ *   slices: the subscriber's next results wait for it, in order.
  * - Backpressure: while more than `highWaterMark` bytes wait on the socket, the returned
  *   promise holds the subscriber's next results back (in its bounded hub buffer) until
  *   the socket drains or closes. A client that stops reading thus overflows its buffer and
@@ -22,27 +21,23 @@ import type { ResultSink } from './shared-execution.js';
 export function socketSink(
   socket: WebSocket,
   id: string,
-  format: (result: ExecutionResult) => unknown,
+  payload: (result: ExecutionResult) => string | Promise<string>,
   highWaterMark = 64 * 1024,
 ): ResultSink {
   const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-  return (result) => {
+  const write = (text: string): void | Promise<void> => {
     if (socket.readyState !== socket.OPEN) return;
-    const text = `${prefix}${result.errors?.length ? JSON.stringify(format(result)) : payloadText(result)}}`;
+    const message = `${prefix}${text}}`;
     // Not writable by hand (a frame queued in ws, compression): ws frames it, and the
     // subscriber's next results wait for the write.
-    if (!writeTextFrame(socket, text)) return new Promise<void>((resolve) => socket.send(text, () => resolve()));
+    if (!writeTextFrame(socket, message)) return new Promise<void>((resolve) => socket.send(message, () => resolve()));
     if (socket.bufferedAmount >= highWaterMark) return drained(socket);
   };
-}
-
-const payloads = new WeakMap<ExecutionResult, string>();
-
-/** The JSON of a result without errors, once per result object. */
-function payloadText(result: ExecutionResult): string {
-  let text = payloads.get(result);
-  if (text === undefined) payloads.set(result, (text = JSON.stringify(result)));
-  return text;
+  return (result) => {
+    if (socket.readyState !== socket.OPEN) return;
+    const text = payload(result);
+    return text instanceof Promise ? text.then(write) : write(text);
+  };
 }
 
 /** Per congested socket, one wait that every subscription on it shares (one listener each, not one per subscription). */

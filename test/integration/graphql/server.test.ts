@@ -34,12 +34,22 @@ describe('API server over HTTP', () => {
     expect(account.id).toBe(`${ALICE}:0`);
     expect(account.positions).toEqual([{ market: { id: 'ETH-PERP' }, size: '-3' }]);
 
-    const get = await raw(`${server.url}?query=${encodeURIComponent('{ meta { blockNumber } }')}`, {});
+    // A GET carries a header a cross-site form cannot set (CSRF prevention, http/cors.ts).
+    const getUrl = `${server.url}?query=${encodeURIComponent('{ meta { blockNumber } }')}`;
+    const get = await raw(getUrl, { headers: { 'apollo-require-preflight': 'true' } });
     expect(get.status).toBe(200);
     expect(get.body).toEqual({ data: { meta: { blockNumber: 5 } } });
     expect(get.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await raw(getUrl, { headers: { 'content-type': 'application/json' } })).status).toBe(200);
+    const forged = await raw(getUrl, {});
+    expect(forged.status).toBe(400);
+    expect(forged.body.errors[0]).toMatchObject({ message: expect.stringMatching(/Cross-Site Request Forgery/), extensions: { code: 'BAD_REQUEST' } });
+    // The request id is the server's own; a client's well-formed id is echoed beside it, never taken for it.
     const given = await post(server.url, '{ meta { blockNumber } }', undefined, { 'x-request-id': 'partner-42' });
-    expect(given.headers.get('x-request-id')).toBe('partner-42');
+    expect(given.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(given.headers.get('x-client-request-id')).toBe('partner-42');
+    const hostile = await post(server.url, '{ meta { blockNumber } }', undefined, { 'x-request-id': 'x "forged" {line}' });
+    expect(hostile.headers.get('x-client-request-id')).toBeNull();
   });
 
   it('serves the heavy analytics query', async () => {
@@ -144,8 +154,9 @@ describe('API server over HTTP', () => {
     expect(await refused({ ...json, 'content-encoding': 'gzip' }, 'not gzip')).toMatchObject({ status: 400, message: expect.stringMatching(/^Malformed compressed body/) });
     expect(await refused({ ...json, 'content-encoding': 'zstd' }, query)).toMatchObject({ status: 415, message: expect.stringMatching(/content encoding "zstd"/) });
     expect(await refused({ 'content-type': 'application/json; charset=latin1' }, query)).toMatchObject({ status: 415, message: expect.stringMatching(/charset "latin1"/) });
+    // A body a cross-site form could send (text/plain) is refused as a potential CSRF.
     const notJson = await refused({ 'content-type': 'text/plain' }, query);
-    expect(notJson).toMatchObject({ status: 400, message: expect.stringMatching(/invalid Content-Type/) });
+    expect(notJson).toMatchObject({ status: 400, message: expect.stringMatching(/Cross-Site Request Forgery/) });
 
     const head = await fetch(server.url.replace('/graphql', '/health'), { method: 'HEAD' });
     expect(head.status).toBe(200);
@@ -199,7 +210,7 @@ describe('API server over HTTP', () => {
 describe('readiness', () => {
   it('is 503 before anything is ingested and while lagging, 200 once caught up', async () => {
     const db = await createTestDatabase();
-    const server = await startTestServer(db.url, { readyMaxLag: 2 });
+    const server = await startTestServer(db.url, { readyMaxLag: 2 }, { statusCacheMs: 0 });
     const ready = () => raw(server.url.replace('/graphql', '/ready'), {});
     try {
       expect(await ready()).toMatchObject({ status: 503, body: { ready: false, reason: 'no block ingested yet' } });

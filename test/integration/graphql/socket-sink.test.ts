@@ -27,10 +27,13 @@ describe('socketSink', () => {
     while (received.length < count) await new Promise((resolve) => setTimeout(resolve, 5));
   };
 
-  it('writes what graphql-ws would, sharing the serialization of a result, and the masked form of one with errors', async () => {
-    const format = (result: ExecutionResult) => ({ ...result, errors: [{ message: 'Internal server error', extensions: { requestId: 'r1' } }] });
-    const a = socketSink(socket, 'a"1', format);
-    const b = socketSink(socket, '2', format);
+  /** The payload text as the pipeline gives it: a result with errors in its masked form. */
+  const masked = (result: ExecutionResult) => ({ ...result, errors: [{ message: 'Internal server error', extensions: { requestId: 'r1' } }] });
+  const text = (result: ExecutionResult) => JSON.stringify(result.errors ? masked(result) : result);
+
+  it('writes what graphql-ws would, with the payload text it is given', async () => {
+    const a = socketSink(socket, 'a"1', text);
+    const b = socketSink(socket, '2', text);
     const shared: ExecutionResult = { data: { blockCommitted: { blockNumber: 7, hash: 'é🙂' } } };
     const failed: ExecutionResult = { data: null, errors: [new GraphQLError('secret detail')] };
     expect(a(shared)).toBeUndefined(); // written at once: nothing to wait for
@@ -40,13 +43,23 @@ describe('socketSink', () => {
     expect(received).toEqual([
       stringifyMessage({ id: 'a"1', type: MessageType.Next, payload: shared }),
       stringifyMessage({ id: '2', type: MessageType.Next, payload: shared }),
-      stringifyMessage({ id: 'a"1', type: MessageType.Next, payload: format(failed) as unknown as ExecutionResult }),
+      stringifyMessage({ id: 'a"1', type: MessageType.Next, payload: masked(failed) as unknown as ExecutionResult }),
     ]);
     expect(parseMessage(received[2]!)).toMatchObject({ payload: { errors: [{ message: 'Internal server error' }] } });
   });
 
+  it('keeps the order when a payload is still being written (a large answer, in slices)', async () => {
+    const sink = socketSink(socket, '1', (result) => ((result.data as { n: number }).n === 1 ? new Promise<string>((resolve) => setTimeout(() => resolve(JSON.stringify(result)), 20)) : JSON.stringify(result)));
+    const first = sink({ data: { n: 1 } });
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    expect(sink({ data: { n: 2 } })).toBeUndefined();
+    await until(2);
+    expect(received.map((m) => (JSON.parse(m) as { payload: { data: { n: number } } }).payload.data.n)).toEqual([1, 2]);
+  });
+
   it('holds results back while the client does not read, and carries on in order once it does', async () => {
-    const sink = socketSink(socket, '1', (r) => r, 64 * 1024);
+    const sink = socketSink(socket, '1', text, 64 * 1024);
     const big = (n: number): ExecutionResult => ({ data: { n, pad: 'x'.repeat(16 * 1024) } });
     (client as unknown as { _socket: { pause(): void } })._socket.pause();
     let waited: Promise<void> | undefined;
@@ -64,7 +77,7 @@ describe('socketSink', () => {
   });
 
   it('has every subscription of a congested socket wait on one drain listener', async () => {
-    const sinks = Array.from({ length: 20 }, (_, i) => socketSink(socket, String(i), (r) => r, 64 * 1024));
+    const sinks = Array.from({ length: 20 }, (_, i) => socketSink(socket, String(i), text, 64 * 1024));
     const big: ExecutionResult = { data: { pad: 'x'.repeat(16 * 1024) } };
     const raw = (socket as unknown as { _socket: import('node:net').Socket })._socket;
     (client as unknown as { _socket: { pause(): void } })._socket.pause();
@@ -82,7 +95,7 @@ describe('socketSink', () => {
   });
 
   it('writes nothing once the socket is closing', async () => {
-    const sink = socketSink(socket, '1', (r) => r);
+    const sink = socketSink(socket, '1', text);
     socket.close(1000, 'bye');
     expect(sink({ data: { n: 1 } })).toBeUndefined();
     await once(client, 'close');

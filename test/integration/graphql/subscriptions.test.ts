@@ -189,7 +189,7 @@ describe('subscription refusals', () => {
     }
   });
 
-  it('answers a WebSocket upgrade on another path than /graphql with 400', async () => {
+  it('answers a WebSocket upgrade on another path than /graphql with 404', async () => {
     const url = server.url.replace('http', 'ws').replace('/graphql', '/elsewhere');
     const refused = await new Promise<string>((resolve) => {
       const ws = new WebSocket(url, 'graphql-transport-ws');
@@ -197,7 +197,7 @@ describe('subscription refusals', () => {
       ws.once('open', () => resolve('open'));
       ws.once('error', (error) => resolve(error.message));
     });
-    expect(refused).toBe('HTTP 400');
+    expect(refused).toBe('HTTP 404');
   });
 
   it('refuses subscribes over the key rate with a clear error, and bad operations likewise', async () => {

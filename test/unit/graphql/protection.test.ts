@@ -2,11 +2,13 @@
 // not; API keys, the token bucket, and which errors reach clients.
 import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
 import { buildSchema } from '../../../src/graphql/schema.js';
+import { nestingDepth } from '../../../src/graphql/protection/admission.js';
 import {
   ApiKeys,
-  checkDocument,
-  costError,
+  costOf,
+  costRefusal,
   DEFAULT_LIMITS,
+  defaultAdmission,
   estimateCost,
   INTERNAL_ERROR_MESSAGE,
   isUserFacing,
@@ -19,14 +21,20 @@ import type { Logger } from '../../../src/log/index.js';
 import { HEAVY_QUERY } from './protection-fixture.js';
 
 const schema = buildSchema();
+const admission = defaultAdmission(schema);
 
-/** Every refusal of the static rules and the variables-aware cost, as messages. */
-function refusals(query: string, variables: Record<string, unknown> = {}): string[] {
-  const document = parse(query);
-  const errors = validate(schema, document, [...specifiedRules, ...limitRules(DEFAULT_LIMITS)]).map((e) => e.message);
-  if (errors.length) return errors;
-  const cost = costError(schema, document, getOperationAST(document)!, variables, DEFAULT_LIMITS);
-  return cost ? [cost.message] : [];
+/** Every refusal of the admission (text, parsing, validation, operation, cost), as messages. */
+function refusals(query: string, variables: Record<string, unknown> = {}, transport: 'http' | 'ws' = 'http'): string[] {
+  const admitted = admission.prepare(query, null, variables, transport);
+  return 'errors' in admitted ? admitted.errors.map((e) => e.message) : [];
+}
+
+/** The first refusal's message and extensions (code, limit, ...), or null when admitted. */
+function refusal(query: string, variables: Record<string, unknown> = {}, transport: 'http' | 'ws' = 'http') {
+  const admitted = admission.prepare(query, null, variables, transport);
+  if (!('errors' in admitted)) return null;
+  const { http: _http, ...extensions } = admitted.errors[0]!.extensions;
+  return { message: admitted.errors[0]!.message, ...extensions };
 }
 
 function nest(depth: number): string {
@@ -64,8 +72,20 @@ describe('query limits', () => {
 
   it('refuse documents of too many tokens while parsing', () => {
     const huge = `{ ${'meta { blockNumber } '.repeat(600)} }`;
-    const checked = checkDocument(schema, huge, DEFAULT_LIMITS, false);
-    expect('errors' in checked && checked.errors[0]!.message).toMatch(/Document contains more that 2000 tokens/);
+    expect(refusal(huge)).toMatchObject({ code: 'GRAPHQL_PARSE_FAILED', message: expect.stringMatching(/Document contains more that 2000 tokens/) });
+  });
+
+  it('refuse texts nested deeper than the parser can take, before parsing, with a clear limit', () => {
+    const deep = `{ accounts(marginState: ${'['.repeat(1990)}HEALTHY${']'.repeat(1990)}) { totalCount } }`;
+    expect(refusal(deep)).toMatchObject({ code: QUERY_LIMIT_EXCEEDED, limit: 'nesting', message: expect.stringMatching(/nested too deep: more than 64 levels/) });
+    expect(refusals(`{ accounts(marginState: ${'['.repeat(20)}HEALTHY${']'.repeat(20)}) { totalCount } }`).join()).not.toMatch(/nested too deep/);
+  });
+
+  it('count nesting outside strings and comments only', () => {
+    expect(nestingDepth('{ a(b: "[[[[{{{{") { c } }', 64)).toBe(2);
+    expect(nestingDepth('{ a(b: """ [[[ \\""" [[ """) # [[[[[\n { c } }', 64)).toBe(2);
+    expect(nestingDepth('{ a(b: "\\"[[[") }', 64)).toBe(2);
+    expect(nestingDepth('['.repeat(100), 10)).toBe(11); // stops counting past the limit
   });
 
   it('refuse nested full pages whether `first` is a literal or a variable', () => {
@@ -80,7 +100,10 @@ describe('query limits', () => {
     expect(message).toMatch(/^Query too expensive: it may return about 4,003,001 values, the limit is 1,000,000/);
     // One parsed operation (as Apollo reuses it) asked again with other variables or under other limits.
     const operation = getOperationAST(document)!;
-    const check = (variables: Record<string, unknown>, limits = DEFAULT_LIMITS) => costError(schema, document, operation, variables, limits)?.message ?? null;
+    const check = (variables: Record<string, unknown>, limits = DEFAULT_LIMITS) => {
+      const cost = costOf(schema, document, operation, variables, limits);
+      return cost > limits.maxCost ? costRefusal(cost, limits).message : null;
+    };
     expect(check({ n: 10 })).toBeNull();
     expect(check({ n: 1000 })).toMatch(/about 4,003,001 values/);
     expect(check({ n: 10 })).toBeNull();
@@ -89,16 +112,36 @@ describe('query limits', () => {
     expect(refusals(`{ accounts { edges { node { fills { edges { node { price } } } } } } }`)).toEqual([]);
   });
 
+  it('cost a variable the client leaves out at its default, as the executor will run it', () => {
+    // Costed as `first: 1` before: one 2 KB request then returned 31 MB, twenty aliases of it exhausted the heap.
+    const bomb = `query B($n: Int = 1000) { a0: fills(first: $n) { edges { node { id market { fills(first: $n) { edges { node { id price } } } } } } } }`;
+    expect(refusal(bomb)).toMatchObject({ code: QUERY_LIMIT_EXCEEDED, limit: 'cost', message: expect.stringMatching(/^Query too expensive/) });
+    expect(refusal(bomb, { n: 10 })).toBeNull();
+    // The same as a subscription over WebSocket: refused before it runs on every event.
+    const subscription = `subscription S($n: Int = 1000) { marginStateChanged { account { fills(first: $n) { edges { node { market { fills(first: $n) { edges { node { id } } } } } } } } } }`;
+    expect(refusal(subscription, {}, 'ws')).toMatchObject({ code: QUERY_LIMIT_EXCEEDED, limit: 'cost' });
+  });
+
+  it('refuse variables that cannot be coerced, and the NUL character in any string argument', () => {
+    expect(refusal('query ($n: Int!) { accounts(first: $n) { totalCount } }')).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/\$n/) });
+    expect(refusal('{ fills(market: "a\\u0000b") { totalCount } }')).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/NUL character/) });
+    expect(refusal('query ($m: String) { fills(market: $m) { totalCount } }', { m: 'a\u0000b' })).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/NUL character .*\$m/) });
+    expect(refusal('query ($s: [MarginState!]) { accounts(marginState: $s) { totalCount } }', { s: ['HEALTHY'] })).toBeNull();
+  });
+
+  it('refuse a subscription over HTTP, naming the transport that serves it', () => {
+    expect(refusal('subscription { blockCommitted { blockNumber } }', {}, 'http')).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/WebSocket/) });
+    expect(refusal('subscription { blockCommitted { blockNumber } }', {}, 'ws')).toBeNull();
+  });
+
   it('refuse introspection unless enabled', () => {
     const query = '{ __schema { types { name } } }';
-    const off = checkDocument(schema, query, DEFAULT_LIMITS, false);
-    expect('errors' in off && off.errors[0]!.message).toMatch(/introspection/i);
-    expect('document' in checkDocument(schema, query, DEFAULT_LIMITS, true)).toBe(true);
+    expect(refusals(query).join()).toMatch(/introspection/i);
+    expect(defaultAdmission(schema, { introspection: true }).prepare(query, null, {}, 'http')).not.toHaveProperty('errors');
   });
 
   it('report limits with their own code', () => {
-    const checked = checkDocument(schema, nest(12), DEFAULT_LIMITS, false);
-    expect('errors' in checked && checked.errors[0]!.extensions).toEqual({ code: QUERY_LIMIT_EXCEEDED, limit: 'depth' });
+    expect(refusal(nest(12))).toEqual({ message: 'Query depth limit of 10 exceeded, found 14.', code: QUERY_LIMIT_EXCEEDED, limit: 'depth' });
   });
 });
 

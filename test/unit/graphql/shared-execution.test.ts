@@ -1,7 +1,7 @@
 import { parse } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { Hub, type BlockEvent } from '../../../src/graphql/subscriptions/hub.js';
-import { SharedSubscriptions } from '../../../src/graphql/subscriptions/shared-execution.js';
+import { SharedSubscriptions, sharingKey, type Delivery } from '../../../src/graphql/subscriptions/shared-execution.js';
 
 /** A subscription field whose every subscriber receives the same event objects, as from the hub. */
 function fixture(events: object[], failures = 0) {
@@ -36,7 +36,9 @@ function fixture(events: object[], failures = 0) {
   });
   const shared = new SharedSubscriptions();
   const subscribe = async (text: string, variables: Record<string, unknown>) => {
-    const stream = await shared.subscribe({ schema, document: shared.document(parse(text), text), variableValues: variables });
+    const document = parse(text);
+    const delivery: Delivery = { key: sharingKey(document, text, undefined, variables) };
+    const stream = await shared.subscribe({ schema, document, variableValues: variables, contextValue: { delivery } });
     if (!(Symbol.asyncIterator in stream)) throw new Error(JSON.stringify(stream));
     const results = [];
     for await (const result of stream) results.push(result);
@@ -104,10 +106,10 @@ describe('results delivered to a sink', () => {
     const shared = new SharedSubscriptions();
     const text = 'subscription { events { n } }';
     const subscribe = async () => {
-      const context = {};
       const got: unknown[] = [];
-      shared.deliverTo(context, (result) => void got.push(result));
-      const stream = await shared.subscribe({ schema, document: shared.document(parse(text), text), contextValue: context });
+      const document = parse(text);
+      const delivery: Delivery = { key: sharingKey(document, text, undefined, {}), sink: (result) => void got.push(result) };
+      const stream = await shared.subscribe({ schema, document, contextValue: { delivery } });
       if (!(Symbol.asyncIterator in stream)) throw new Error(JSON.stringify(stream));
       const ended = stream.next(); // graphql-ws's loop: its first next() starts the delivery
       return { got, ended, stream };

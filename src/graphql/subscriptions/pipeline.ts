@@ -1,0 +1,80 @@
+/**
+ * The subscription pipeline, one object from commit to socket:
+ *
+ *   BlockFeed (LISTEN, reads the committed rows)  ->  Hub (fan-out, a bounded buffer per
+ *   subscriber)  ->  SharedSubscriptions (an event executed once per distinct operation)
+ *   ->  the operation's Delivery (its answer's text within the cap, written as a frame to
+ *   its socket; an overflow cuts its connection off)
+ *
+ * The WebSocket server admits a subscription, asks `delivery()` for how it is delivered and
+ * sets that on the operation's context; graphql-ws then calls `subscribe` with that context.
+ * Nothing travels beside the context: the sharing key, the sink and the overflow handler
+ * are the delivery's fields.
+ */
+import type { DocumentNode, ExecutionResult } from 'graphql';
+import type { WebSocket } from 'ws';
+import type { Hub } from './hub.js';
+import { subscriptionResolvers } from './resolvers.js';
+import { SharedSubscriptions, sharingKey, type Delivery } from './shared-execution.js';
+import { socketSink } from './socket-sink.js';
+
+export interface PipelineOptions {
+  hub: Hub;
+  /** A result's JSON text within the answer cap (an error answer beyond it): Admission.serialize. */
+  serialize(result: unknown, requestId?: string): string | Promise<string>;
+  /** A result with errors as its subscriber may see it (masked, with the request id). */
+  format(result: ExecutionResult, requestId: string): unknown;
+}
+
+/** One subscription operation on a socket. */
+export interface SubscriptionOperation {
+  socket: WebSocket;
+  /** graphql-ws's operation id. */
+  id: string;
+  document: DocumentNode;
+  /** The query text (equal texts share results). */
+  text: string;
+  operationName: string | null | undefined;
+  variables: unknown;
+  requestId: string;
+  /** The subscriber fell too far behind (its hub buffer overflowed). */
+  onOverflow(message: string): void;
+}
+
+export class SubscriptionPipeline {
+  readonly hub: Hub;
+  /** The Subscription resolvers for the schema. */
+  readonly resolvers: ReturnType<typeof subscriptionResolvers>;
+  private readonly shared = new SharedSubscriptions();
+  /** JSON text of results without errors, once per result object however many subscribers share it. */
+  private readonly payloads = new WeakMap<ExecutionResult, string | Promise<string>>();
+
+  constructor(private readonly options: PipelineOptions) {
+    this.hub = options.hub;
+    this.resolvers = subscriptionResolvers(options.hub);
+  }
+
+  /** graphql-ws's `subscribe`. */
+  readonly subscribe = (args: Parameters<SharedSubscriptions['subscribe']>[0]) => this.shared.subscribe(args);
+
+  /** How `operation`'s results are delivered: set it as its context's `delivery`. */
+  delivery(operation: SubscriptionOperation): Delivery {
+    const { requestId } = operation;
+    return {
+      key: sharingKey(operation.document, operation.text, operation.operationName, operation.variables),
+      sink: socketSink(operation.socket, operation.id, (result) => (result.errors?.length ? this.options.serialize(this.options.format(result, requestId), requestId) : this.payload(result))),
+      onOverflow: operation.onOverflow,
+    };
+  }
+
+  private payload(result: ExecutionResult): string | Promise<string> {
+    let text = this.payloads.get(result);
+    if (text === undefined) {
+      text = this.options.serialize(result);
+      this.payloads.set(result, text);
+      // Later subscribers of a large result take the text itself once it is written.
+      if (text instanceof Promise) void text.then((done) => this.payloads.set(result, done), () => undefined);
+    }
+    return text;
+  }
+}
