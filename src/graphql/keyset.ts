@@ -53,7 +53,7 @@ export async function fetchConnection<N>(
   nodeOf: (row: Row) => Now<N>,
   parent?: ParentScope,
 ): Promise<Connection<N>> {
-  const page = pageOf(args, list.kind, list.key.map((k) => (k.type === 'text' ? 'text' : 'int')));
+  const page = pageOf(args, list.kind, list.key.map((k) => k.type));
   let rows: Row[];
   let totalCount: () => Promise<number>;
   if (parent) {
@@ -73,6 +73,9 @@ export async function fetchConnection<N>(
       return row!.n;
     };
   }
+  // Many parents' pages arrive together (one batched statement) and each is built in its
+  // own continuation: the budget decides before building, not after (budget.ts).
+  await ctx.pace(null);
   return connectionOf(rows, page, list.kind, (row) => list.key.map((k) => String(row[k.column])), nodeOf, totalCount);
 }
 

@@ -15,8 +15,11 @@ export interface PageArgs {
   after?: string | null;
 }
 
-/** What a key part is, for validating decoded cursors before they reach SQL. */
-export type KeyPart = 'int' | 'text';
+/**
+ * What a key part is, for validating decoded cursors before they reach SQL: a value that
+ * passed here cannot fail there (out of range, a NUL in text).
+ */
+export type KeyPart = 'int4' | 'int8' | 'numeric' | 'text';
 
 export interface Page {
   first: number;
@@ -67,9 +70,22 @@ export function encodeCursor(kind: string, key: readonly string[]): string {
 }
 
 const INTEGER = /^-?\d{1,80}$/;
+const RANGES: Partial<Record<KeyPart, readonly [bigint, bigint]>> = {
+  int4: [-(2n ** 31n), 2n ** 31n - 1n],
+  int8: [-(2n ** 63n), 2n ** 63n - 1n],
+};
+
+/** Whether `value` is a valid text of a key part of type `part`. */
+function validPart(value: unknown, part: KeyPart): value is string {
+  if (typeof value !== 'string') return false;
+  if (part === 'text') return !value.includes('\u0000');
+  if (!INTEGER.test(value)) return false;
+  const range = RANGES[part];
+  return range === undefined || (BigInt(value) >= range[0] && BigInt(value) <= range[1]);
+}
 
 export function decodeCursor(cursor: string, kind: string, parts: readonly KeyPart[]): string[] {
-  const invalid = () => badUserInput(`"after" is not a cursor of this list (${kind}); pass an endCursor or edge cursor it returned`);
+  const invalid = () => badUserInput(`"after" is not a cursor of this list (${kind}); pass an endCursor or edge cursor it returned`, 'after');
   if (!/^[A-Za-z0-9_-]*$/.test(cursor)) throw invalid();
   let decoded: unknown;
   try {
@@ -80,7 +96,7 @@ export function decodeCursor(cursor: string, kind: string, parts: readonly KeyPa
   if (!Array.isArray(decoded) || decoded.length !== parts.length + 1 || decoded[0] !== kind) throw invalid();
   const key = decoded.slice(1);
   key.forEach((value, i) => {
-    if (typeof value !== 'string' || (parts[i] === 'int' && !INTEGER.test(value))) throw invalid();
+    if (!validPart(value, parts[i]!)) throw invalid();
   });
   return key as string[];
 }

@@ -27,9 +27,10 @@ export function ledger(): LedgerChain {
   return chain;
 }
 
-/** Commits `chain`'s blocks as the ingester would (one transaction, a notification). */
-export async function commitLedger(pool: pg.Pool, chain: LedgerChain, options: { head?: number; chainId?: number } = {}): Promise<void> {
-  const batch = chain.history;
+/** Commits `chain`'s blocks (from the `from`th on) as the ingester would (one transaction, a notification). */
+export async function commitLedger(pool: pg.Pool, chain: LedgerChain, options: { head?: number; chainId?: number; from?: number } = {}): Promise<void> {
+  // `from`: the first block (0-based index into its history) not committed yet.
+  const batch = chain.history.slice(options.from ?? 0);
   await new LedgerStore(pool).commit({
     chainId: options.chainId ?? 31337,
     headBlockNumber: options.head ?? batch.at(-1)!.block.number,

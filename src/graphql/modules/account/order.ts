@@ -104,7 +104,7 @@ served AS (
 export async function accountsPage(ctx: RequestContext, filter: AccountFilter, orderBy: AccountOrder, args: PageArgs): Promise<Connection<Account>> {
   const kind = `account:${orderBy}`;
   const byId = orderBy === 'ID_ASC';
-  const page = pageOf(args, kind, byId ? ['text'] : ['int', 'int', 'text']);
+  const page = pageOf(args, kind, byId ? ['text'] : ['int4', 'numeric', 'text']);
   const p = new Params();
   let sql: string;
   if (byId) {
@@ -132,7 +132,9 @@ SELECT a.*, keyed.bucket AS sort_bucket, keyed.k::text AS sort_key
  ORDER BY keyed.bucket, keyed.k, keyed.id
  LIMIT ${p.add(page.first + 1, 'int8')}`;
   }
-  const rows = (await ctx.query<Record<string, unknown>>(sql, p.values)).map((row) => ({ row, account: accountFromRow(row) }));
+  const fetched = await ctx.query<Record<string, unknown>>(sql, p.values);
+  await ctx.pace(null);
+  const rows = fetched.map((row) => ({ row, account: accountFromRow(row) }));
   ctx.loaders.primeAccounts(rows.map((r) => r.account));
   const keyOf = byId
     ? ({ row }: { row: Record<string, unknown> }) => [row.id as string]
