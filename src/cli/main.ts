@@ -35,7 +35,7 @@ if (!cluster.isWorker) for (const warning of unknownVariableWarnings(process.env
 try {
   await command!.run({ config: config!, logger });
 } catch (error) {
-  // An error with an exit code is a refusal its message explains; anything else gets its stack.
+  // An error with an exit code is a refusal its message explains (a data folder in use); anything else gets its stack.
   const exitCode = (error as { exitCode?: unknown })?.exitCode;
   const expected = typeof exitCode === 'number';
   logger.error(error instanceof Error ? error.message : String(error), expected ? {} : { stack: (error as Error)?.stack });
