@@ -125,7 +125,11 @@ const urlWithScheme = (schemes: string[]) => (value: string, name: string): stri
   } catch {
     // reported below
   }
-  if (!url || !schemes.includes(url.protocol.slice(0, -1))) throw invalid(name, `a URL starting ${schemes.map((s) => `${s}://`).join(', ')}`, value);
+  if (!url || !schemes.includes(url.protocol.slice(0, -1))) {
+    // Not the value itself: a database or RPC URL often holds a password or an API key.
+    const got = url ? `a ${url.protocol}// URL` : 'something that is not a URL';
+    throw new ConfigError(`${name} must be a URL starting ${schemes.map((s) => `${s}://`).join(', ')}, got ${got}`);
+  }
   return value;
 };
 

@@ -79,7 +79,8 @@ describe('configuration (SPEC 6)', () => {
     expect(() => loadConfig({ PTS_RISK_FREE_RATE: '5%' })).toThrow(/PTS_RISK_FREE_RATE/);
     expect(() => loadConfig({ PTS_VENUE_ADDRESSES: '0x12' })).toThrow(/PTS_VENUE_ADDRESSES/);
     expect(() => loadConfig({ PTS_RPC_URL: 'localhost:8545' })).toThrow(/PTS_RPC_URL must be a URL starting http:\/\/, https:\/\/, ws:\/\/, wss:\/\//);
-    expect(() => loadConfig({ DATABASE_URL: 'mysql://x/y' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:s3cret@x/y' })).toThrow('DATABASE_URL must be a URL starting postgresql://, postgres://, got a mysql:// URL');
+    expect(() => loadConfig({ PTS_RPC_URL: 'https://ok.example, eth.example/v2/s3cret' })).toThrow('PTS_RPC_URL must be a URL starting http://, https://, ws://, wss://, got something that is not a URL');
     expect(() => requireChain(loadConfig({}))).toThrow(/PTS_RPC_URL/);
     expect(() => requireChain(loadConfig({ PTS_RPC_URL: 'http://a' }))).toThrow(/PTS_VENUE_ADDRESSES/);
     expect(new ConfigError('x').exitCode).toBe(2);
