@@ -56,10 +56,15 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-/** The data dir is served by another live process. Exit code 2: the user must pick another database. */
-export class DataDirInUseError extends Error {
-  override name = 'DataDirInUseError';
+/** A data dir embedded PostgreSQL cannot use as it is: the user must fix it or pick another (the pts command: exit code 2, no stack). */
+export class DataDirError extends Error {
+  override name = 'DataDirError';
   readonly exitCode = 2;
+}
+
+/** The data dir is served by another live process. */
+export class DataDirInUseError extends DataDirError {
+  override name = 'DataDirInUseError';
   constructor(
     readonly dataDir: string,
     readonly ownerPid: number,
@@ -153,7 +158,7 @@ async function checkReachableByPostgresUser(dataDir: string): Promise<void> {
     const ok =
       (ids && s.uid === ids.uid && s.mode & 0o100) || (ids && s.gid === ids.gid && s.mode & 0o010) || s.mode & 0o001;
     if (!ok) {
-      throw new Error(
+      throw new DataDirError(
         `Embedded PostgreSQL runs as the "${USER}" user, which cannot enter ${dir}. ` +
           `Allow it (chmod o+x ${dir}), choose another PTS_DATA_DIR, or set DATABASE_URL.`,
       );
@@ -431,12 +436,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return withStartLock(dataDir, async () => {
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
       if (existsSync(dataDir) && (await readdir(dataDir)).length > 0) {
-        throw new Error(`${dataDir} exists but is not a PostgreSQL data directory; move it away or pick another`);
+        throw new DataDirError(`${dataDir} exists but is not a PostgreSQL data directory; move it away or pick another PTS_DATA_DIR`);
       }
       await initialise(dataDir, options.initdbFlags ?? [], log.add);
     }
     const credentials = await readJson<{ password: string }>(path.join(dataDir, CREDENTIALS_FILE));
-    if (!credentials) throw new Error(`${path.join(dataDir, CREDENTIALS_FILE)} is missing: not a pts data directory`);
+    if (!credentials) throw new DataDirError(`${path.join(dataDir, CREDENTIALS_FILE)} is missing: not a pts data directory; pick another PTS_DATA_DIR`);
     const { password } = credentials;
 
     await handleExistingPostmaster(dataDir, log.add);

@@ -1,7 +1,7 @@
 // Issue 14 item 14: the real `pts` command checks its whole configuration before it starts
 // anything; what the user must fix exits 2 with one line naming it, never a stack.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { variables } from '../../src/config/index.js';
@@ -57,6 +57,26 @@ describe('pts configuration and usage errors', () => {
     expect(noVenue.code).toBe(2);
     expect(noVenue.stderr).toMatch(/^pts: PTS_VENUE_ADDRESSES is not set/);
     expect(existsSync(join(dataDir, 'postgres'))).toBe(false);
+  });
+
+  it('a data folder embedded PostgreSQL cannot use exits 2 with one line saying what to do, no stack', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'pts-config-foreign-'));
+    try {
+      chmodSync(folder, 0o755);
+      mkdirSync(join(folder, 'postgres'));
+      writeFileSync(join(folder, 'postgres', 'notes.txt'), 'not a database');
+      const result = await pts(['migrate'], { DATABASE_URL: undefined, PTS_DATA_DIR: folder });
+      expect(result.code).toBe(2);
+      const lines = result.stderr.trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines).toEqual([expect.objectContaining({
+        level: 'error',
+        message: `${join(folder, 'postgres')} exists but is not a PostgreSQL data directory; move it away or pick another PTS_DATA_DIR`,
+      })]);
+      expect(lines[0].stack).toBeUndefined();
+      expect(readdirSync(join(folder, 'postgres'))).toEqual(['notes.txt']);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('warns once about PTS_API_KEY, which the server does not read, and accepts PTS_INTROSPECTION=1', async () => {
