@@ -4,8 +4,8 @@
 //
 // Commands that reach a database (migrate status/deploy/diff, db pull, ...) use
 // DATABASE_URL when it is set and otherwise, like pts itself, the embedded PostgreSQL
-// under PTS_DATA_DIR (default ./.pts), started for the command (or shared with a pts
-// process already serving it). The CLI loads this file with jiti, which resolves the
+// under PTS_DATA_DIR (default ./.pts), started for the command (refused while a pts
+// process owns it: stop that one, or set DATABASE_URL to its server). The CLI loads this file with jiti, which resolves the
 // project's './x.js' specifiers to the .ts sources.
 import path from 'node:path';
 import { defineConfig } from 'prisma/config';

@@ -136,7 +136,8 @@ export class Rpc implements ChainRpc {
       poll: false,
       emitMissed: false,
       onBlockNumber: () => onHead(),
-      onError: (error: Error) => this.logger.warn('newHeads subscription error; polling covers it', { error: errorText(error) }),
+      // close() ends the socket too, which viem reports as an error ("socket has been closed"): not one then.
+      onError: (error: Error) => this.closing.signal.aborted || this.logger.warn('newHeads subscription error; polling covers it', { error: errorText(error) }),
     } as unknown as Parameters<PublicClient['watchBlockNumber']>[0];
     return this.socket.client.watchBlockNumber(options);
   }

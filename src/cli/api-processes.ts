@@ -15,13 +15,14 @@ export interface ApiProcesses {
  * each process has its own read pool, block cache and LISTEN feed (subscriptions reach
  * every process through PostgreSQL, as behind a load balancer). The primary serves
  * nothing itself (it holds the port); `pts start` runs the ingester there. An API process
- * that dies (rather than draining) is replaced a second later.
+ * that dies (rather than draining) is replaced a second later. `env` is added to their
+ * environment.
  */
-export function startApiProcesses(count: number, logger: Logger): ApiProcesses {
+export function startApiProcesses(count: number, logger: Logger, env: Record<string, string> = {}): ApiProcesses {
   let stopping = false;
   const restarts = new Set<NodeJS.Timeout>();
   const fork = (): Worker => {
-    const worker = cluster.fork();
+    const worker = cluster.fork(env);
     worker.once('exit', (code, signal) => {
       // A process that drained and disconnected was stopped on purpose (a terminal's SIGINT reaches it too).
       if (stopping || worker.exitedAfterDisconnect) return;

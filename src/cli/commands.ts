@@ -1,14 +1,15 @@
-import type { Config } from '../config/index.js';
+import { defaultText, variables, type Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 
 export interface CommandContext {
   config: Config;
   logger: Logger;
-  args: string[];
 }
 
 interface Command {
   summary: string;
+  /** Needs PTS_RPC_URL and PTS_VENUE_ADDRESSES: checked before anything starts. */
+  needsChain?: boolean;
   run(context: CommandContext): Promise<void>;
 }
 
@@ -20,6 +21,7 @@ export const commands: Record<string, Command> = {
   },
   start: {
     summary: 'ingester and API for the chain in PTS_RPC_URL / PTS_VENUE_ADDRESSES',
+    needsChain: true,
     run: async (context) => (await import('./start.js')).start(context, { ingest: true, serve: true }),
   },
   serve: {
@@ -28,6 +30,7 @@ export const commands: Record<string, Command> = {
   },
   ingest: {
     summary: 'the ingester only',
+    needsChain: true,
     run: async (context) => (await import('./start.js')).start(context, { ingest: true, serve: false }),
   },
   migrate: {
@@ -36,7 +39,18 @@ export const commands: Record<string, Command> = {
   },
 };
 
+/** The command named `name`, if there is one (not an Object.prototype member). */
+export function findCommand(name: string): Command | undefined {
+  return Object.hasOwn(commands, name) ? commands[name] : undefined;
+}
+
+/** `pts help`: the commands, then every variable with its default and meaning. */
 export function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  pts ${name.padEnd(8)} ${c.summary}`);
-  return `usage: pts <command>\n\n${lines.join('\n')}\n\nConfiguration is by environment variables; see README.md.\n`;
+  const width = Math.max(...variables.map((v) => v.name.length));
+  const vars = variables.map((v) => `  ${v.name.padEnd(width)}  ${v.description} [default: ${defaultText(v)}]`);
+  return (
+    `usage: pts <command>\n\n${lines.join('\n')}\n\n` +
+    `Configuration is by environment variables only (README.md, "Configuration"):\n\n${vars.join('\n')}\n`
+  );
 }

@@ -1,4 +1,4 @@
-import { databaseConfigFromEnv, openDatabase } from '../db/database.js';
+import { openDatabase } from '../db/database.js';
 import { LedgerStore } from '../db/store/ledger-store.js';
 import { startAnvil } from '../devnet/anvil.js';
 import { deployVenue } from '../devnet/deploy.js';
@@ -19,7 +19,7 @@ export async function dev({ config, logger }: CommandContext): Promise<void> {
     for (const stop of stops.reverse()) await stop().catch((error) => logger.error('shutdown step failed', { error }));
   };
   try {
-    const database = await openDatabase({ ...databaseConfigFromEnv(), pool: { max: 20, applicationName: 'pts dev' } });
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pool: { max: 20, applicationName: 'pts dev' } });
     stops.push(() => database.close());
     await new LedgerStore(database.pool).reset();
     logger.info('database ready (ledger tables emptied for the new devnet)', { embedded: !config.databaseUrl, dataDir: config.dataDir });

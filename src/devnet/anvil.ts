@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { diesWithThisProcess } from '../process/dies-with-this-process.js';
 import { onProcessEnd } from '../process/on-process-end.js';
 
 export interface AnvilOptions {
@@ -46,18 +47,6 @@ export function anvilBinaryPath(): string {
     // fall through
   }
   throw new Error(`no anvil binary for ${process.platform}-${process.arch}: is @foundry-rs/anvil installed?`);
-}
-
-/**
- * On Linux, runs the command through util-linux's `setpriv --pdeathsig KILL`, which execs
- * it (same pid) with a parent-death signal: the kernel kills anvil when this process
- * dies even by SIGKILL, when `onProcessEnd` cannot run. Elsewhere, or without setpriv,
- * the command as is; `tied` says which.
- */
-function diesWithThisProcess(command: string, args: string[]): { command: string; args: string[]; tied: boolean } {
-  const setpriv = '/usr/bin/setpriv';
-  if (process.platform !== 'linux' || !existsSync(setpriv)) return { command, args, tied: false };
-  return { command: setpriv, args: ['--pdeathsig', 'KILL', '--', command, ...args], tied: true };
 }
 
 export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {

@@ -1,7 +1,9 @@
 // `pts serve` with PTS_API_PROCESSES=2: two API processes share PORT and both answer, one
 // that dies is replaced, and SIGTERM to the primary drains them all and exits 0.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from '../../src/devnet/anvil.js';
 import { createTestDatabase } from '../support/database.js';
 import { commitLedger, ledger, raw } from '../integration/graphql/server-support.js';
@@ -67,6 +69,33 @@ describe('pts serve with PTS_API_PROCESSES=2', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await db.drop();
+    }
+  }, 180_000);
+
+  it('on the embedded PostgreSQL: the API processes use the primary\'s server, which owns the data folder', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pts-api-processes-'));
+    chmodSync(dataDir, 0o755); // as root, embedded PostgreSQL runs as the postgres user
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, PTS_DATA_DIR: dataDir, PORT: String(port), PTS_API_PROCESSES: '2', PTS_LOG_FORMAT: 'json' };
+    delete env.DATABASE_URL;
+    const child = spawn(process.execPath, ['bin/pts.js', 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (chunk) => (log += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await until('two API processes', () => (log.match(/"message":"GraphQL API ready"/g)?.length ?? 0) >= 2, () => log);
+      const result = await raw(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ markets { id } }' }),
+      });
+      expect([result.status, result.body]).toEqual([200, { data: { markets: [] } }]);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(log).not.toMatch(/"level":"(warn|error)"/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }, 180_000);
 });

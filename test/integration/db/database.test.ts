@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { createPool } from '../../../src/db/adapter.js';
 import { openDatabase } from '../../../src/db/database.js';
-import { freePort, startEmbeddedPostgres } from '../../../src/db/embedded.js';
+import { DataDirInUseError, freePort, startEmbeddedPostgres } from '../../../src/db/embedded.js';
 import { Prisma, type PrismaClient } from '../../../src/db/generated/client.js';
 import { defaultMigrationsDir, migrate, migrationsApplied, readMigrations, withDatabaseName } from '../../../src/db/migrate.js';
 import { createTestDatabase, testServerUrl } from '../../support/database.js';
@@ -133,16 +133,16 @@ describe('openDatabase without DATABASE_URL: embedded PostgreSQL', () => {
     }
   });
 
-  test('recovers from a crashed run: an orphaned postmaster, then a stale postmaster.pid', async () => {
+  test('a killed owner takes its server with it; an orphaned postmaster and a stale postmaster.pid are cleared; a second start refuses', async () => {
     const dataDir = path.join(await tempDir(), 'postgres');
-    // A process that starts the server and dies by SIGKILL, leaving its postmaster running.
+    // A process that starts the server and dies by SIGKILL: no handler of it runs.
     const script = path.join(path.dirname(dataDir), 'crash.mts');
     const embeddedModule = new URL('src/db/embedded.js', `file://${repoRoot}`).href;
     await writeFile(
       script,
       `const { startEmbeddedPostgres } = await import(${JSON.stringify(embeddedModule)});\n` +
         `const pg = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, initdbFlags: ["--no-sync"] });\n` +
-        `console.log(pg.url);\nprocess.kill(process.pid, 'SIGKILL');\n`,
+        `console.log(pg.pid);\nprocess.kill(process.pid, 'SIGKILL');\n`,
     );
     const crashed = spawn(process.execPath, [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), script], {
       cwd: repoRoot,
@@ -151,34 +151,69 @@ describe('openDatabase without DATABASE_URL: embedded PostgreSQL', () => {
     let out = '';
     crashed.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     await new Promise((resolve) => crashed.on('exit', resolve));
-    const orphanUrl = out.trim();
-    expect(orphanUrl).toMatch(/^postgresql:/);
-    const orphanPid = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    expect(await reachable(orphanUrl)).toBe(true); // the orphan still serves
+    const postmasterPid = Number(out.trim());
+    expect(postmasterPid).toBeGreaterThan(0);
+    // The kernel's parent-death signal: a fast shutdown, which removes postmaster.pid.
+    await until(() => !alive(postmasterPid) && !existsSync(path.join(dataDir, 'postmaster.pid')), 'the postmaster to exit');
 
     const restarted = await startEmbeddedPostgres({ dataDir });
-    expect(restarted.attached).toBe(false);
-    expect(() => process.kill(orphanPid, 0)).toThrow(); // the orphan was shut down
     expect(await reachable(restarted.url)).toBe(true);
 
-    // Attaching: a second start while this process serves the data dir shares the server.
-    const again = await startEmbeddedPostgres({ dataDir });
-    expect(again.attached).toBe(true);
-    expect(again.url).toBe(restarted.url);
-    await again.stop(); // leaves it running
+    // One owner: a second start refuses, naming the folder and the owner, and leaves the server alone.
+    const pidFileBefore = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8');
+    const refused = startEmbeddedPostgres({ dataDir });
+    await expect(refused).rejects.toThrow(DataDirInUseError);
+    await expect(refused).rejects.toThrow(`the embedded PostgreSQL data folder ${dataDir} is in use by pts process ${process.pid}`);
+    expect(await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).toBe(pidFileBefore);
     expect(await reachable(restarted.url)).toBe(true);
+
+    // An orphan (a postmaster nobody owns, as a crash leaves it where there is no parent-death
+    // signal): the same server command line, started by hand after a clean stop.
+    const commandLine = (await readFile(`/proc/${restarted.pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
     await restarted.stop();
     expect(await reachable(restarted.url)).toBe(false);
+    const postgresArgs = commandLine.slice(commandLine.findIndex((a) => a.endsWith('/postgres')));
+    const orphan = spawn(postgresArgs[0]!, postgresArgs.slice(1), { stdio: 'ignore', detached: true, ...(await postgresUser()) });
+    orphan.unref();
+    await until(async () => (await reachable(restarted.url)) === true, 'the orphan to serve');
+    const fresh = await startEmbeddedPostgres({ dataDir });
+    expect(alive(orphan.pid!)).toBe(false); // shut down
+    expect(await reachable(fresh.url)).toBe(true);
+    await fresh.stop();
 
     // A postmaster.pid whose process is gone (and an unrelated live pid: our own).
     for (const pid of [4_194_000, process.pid]) {
       await writeFile(path.join(dataDir, 'postmaster.pid'), `${pid}\n${dataDir}\n0\n5432\n\n127.0.0.1\n0 0\nready\n`);
-      const fresh = await startEmbeddedPostgres({ dataDir });
-      expect(await reachable(fresh.url)).toBe(true);
-      await fresh.stop();
+      const again = await startEmbeddedPostgres({ dataDir });
+      expect(await reachable(again.url)).toBe(true);
+      await again.stop();
     }
   });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** As root, PostgreSQL must run as the postgres user. */
+async function postgresUser(): Promise<{ uid?: number; gid?: number }> {
+  if (process.getuid?.() !== 0) return {};
+  const [uid, gid] = await Promise.all([execFileAsync('id', ['-u', 'postgres']), execFileAsync('id', ['-g', 'postgres'])]);
+  return { uid: Number(uid.stdout), gid: Number(gid.stdout) };
+}
 
 const systemServer = 'postgresql://postgres@127.0.0.1:5432/postgres';
 const systemReachable = await reachable(systemServer);
