@@ -64,7 +64,8 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloServer<
 
   const apollo = new ApolloServer<RequestContext>({
     gateway: compiledExecutor(schema),
-    introspection: admission.options.introspection,
+    // Apollo's own refusal names its constructor option; the admission's rule names PTS_INTROSPECTION.
+    introspection: true,
     // A GET (or a form-encoded POST) must carry a header a cross-site form cannot set
     // (`content-type: application/json`, `apollo-require-preflight`): see cors.ts.
     csrfPrevention: true,

@@ -22,14 +22,17 @@ import {
   getOperationAST,
   getVariableValues,
   GraphQLError,
+  getNamedType,
+  isIntrospectionType,
   Kind,
-  NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
   validate,
+  type ASTVisitor,
   type DocumentNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
@@ -99,7 +102,7 @@ export class Admission {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.keys = new ApiKeys(options.apiKeys);
     this.rates = new RateLimiter(options.ratePerSecond);
-    this.validationRules = [...limitRules(this.limits), NoNulInStrings, ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+    this.validationRules = [...limitRules(this.limits), NoNulInStrings, SubscriptionRootNotConditional, ...(options.introspection ? [] : [NoIntrospection])];
   }
 
   get parseOptions() {
@@ -298,6 +301,52 @@ function blockStringEnd(text: string, from: number): number {
     if (text.charCodeAt(i - 1) !== 0x5c) return i;
   }
   return -1;
+}
+
+/**
+ * graphql-js's NoSchemaIntrospectionCustomRule, saying which setting turns introspection on
+ * (Apollo's own rule told operators to "pass introspection: true to ApolloServer").
+ */
+function NoIntrospection(context: ValidationContext): ASTVisitor {
+  return {
+    Field(node) {
+      const type = getNamedType(context.getType());
+      if (type && isIntrospectionType(type)) {
+        context.reportError(
+          new GraphQLError(`Introspection is disabled on this server (the query asks for "${node.name.value}"): set PTS_INTROSPECTION=true to enable it; the schema is also in schema.graphql`, {
+            nodes: node,
+            extensions: { code: 'INTROSPECTION_DISABLED' },
+          }),
+        );
+      }
+    },
+  };
+}
+
+/**
+ * A subscription's root field may not be @skip- or @include-conditional (GraphQL spec,
+ * "Single root field"; graphql-js 16 does not check it and its createSourceEventStream
+ * throws on a skipped root, which graphql-ws answers by closing the whole connection).
+ */
+function SubscriptionRootNotConditional(context: ValidationContext): ASTVisitor {
+  const check = (set: SelectionSetNode, seen: Set<string>) => {
+    for (const selection of set.selections) {
+      if (selection.directives?.some((d) => d.name.value === 'skip' || d.name.value === 'include')) {
+        context.reportError(new GraphQLError('The root field of a subscription may not use @skip or @include', { nodes: selection }));
+      }
+      if (selection.kind === Kind.INLINE_FRAGMENT) check(selection.selectionSet, seen);
+      if (selection.kind === Kind.FRAGMENT_SPREAD && !seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        const fragment = context.getFragment(selection.name.value);
+        if (fragment) check(fragment.selectionSet, seen);
+      }
+    }
+  };
+  return {
+    OperationDefinition(node) {
+      if (node.operation === 'subscription') check(node.selectionSet, new Set());
+    },
+  };
 }
 
 /**

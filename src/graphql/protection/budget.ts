@@ -1,6 +1,8 @@
 // What one operation may spend: wall time (PTS_REQUEST_TIMEOUT_MS), bytes of answer
 // (PTS_MAX_RESPONSE_BYTES, serialize.ts) and the event loop in slices. The same budget
 // bounds an HTTP query, a WebSocket query and each event of a subscription.
+// The slices are the process's, shared by every operation: while one has work left,
+// the others' get their turns in between.
 //
 // Execution and serialization are synchronous wherever values are already in memory (the
 // block cache, memoized views), so one large answer could hold the event loop for seconds
@@ -14,32 +16,45 @@ import { GraphQLError } from 'graphql';
 /** Paced work allowed between two turns of the event loop. */
 export const SLICE_MS = 20;
 
+/** When the current slice of paced work began. */
 let sliceStart = 0;
-/** The next check phase of the event loop, shared by every paced operation waiting for it. */
-let turn: Promise<void> | null = null;
+/** A check-phase callback is queued that starts the next slice. */
+let nextSliceQueued = false;
 
-function nextTurn(): Promise<void> {
-  return (turn ??= new Promise<void>((resolve) =>
-    setImmediate(() => {
-      turn = null;
-      resolve();
-    }),
-  ));
+function queueNextSlice(): void {
+  nextSliceQueued = true;
+  setImmediate(() => {
+    nextSliceQueued = false;
+    sliceStart = performance.now();
+  });
 }
 
 /**
- * True when paced work has run for SLICE_MS since the event loop last turned: the caller
- * should `await nextTurn()`. The first paced work after a turn starts a new slice (and
- * schedules the turn that ends it), so work that never exceeds a slice never waits.
+ * True when paced work has run for SLICE_MS since the slice began. Paced work after the
+ * event loop has turned (no next slice queued) starts a new slice, so work that never
+ * exceeds a slice never waits.
  */
 function sliceSpent(): boolean {
-  const now = performance.now();
-  if (turn === null) {
-    sliceStart = now;
-    void nextTurn();
+  if (!nextSliceQueued) {
+    sliceStart = performance.now();
+    queueNextSlice();
     return false;
   }
-  return now - sliceStart >= SLICE_MS;
+  return performance.now() - sliceStart >= SLICE_MS;
+}
+
+/**
+ * Resolves when paced work may go on. Each waiter has a check-phase callback of its own,
+ * and a waiter's work runs in the microtasks right after its callback, before the next
+ * one's: so each callback sees the work of those before it, and once the slice is spent
+ * the rest wait for the next turn (after I/O) instead of all going on at once (a thousand
+ * pages of one batched statement resume together).
+ */
+function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const attempt = () => (sliceSpent() ? setImmediate(attempt) : resolve());
+    setImmediate(attempt);
+  });
 }
 
 /** The error an operation ends with once its budget is spent. */

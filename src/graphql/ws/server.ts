@@ -112,7 +112,9 @@ export function startWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   const server = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
-      subscribe: pipeline.subscribe,
+      // Whatever graphql-js throws while setting an operation up is that operation's
+      // (masked) error: graphql-ws would close the whole connection with its message.
+      subscribe: (args) => Promise.resolve(pipeline.subscribe(args)).catch((error: unknown) => internalError(error)),
       onConnect: (ctx) => {
         const params = ctx.connectionParams ?? {};
         const given = params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
@@ -178,7 +180,7 @@ export function startWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
           contextValue: context,
         };
       },
-      execute: executeQuery,
+      execute: (args) => executeQuery(args).catch((error: unknown) => internalError(error)),
       onNext: (_ctx, _id, _payload, args, result) =>
         result.errors?.length ? (options.format(result, (args.contextValue as RequestContext).requestId) as ExecutionResult) : undefined,
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => e.toJSON()),
@@ -205,10 +207,10 @@ export function startWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
  * The answer is written from the iterator graphql-ws loops over, which it does only while
  * the operation is still live (a `complete` from the client meanwhile drops it).
  */
-function executeQuery(args: ExecutionArgs): Promise<AsyncIterableIterator<never>> {
+async function executeQuery(args: ExecutionArgs): Promise<AsyncIterableIterator<never>> {
   const sink = deliveryOf(args.contextValue)?.sink;
   if (!sink) throw new Error('a WebSocket query without its delivery');
-  const result = Promise.resolve(execute(args));
+  const result = (async () => execute(args))().catch(internalError);
   let written = false;
   const iterator: AsyncIterableIterator<never> = {
     async next() {
@@ -226,7 +228,7 @@ function executeQuery(args: ExecutionArgs): Promise<AsyncIterableIterator<never>
       return iterator;
     },
   };
-  return Promise.resolve(iterator);
+  return iterator;
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
@@ -236,6 +238,11 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
 /** How a client is named in the log: an address, or which key (never the key itself). */
 function clientLabel(principal: Principal): string {
   return principal.key === null ? principal.client : 'an API key';
+}
+
+/** A thrown error as an operation's result: masked by onNext, and logged there. */
+function internalError(error: unknown): ExecutionResult {
+  return { errors: [new GraphQLError(error instanceof Error ? error.message : String(error), { originalError: error instanceof Error ? error : null })] };
 }
 
 /** Parse and validation errors get the codes Apollo gives them over HTTP; no `http` extension goes to a WebSocket client. */

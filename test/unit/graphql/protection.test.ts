@@ -134,6 +134,13 @@ describe('query limits', () => {
     expect(refusal('subscription { blockCommitted { blockNumber } }', {}, 'ws')).toBeNull();
   });
 
+  it('refuse a subscription whose root field is conditional (graphql-js 16 threw setting it up, closing the connection)', () => {
+    expect(refusal('subscription { blockCommitted @include(if: false) { blockNumber } }', {}, 'ws')).toMatchObject({ message: expect.stringMatching(/may not use @skip or @include/) });
+    expect(refusal('subscription { ...F } fragment F on Subscription { blockCommitted @skip(if: true) { blockNumber } }', {}, 'ws')).not.toBeNull();
+    expect(refusal('subscription { ... @include(if: true) { blockCommitted { blockNumber } } }', {}, 'ws')).not.toBeNull();
+    expect(refusal('subscription { blockCommitted { blockNumber @include(if: false) } }', {}, 'ws')).toBeNull();
+  });
+
   it('refuse introspection unless enabled', () => {
     const query = '{ __schema { types { name } } }';
     expect(refusals(query).join()).toMatch(/introspection/i);
