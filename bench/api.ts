@@ -5,7 +5,7 @@
 //   node bin/run-ts.js bench/api.ts [--accounts 1000] [--positions 10] [--seconds 10]
 //     [--concurrency 16] [--heavy-seconds 10] [--heavy-concurrency 2] [--subscribers 5000]
 //     [--client-processes 2] [--rounds 1] [--fanout-rounds 3] [--only account,heavy,fanout] [--block-every-ms 0]
-//     [--server-processes 0]
+//     [--server-processes 0]   (--only also takes hostile)
 //
 // --server-processes N (N >= 1) serves a and b from `pts serve` with PTS_API_PROCESSES=N in
 // a child process (node:cluster, all cores) instead of this process; c needs the server
@@ -18,6 +18,11 @@
 // --fanout-rounds N: c commits N price moves (down, back up, ...) and reports each. The
 // first runs the delivery code cold (its first JIT compilation); a server at the chain tip
 // delivers a block every few seconds and is past that after its first one.
+// d (--only hostile): the account query (a, as an innocent client) while heavy requests run
+// beside it: two clients asking b's page of 1000 accounts without pause, and one asking
+// an admitted ~900,000-value fills query (about 8 MB) over and over. Prints the longest
+// the server's event loop was held (monitorEventLoopDelay) and the innocent client's
+// latency, against the same client alone in the same run.
 //
 // The dataset goes through the same code path as the ingester's: venue events applied by
 // the pure ledger (applyBlock, commitBlock) and persisted with LedgerStore.commit (one
@@ -34,6 +39,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { benchDatabase, percentile } from './support/database.js';
 import { profilePhase } from './support/profile.js';
@@ -80,6 +86,8 @@ const ACCOUNT_QUERY = `query Account($owner: String!, $subaccount: SafeInt = 0) 
 /** A page of 1000 accounts with every risk field and their positions' risk. */
 const ACCOUNTS_QUERY = `query Accounts { meta { blockNumber } accounts(first: 1000) { pageInfo { hasNextPage endCursor }
   edges { cursor node { ${ACCOUNT_FIELDS} positions { ${POSITION_FIELDS} market { id } } } } } }`;
+/** Admitted by the cost estimate (about 900,000 values), answered in about 8 MB: the heaviest a client may ask. */
+const FILLS_QUERY = `query Fills($outer: Int = 1000, $inner: Int = 150) { fills(first: $outer) { edges { node { id market { fills(first: $inner) { edges { node { id price size fee } } } } } } } }`;
 const SUBSCRIPTION_BLOCKS = 'subscription { blockCommitted { chainId blockNumber blockHash blockTimestamp headBlockNumber reorg { depth commonAncestor } } }';
 const SUBSCRIPTION_MARGIN = `subscription ($owner: String) { marginStateChanged(owner: $owner) {
   account { id owner subaccount } from to blockNumber blockTimestamp equity initialMargin maintenanceMargin } }`;
@@ -341,7 +349,8 @@ async function main(): Promise<void> {
         `margin states ${JSON.stringify(states)}`,
     );
 
-    const config = { ...loadConfig({}), logFormat: 'json' as const };
+    // The fan-out's clients all come from this machine's address: one client, as the per-client cap counts them.
+    const config = { ...loadConfig({}), logFormat: 'json' as const, maxConnectionsPerClient: 1_000_000 };
     const serverProcesses = Number(values['server-processes']);
     let url: string;
     let serverCpu: () => number;
@@ -427,6 +436,37 @@ async function main(): Promise<void> {
         await (await profiling)?.();
         report(`b. accounts(first: 1000) with risk fields${await ticks.stop()}`, result, before, concurrency);
       }
+    }
+
+    // ------------------------------------------------------------ d. heavy requests beside an innocent one
+    if (only.has('hostile') && server) {
+      const seconds = Number(values.seconds);
+      const innocent = { url, query: ACCOUNT_QUERY, owners: shuffled(owners), concurrency: 4, seconds, warmupSeconds: 2, minRequests: 0 };
+      const alone = await load(innocent);
+      const sortedAlone = alone.latencies.sort((a, b) => a - b);
+      const delay = monitorEventLoopDelay({ resolution: 5 });
+      let measuring = false;
+      const heavy = [
+        load({ url, query: ACCOUNTS_QUERY, owners: null, concurrency: 2, seconds: seconds + 4, warmupSeconds: 0, minRequests: 0 }),
+        load({ url, query: FILLS_QUERY, owners: null, concurrency: 1, seconds: seconds + 4, warmupSeconds: 0, minRequests: 0 }),
+      ];
+      const beside = await load(innocent, () => {
+        delay.enable();
+        measuring = true;
+      });
+      delay.disable();
+      const [pages, fills] = (await Promise.all(heavy)) as [LoadResult, LoadResult];
+      const sorted = beside.latencies.sort((a, b) => a - b);
+      const nsToMs = (ns: number) => ms(ns / 1e6);
+      log(
+        `d. account risk query alone: p50 ${ms(percentile(sortedAlone, 50))}, p99 ${ms(percentile(sortedAlone, 99))}, ${(alone.requests / alone.seconds).toFixed(0)} req/s; ` +
+          `beside heavy requests: p50 ${ms(percentile(sorted, 50))}, p99 ${ms(percentile(sorted, 99))}, max ${ms(sorted.at(-1) ?? NaN)}, ${(beside.requests / beside.seconds).toFixed(0)} req/s, ${beside.errors} errors`,
+      );
+      log(
+        `   heavy: accounts(first: 1000) ${pages.requests} answered (${pages.errors} errors${pages.firstError ? `: ${pages.firstError.slice(0, 120)}` : ''}), ` +
+          `fills ~900,000 values ${fills.requests} answered (${fills.errors} errors${fills.firstError ? `: ${fills.firstError.slice(0, 120)}` : ''}); ` +
+          `event loop held at most ${nsToMs(delay.max)} (p99 ${nsToMs(delay.percentile(99))}, mean ${nsToMs(delay.mean)}) while measured${measuring ? '' : ' (never measured)'}`,
+      );
     }
 
     // ------------------------------------------------------------ c. fan-out
@@ -546,7 +586,7 @@ async function startPtsServe(databaseUrl: string, processes: number): Promise<{ 
   const { freePort } = await import('../src/devnet/anvil.js');
   const port = await freePort();
   const child = spawn(process.execPath, ['--max-semi-space-size=64', fileURLToPath(new URL('../bin/pts.js', import.meta.url)), 'serve'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), PTS_API_PROCESSES: String(processes), PTS_LOG_FORMAT: 'json' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), PTS_API_PROCESSES: String(processes), PTS_LOG_FORMAT: 'json', PTS_MAX_CONNECTIONS_PER_CLIENT: '1000000' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let output = '';

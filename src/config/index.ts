@@ -199,7 +199,7 @@ export const variables: readonly Variable[] = [
   }),
   variable({
     name: 'PTS_MAX_CONNECTIONS_PER_CLIENT', field: 'maxConnectionsPerClient', default: '100', parse: integer(1),
-    description: 'WebSocket connections per API key (per client address when the API is open)',
+    description: 'WebSocket connections per API key (per client address when the API is open; behind a proxy every client has its address: raise it, or give clients keys)',
   }),
   variable({
     name: 'PTS_CORS_ORIGINS', field: 'corsOrigins', parse: origins, commandDefault: { command: 'dev', value: '*' }, defaultText: 'unset (no cross-origin access; pts dev: *)',
