@@ -11,18 +11,23 @@ export interface FetchedBlock {
 export class InconsistentRangeError extends Error {}
 
 /**
- * Blocks [from, to] with their venue events, consistent with one another: every header's
- * parent is the previous header and every log belongs to the header of its block. Logs
- * and headers come from separate requests, so a reorg in between shows up here as an
- * `InconsistentRangeError` rather than as a silent mix of two branches.
+ * The blocks of [from, to] that exist, each with exactly its venue events: all of them,
+ * or those before the first block the chain does not have (it may be shorter than the
+ * head the range was planned with); none if `from` does not exist.
+ *
+ * Headers come first and logs are then asked for those blocks only, so a block mined
+ * between the two requests cannot come without its logs. Every header must follow the
+ * previous one and every log belong to its block's header, or `InconsistentRangeError`.
  */
 export async function fetchRange(rpc: ChainRpc, venues: readonly string[], from: number, to: number): Promise<FetchedBlock[]> {
-  const [logs, headers] = await Promise.all([rpc.logs(from, to, venues, venueTopics), rpc.headers(from, to)]);
+  const headers = await rpc.headers(from, to);
+  if (headers.length === 0) return [];
   for (let i = 1; i < headers.length; i++) {
     if (headers[i]!.parentHash !== headers[i - 1]!.hash) {
       throw new InconsistentRangeError(`block ${headers[i]!.number} does not follow ${headers[i - 1]!.number}`);
     }
   }
+  const logs = await rpc.logs(from, headers.at(-1)!.number, venues, venueTopics);
   const byNumber = new Map<number, RawLog[]>();
   for (const log of logs) {
     const number = Number(log.blockNumber);

@@ -220,6 +220,14 @@ export class Ingester {
       }
       throw error;
     }
+    if (blocks.length < range.to - range.from + 1) {
+      // The chain ends before the range did: the head it was planned with is stale (the
+      // chain got shorter, or a node is behind). The ranges after it go beyond the chain's
+      // end too; the next step waits for a new head.
+      this.ahead = [];
+      this.head = Math.min(this.head, range.from + blocks.length - 1);
+      if (blocks.length === 0) return;
+    }
     this.span.succeeded(blocks.length, blocks.reduce((n, b) => n + b.events.length, 0));
     const parent = this.state!.lastBlock;
     if (parent && blocks[0]!.header.parentHash !== parent.hash) {
@@ -299,16 +307,17 @@ export class Ingester {
     }
   }
 
-  /** When idle at the tip, make sure the tip is still canonical (a reorg to a shorter chain brings no new block). */
+  /**
+   * When idle at the tip, make sure the tip is still canonical: a reorg to a shorter chain
+   * brings no new block, and a missing last block is one (whatever head a node reported).
+   */
   private async checkTip(): Promise<void> {
     const last = this.state!.lastBlock;
     if (!last) return;
-    if (last.number <= this.head) {
-      const [canonical] = await this.o.rpc.headers(last.number, last.number);
-      if (canonical!.hash === last.hash) {
-        await this.store.recordHead(this.head);
-        return;
-      }
+    const [canonical] = await this.o.rpc.headers(last.number, last.number);
+    if (canonical?.hash === last.hash) {
+      await this.store.recordHead(Math.max(this.head, last.number));
+      return;
     }
     await this.rollBack();
   }
@@ -326,13 +335,13 @@ export class Ingester {
   /** The highest block whose stored hash is still canonical, walking back by hash. */
   private async commonAncestor(from: number): Promise<number> {
     const floor = from - this.o.reorgDepth - 64;
-    for (let high = Math.min(from, this.head); high >= floor; high -= 64) {
+    for (let high = from; high >= floor; high -= 64) {
       const low = Math.max(high - 63, 0);
       const [stored, canonical] = await Promise.all([this.store.blockHashes(low, high), this.o.rpc.headers(low, high)]);
       for (let n = high; n >= low; n--) {
         const hash = stored.get(n);
         if (hash === undefined) return n; // nothing stored at or below: ingestion started after n
-        if (canonical[n - low]!.hash === hash) return n;
+        if (canonical[n - low]?.hash === hash) return n; // a block the chain no longer has is not
       }
       if (low === 0) return -1;
     }
