@@ -264,7 +264,7 @@ export class Ingester {
       const start = this.ahead.length > 0 ? this.ahead.at(-1)!.to + 1 : from;
       if (start > target) break;
       const to = Math.min(target, start + Math.min(this.span.span, this.o.batchBlocks) - 1);
-      const blocks = fetchRange(this.o.rpc, this.o.venues, start, to);
+      const blocks = fetchRange(this.o.rpc, this.o.venues, start, to, this.head - this.o.reorgDepth);
       blocks.catch(() => undefined); // awaited (or dropped) later; not an unhandled rejection
       this.ahead.push({ from: start, to, blocks });
     }

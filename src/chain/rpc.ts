@@ -18,6 +18,8 @@ export interface ChainRpc {
   headers(from: number, to: number): Promise<BlockHeader[]>;
   /** Venue logs of blocks [from, to]. Throws when the provider refuses the range. */
   logs(from: number, to: number, addresses: readonly string[], topics: readonly string[]): Promise<RawLog[]>;
+  /** Venue logs of the blocks with these hashes (EIP-234): exactly theirs, or an error for a block the node does not know. */
+  blockLogs(hashes: readonly string[], addresses: readonly string[], topics: readonly string[]): Promise<RawLog[]>;
   /** Calls `onHead` when a new head arrives over WebSocket (a wake-up hint only). */
   watchHeads(onHead: () => void): () => void;
   close(): Promise<void>;
@@ -126,6 +128,19 @@ export class Rpc implements ChainRpc {
       }),
     );
     return logs.map(rawLog);
+  }
+
+  async blockLogs(hashes: readonly string[], addresses: readonly string[], topics: readonly string[]): Promise<RawLog[]> {
+    // One request per block, batched like headers.
+    const lists = await this.call(`eth_getLogs of ${hashes.length} blocks by hash`, (client) =>
+      Promise.all(hashes.map((blockHash) =>
+        client.request({
+          method: 'eth_getLogs',
+          params: [{ blockHash: blockHash as `0x${string}`, address: addresses as `0x${string}`[], topics: [topics as `0x${string}`[]] }],
+        }),
+      )),
+    );
+    return lists.flat().map(rawLog);
   }
 
   watchHeads(onHead: () => void): () => void {

@@ -21,11 +21,12 @@ export interface RpcAnswer {
 }
 
 /**
- * Sees each call before the node does. Returns undefined to pass the call on (then it
- * must not have called `forward`), or the answer to give: `forward()` (the next hook's,
- * finally the node's), awaited after a hold or changed, or one of its own.
+ * Sees each call before the node does. Returns (or resolves to) undefined to pass the call
+ * on, maybe after acting on the node (then it must not have called `forward`), or the
+ * answer to give: `forward()` (the next hook's, finally the node's), awaited after a hold
+ * or changed, or one of its own.
  */
-export type RpcHook = (call: RpcCall, forward: () => Promise<RpcAnswer>) => RpcAnswer | Promise<RpcAnswer> | undefined;
+export type RpcHook = (call: RpcCall, forward: () => Promise<RpcAnswer>) => RpcAnswer | undefined | Promise<RpcAnswer | undefined>;
 
 export interface RpcProxy {
   url: string;
@@ -58,25 +59,25 @@ export function gate(): { promise: Promise<void>; open(): void } {
   return { promise, open };
 }
 
+/** One call to the node at `url` (a hook may send a call to another node: a load balancer's). */
+export async function askNode(url: string, call: RpcCall): Promise<RpcAnswer> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: call.method, params: call.params }),
+  });
+  const { result, error } = (await response.json()) as RpcAnswer;
+  return error ? { error } : { result };
+}
+
 export async function startRpcProxy(target: string): Promise<RpcProxy> {
   const hooks: RpcHook[] = [];
   const watchers = new Set<(call: RpcCall, answer: RpcAnswer) => void>();
-  let nextId = 1;
-
-  const node = async (call: RpcCall): Promise<RpcAnswer> => {
-    const response = await fetch(target, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method: call.method, params: call.params }),
-    });
-    const { result, error } = (await response.json()) as RpcAnswer;
-    return error ? { error } : { result };
-  };
   const through = (call: RpcCall): Promise<RpcAnswer> => {
     // Hooks added or removed meanwhile apply to the calls after; this one keeps its chain.
     const chain = hooks.slice();
     const run = async (i: number): Promise<RpcAnswer> => {
-      if (i === chain.length) return node(call);
+      if (i === chain.length) return askNode(target, call);
       return (await chain[i]!(call, () => run(i + 1))) ?? run(i + 1);
     };
     return run(0);
