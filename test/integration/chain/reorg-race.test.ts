@@ -7,6 +7,7 @@
 //    the ingester must roll back at once, not wait until the chain grows past it.
 import { toHex } from 'viem';
 import { expectEqualToFreshIngest, startDevnet, TRADERS, type Devnet } from '../../support/devnet.js';
+import { chainHead, cursorOf, hashOf, rollback, until } from '../../support/reorgs.js';
 import { blockArg, gate, logRange, startRpcProxy, type RpcProxy } from '../../support/rpc-proxy.js';
 
 const [ALICE, BOB] = TRADERS as [`0x${string}`, `0x${string}`];
@@ -32,38 +33,12 @@ async function activity(net: Devnet, i: number): Promise<number> {
   return blockNumber;
 }
 
-async function chainHead(net: Devnet): Promise<number> {
-  return Number(await net.deployment.publicClient.getBlockNumber({ cacheTime: 0 }));
-}
-
-async function hashOf(net: Devnet, number: number): Promise<string> {
-  return (await net.deployment.publicClient.getBlock({ blockNumber: BigInt(number) })).hash.toLowerCase();
-}
-
-async function cursor(net: Devnet): Promise<{ number: number; hash: string } | undefined> {
-  const { rows } = await net.db.pool.query('SELECT block_number::int AS number, block_hash AS hash FROM cursor');
-  return rows[0];
-}
-
-/** Polls `condition` until it holds; the deadline only bounds a failing test. */
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /**
  * Makes the proxy answer eth_blockNumber with `head`, as a node behind the others would
  * (once `after` resolves, if given); the function returned ends it.
  */
 function staleHead(proxy: RpcProxy, head: number, after?: Promise<void>): () => void {
   return proxy.use((call) => (call.method === 'eth_blockNumber' ? (after ?? Promise.resolve()).then(() => ({ result: toHex(head) })) : undefined));
-}
-
-async function rollback(net: Devnet, depth: number): Promise<void> {
-  await net.deployment.testClient.request({ method: 'anvil_rollback', params: [depth] } as never);
 }
 
 describe('reorgs racing the ingester', () => {
@@ -87,7 +62,7 @@ describe('reorgs racing the ingester', () => {
     // The last three blocks are rolled back; the ingester follows to the common ancestor.
     await rollback(net, 3);
     const ancestorHash = await hashOf(net, tip - 3);
-    await until('the ingester is back at the common ancestor', async () => (await cursor(net))?.hash === ancestorHash);
+    await until('the ingester is back at the common ancestor', async () => (await cursorOf(net))?.hash === ancestorHash);
 
     // From now on a node behind the others answers the head: still the old one, `tip`. It
     // answers once the new branch's first block exists, so the next range starts with a
@@ -114,7 +89,7 @@ describe('reorgs racing the ingester', () => {
     expect(last).toBe(tip);
     caughtUp();
     const lastHash = await hashOf(net, last);
-    await until('the ingester is at the new tip', async () => (await cursor(net))?.hash === lastHash);
+    await until('the ingester is at the new tip', async () => (await cursorOf(net))?.hash === lastHash);
 
     const { rows } = await net.db.pool.query('SELECT number::int, event_count::int FROM block WHERE number >= $1 ORDER BY number', [first]);
     // The new branch's blocks carry the same venue calls: the same number of events each.
@@ -134,7 +109,7 @@ describe('reorgs racing the ingester', () => {
     await rollback(net, 3);
     const ancestor = tip - 3;
     const ancestorHash = await hashOf(net, ancestor);
-    await until('the cursor is back at the common ancestor', async () => (await cursor(net))?.hash === ancestorHash);
+    await until('the cursor is back at the common ancestor', async () => (await cursorOf(net))?.hash === ancestorHash);
     const { rows } = await net.db.pool.query('SELECT max(number)::int AS last FROM block');
     expect(rows[0].last).toBe(ancestor);
     expect(await chainHead(net)).toBe(ancestor); // the chain did not grow meanwhile
