@@ -202,9 +202,7 @@ export class Ingester {
     if (from > this.head - this.o.confirmations) await head;
     const target = this.head - this.o.confirmations;
     if (from > target) {
-      await this.writer.flush();
-      await this.checkTip();
-      await this.idle();
+      await this.atTip();
       return;
     }
     const range = this.nextRange(from, target);
@@ -226,7 +224,12 @@ export class Ingester {
       // end too; the next step waits for a new head.
       this.ahead = [];
       this.head = Math.min(this.head, range.from + blocks.length - 1);
-      if (blocks.length === 0) return;
+      // None: the chain ends at or before the last committed block, as at the tip (and a
+      // node claiming more is not asked again at once).
+      if (blocks.length === 0) {
+        await this.atTip();
+        return;
+      }
     }
     this.span.succeeded(blocks.length, blocks.reduce((n, b) => n + b.events.length, 0));
     const parent = this.state!.lastBlock;
@@ -305,6 +308,13 @@ export class Ingester {
       // Pruning is housekeeping: a failure leaves a few extra undo logs until the next prune.
       await this.store.pruneUndo(reversible).catch((error) => this.o.logger.warn('pruning undo logs failed', { error: errorText(error) }));
     }
+  }
+
+  /** Nothing to take: write what is queued, check the tip, wait for a new head. */
+  private async atTip(): Promise<void> {
+    await this.writer.flush();
+    await this.checkTip();
+    await this.idle();
   }
 
   /**
