@@ -202,9 +202,7 @@ export class Ingester {
     if (from > this.head - this.o.confirmations) await head;
     const target = this.head - this.o.confirmations;
     if (from > target) {
-      await this.writer.flush();
-      await this.checkTip();
-      await this.idle();
+      await this.atTip();
       return;
     }
     const range = this.nextRange(from, target);
@@ -219,6 +217,19 @@ export class Ingester {
         return;
       }
       throw error;
+    }
+    if (blocks.length < range.to - range.from + 1) {
+      // The chain ends before the range did: the head it was planned with is stale (the
+      // chain got shorter, or a node is behind). The ranges after it go beyond the chain's
+      // end too; the next step waits for a new head.
+      this.ahead = [];
+      this.head = Math.min(this.head, range.from + blocks.length - 1);
+      // None: the chain ends at or before the last committed block, as at the tip (and a
+      // node claiming more is not asked again at once).
+      if (blocks.length === 0) {
+        await this.atTip();
+        return;
+      }
     }
     this.span.succeeded(blocks.length, blocks.reduce((n, b) => n + b.events.length, 0));
     const parent = this.state!.lastBlock;
@@ -256,7 +267,7 @@ export class Ingester {
       const start = this.ahead.length > 0 ? this.ahead.at(-1)!.to + 1 : from;
       if (start > target) break;
       const to = Math.min(target, start + Math.min(this.span.span, this.o.batchBlocks) - 1);
-      const blocks = fetchRange(this.o.rpc, this.o.venues, start, to);
+      const blocks = fetchRange(this.o.rpc, this.o.venues, start, to, this.head - this.o.reorgDepth);
       blocks.catch(() => undefined); // awaited (or dropped) later; not an unhandled rejection
       this.ahead.push({ from: start, to, blocks });
     }
@@ -299,16 +310,24 @@ export class Ingester {
     }
   }
 
-  /** When idle at the tip, make sure the tip is still canonical (a reorg to a shorter chain brings no new block). */
+  /** Nothing to take: write what is queued, check the tip, wait for a new head. */
+  private async atTip(): Promise<void> {
+    await this.writer.flush();
+    await this.checkTip();
+    await this.idle();
+  }
+
+  /**
+   * When idle at the tip, make sure the tip is still canonical: a reorg to a shorter chain
+   * brings no new block, and a missing last block is one (whatever head a node reported).
+   */
   private async checkTip(): Promise<void> {
     const last = this.state!.lastBlock;
     if (!last) return;
-    if (last.number <= this.head) {
-      const [canonical] = await this.o.rpc.headers(last.number, last.number);
-      if (canonical!.hash === last.hash) {
-        await this.store.recordHead(this.head);
-        return;
-      }
+    const [canonical] = await this.o.rpc.headers(last.number, last.number);
+    if (canonical?.hash === last.hash) {
+      await this.store.recordHead(Math.max(this.head, last.number));
+      return;
     }
     await this.rollBack();
   }
@@ -326,13 +345,13 @@ export class Ingester {
   /** The highest block whose stored hash is still canonical, walking back by hash. */
   private async commonAncestor(from: number): Promise<number> {
     const floor = from - this.o.reorgDepth - 64;
-    for (let high = Math.min(from, this.head); high >= floor; high -= 64) {
+    for (let high = from; high >= floor; high -= 64) {
       const low = Math.max(high - 63, 0);
       const [stored, canonical] = await Promise.all([this.store.blockHashes(low, high), this.o.rpc.headers(low, high)]);
       for (let n = high; n >= low; n--) {
         const hash = stored.get(n);
         if (hash === undefined) return n; // nothing stored at or below: ingestion started after n
-        if (canonical[n - low]!.hash === hash) return n;
+        if (canonical[n - low]?.hash === hash) return n; // a block the chain no longer has is not
       }
       if (low === 0) return -1;
     }

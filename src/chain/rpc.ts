@@ -10,10 +10,16 @@ import { errorText } from './log-range.js';
 export interface ChainRpc {
   chainId(): Promise<number>;
   headNumber(): Promise<number>;
-  /** Headers of blocks [from, to], in order; they exist (from <= to <= head). */
+  /**
+   * Headers of the blocks of [from, to] that exist, in order: all of them, or those before
+   * the first block the node does not have (the chain is shorter than a head read earlier,
+   * or has not grown that far yet). Never waits for a block to be mined.
+   */
   headers(from: number, to: number): Promise<BlockHeader[]>;
   /** Venue logs of blocks [from, to]. Throws when the provider refuses the range. */
   logs(from: number, to: number, addresses: readonly string[], topics: readonly string[]): Promise<RawLog[]>;
+  /** Venue logs of the blocks with these hashes (EIP-234): exactly theirs, or an error for a block the node does not know. */
+  blockLogs(hashes: readonly string[], addresses: readonly string[], topics: readonly string[]): Promise<RawLog[]>;
   /** Calls `onHead` when a new head arrives over WebSocket (a wake-up hint only). */
   watchHeads(onHead: () => void): () => void;
   close(): Promise<void>;
@@ -88,21 +94,25 @@ export class Rpc implements ChainRpc {
 
   async headers(from: number, to: number): Promise<BlockHeader[]> {
     const numbers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
-    return this.call(`eth_getBlockByNumber ${from}..${to}`, async (client) => {
-      const blocks = await Promise.all(
-        numbers.map((n) => client.request({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, false] })),
+    for (let attempt = 0; ; attempt++) {
+      const blocks = await this.call(`eth_getBlockByNumber ${from}..${to}`, (client) =>
+        Promise.all(numbers.map((n) => client.request({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, false] }))),
       );
-      return blocks.map((block, i) => {
-        // A load-balanced node may not have the block yet: transient.
-        if (!block) throw new TransientError(`block ${numbers[i]} not available yet`);
-        return {
-          number: Number(block.number),
-          hash: block.hash!.toLowerCase(),
-          parentHash: block.parentHash.toLowerCase(),
-          timestamp: Number(block.timestamp),
-        };
-      });
-    });
+      const missing = blocks.findIndex((block) => !block);
+      // A node may lack a block its head says exists (one behind the others of a load
+      // balancer): ask again, a few times. A head below it means the chain ends before it.
+      if (missing >= 0 && attempt < MISSING_BLOCK_RETRIES && (await this.headNumber()) >= numbers[missing]!) {
+        this.current += 1;
+        await this.backoff(attempt);
+        continue;
+      }
+      return (missing >= 0 ? blocks.slice(0, missing) : blocks).map((block) => ({
+        number: Number(block!.number),
+        hash: block!.hash!.toLowerCase(),
+        parentHash: block!.parentHash.toLowerCase(),
+        timestamp: Number(block!.timestamp),
+      }));
+    }
   }
 
   async logs(from: number, to: number, addresses: readonly string[], topics: readonly string[]): Promise<RawLog[]> {
@@ -117,16 +127,20 @@ export class Rpc implements ChainRpc {
         }],
       }),
     );
-    return logs.map((log) => ({
-      address: log.address,
-      topics: log.topics,
-      data: log.data,
-      blockNumber: log.blockNumber === null ? null : Number(log.blockNumber),
-      blockHash: log.blockHash?.toLowerCase() ?? null,
-      transactionHash: log.transactionHash,
-      transactionIndex: log.transactionIndex === null ? null : Number(log.transactionIndex),
-      logIndex: log.logIndex === null ? null : Number(log.logIndex),
-    }));
+    return logs.map(rawLog);
+  }
+
+  async blockLogs(hashes: readonly string[], addresses: readonly string[], topics: readonly string[]): Promise<RawLog[]> {
+    // One request per block, batched like headers.
+    const lists = await this.call(`eth_getLogs of ${hashes.length} blocks by hash`, (client) =>
+      Promise.all(hashes.map((blockHash) =>
+        client.request({
+          method: 'eth_getLogs',
+          params: [{ blockHash: blockHash as `0x${string}`, address: addresses as `0x${string}`[], topics: [topics as `0x${string}`[]] }],
+        }),
+      )),
+    );
+    return lists.flat().map(rawLog);
   }
 
   watchHeads(onHead: () => void): () => void {
@@ -164,18 +178,41 @@ export class Rpc implements ChainRpc {
         if (!isTransient(error)) throw error;
         this.outage.failed({ url: endpoint.url, request: label, error: errorText(error).slice(0, 300) });
         this.current += 1; // fail over to the next endpoint, if there is one
-        const backoff = Math.min(this.options.maxBackoffMs ?? 10_000, 100 * 2 ** Math.min(attempt, 10));
-        await sleep(backoff * (0.5 + Math.random() / 2), undefined, { signal: this.closing.signal }).catch(() => undefined);
+        await this.backoff(attempt);
       }
     }
   }
+
+  /** Exponential backoff with jitter (100 ms doubling, at most `maxBackoffMs`); close() ends it. */
+  private async backoff(attempt: number): Promise<void> {
+    const backoff = Math.min(this.options.maxBackoffMs ?? 10_000, 100 * 2 ** Math.min(attempt, 10));
+    await sleep(backoff * (0.5 + Math.random() / 2), undefined, { signal: this.closing.signal }).catch(() => undefined);
+  }
 }
 
-export class TransientError extends Error {}
+/** Asks for a block the node lacks though its head says it exists, before answering that the chain ends there. */
+const MISSING_BLOCK_RETRIES = 3;
+
+interface RpcLog {
+  address: string; topics: readonly string[]; data: string; blockNumber: bigint | string | null; blockHash: string | null;
+  transactionHash: string | null; transactionIndex: bigint | string | number | null; logIndex: bigint | string | number | null;
+}
+
+function rawLog(log: RpcLog): RawLog {
+  return {
+    address: log.address,
+    topics: log.topics,
+    data: log.data,
+    blockNumber: log.blockNumber === null ? null : Number(log.blockNumber),
+    blockHash: log.blockHash?.toLowerCase() ?? null,
+    transactionHash: log.transactionHash,
+    transactionIndex: log.transactionIndex === null ? null : Number(log.transactionIndex),
+    logIndex: log.logIndex === null ? null : Number(log.logIndex),
+  };
+}
 
 /** Transport faults and rate limits are worth retrying; a JSON-RPC error answer is not. */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof TransientError) return true;
   const name = (error as { name?: string })?.name ?? '';
   const status = (error as { status?: number })?.status;
   if (status === 429 || (status !== undefined && status >= 500)) return true;

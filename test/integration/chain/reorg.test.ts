@@ -1,24 +1,12 @@
 // Issue 3: reorgs on a real chain. After anvil_reorg replaces the last blocks with
 // different fills and prices, the database equals a fresh ingest of the final chain,
 // table by table; a reorg deeper than the kept history stops ingestion cleanly.
-import { encodeFunctionData, type Hex } from 'viem';
-import { VenueArtifact } from '../../../src/chain/artifacts.js';
 import { ReorgTooDeepError } from '../../../src/db/store/ledger-store.js';
 import { expectEqualToFreshIngest, startDevnet, TRADERS, type Devnet } from '../../support/devnet.js';
+import { reorg } from '../../support/reorgs.js';
 import { snapshotTables } from '../../support/snapshot.js';
 
 const [ALICE, BOB] = TRADERS as [`0x${string}`, `0x${string}`];
-
-/** Replaces the last `depth` blocks; each entry of `blocks` is mined (as one venue batch) at that offset. */
-async function reorg(net: Devnet, depth: number, blocks: { offset: number; calls: Hex[] }[]): Promise<void> {
-  const { deployment } = net;
-  const txs = blocks.map(({ offset, calls }) => [
-    { from: deployment.owner.address, to: deployment.address, gas: '0x1000000',
-      data: encodeFunctionData({ abi: VenueArtifact.abi, functionName: 'batch', args: [calls] } as never) },
-    offset,
-  ]);
-  await deployment.testClient.request({ method: 'anvil_reorg', params: [depth, txs] } as never);
-}
 
 async function history(net: Devnet): Promise<void> {
   const c = net.venue.call;
