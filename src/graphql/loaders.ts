@@ -1,6 +1,7 @@
 /**
  * The per-request DataLoaders: every read of a resolver goes through them, so that a list
- * of N parents costs one statement per kind of row, not N. They cache for the request only
+ * of N parents costs one statement per kind of row, not N (also when a long execution
+ * resumes in turns: `scheduleBatch`, the operation budget's). They cache for the request only
  * (the snapshot is per request, so nothing can go stale within one).
  */
 import DataLoader from 'dataloader';
@@ -33,6 +34,8 @@ export class Loaders {
   private readonly stats = new MemoMap<string, MarketStats>();
   private readonly accounts = new MemoMap<string, Account | null>();
   private readonly batches = new Map<string, DataLoader<string, unknown>>();
+  /** Only `batchScheduleFn`: the same options suit loaders of any value type. */
+  private readonly batching: { batchScheduleFn?: (dispatch: () => void) => void };
 
   constructor(
     private readonly query: RunQuery,
@@ -40,16 +43,21 @@ export class Loaders {
     params: LedgerParams,
     /** Values shared with other requests at the same block (block-cache.ts); null: none. */
     shared: () => Promise<BlockShared | null> = async () => null,
+    /** When a batch is sent (the operation budget's `scheduleBatch`); default DataLoader's. */
+    scheduleBatch?: (dispatch: () => void) => void,
   ) {
+    this.batching = scheduleBatch ? { batchScheduleFn: scheduleBatch } : {};
+    const BATCHING = this.batching;
     this.sharedMemo = new Memo(shared);
     this.risk = new RiskMemo(this, now, params);
-    this.account = new DataLoader(async (ids) => throughShared(ids, (await this.shared())?.accounts, (missing) => loadAccounts(query, missing), null));
-    this.position = new DataLoader(async (ids) => inOrder(ids, await loadPositions(query, ids), null));
+    this.account = new DataLoader(async (ids) => throughShared(ids, (await this.shared())?.accounts, (missing) => loadAccounts(query, missing), null), BATCHING);
+    this.position = new DataLoader(async (ids) => inOrder(ids, await loadPositions(query, ids), null), BATCHING);
     this.openPositions = new DataLoader(async (ids) =>
       throughShared(ids, (await this.shared())?.openPositions, async (missing) => this.primed(await loadPositionsOf(query, missing, false)), []),
+      BATCHING,
     );
-    this.allPositions = new DataLoader(async (ids) => inOrder(ids, this.primed(await loadPositionsOf(query, ids, true)), []));
-    this.marketStats = new DataLoader(async (ids) => throughShared(ids, (await this.shared())?.marketStats, (missing) => loadMarketStats(query, missing), NO_STATS));
+    this.allPositions = new DataLoader(async (ids) => inOrder(ids, this.primed(await loadPositionsOf(query, ids, true)), []), BATCHING);
+    this.marketStats = new DataLoader(async (ids) => throughShared(ids, (await this.shared())?.marketStats, (missing) => loadMarketStats(query, missing), NO_STATS), BATCHING);
     this.marketsMemo = new Memo(async () => {
       const cache = await this.shared();
       if (cache?.markets) return cache.markets;
@@ -128,7 +136,7 @@ export class Loaders {
       loader = new DataLoader<string, V>(async (ids) => {
         const found = await load(ids);
         return ids.map((id) => (found.has(id) ? found.get(id)! : new Error(`batch ${name} returned nothing for ${id}`)));
-      });
+      }, this.batching);
       this.batches.set(name, loader as DataLoader<string, unknown>);
     }
     return loader;

@@ -27,7 +27,7 @@ import { LatestBlock } from './latest-block.js';
 import { ApiMetrics } from './metrics.js';
 import { Admission, maskError, type QueryLimits } from './protection/index.js';
 import { buildSchema } from './schema.js';
-import { BlockFeed, Hub, SubscriptionPipeline, subscriptionResolvers } from './subscriptions/index.js';
+import { SubscriptionPipeline, type BlockFeed, type Hub, type subscriptionResolvers } from './subscriptions/index.js';
 import { startWebSocketApi } from './ws/server.js';
 
 export { CLOSE_TOO_SLOW } from './ws/server.js';
@@ -89,19 +89,9 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   const readiness = new Readiness({ pool, maxLag: config.readyMaxLag, confirmations: config.confirmations });
   const cors = new Cors(config.corsOrigins);
 
-  const hub = new Hub({ bufferSize: config.subscriptionBufferSize, graceMs: options.subscriptionGraceMs, metrics });
-  // Trusted only while the feed below LISTENs; it forgets the block on every notification.
-  const latestBlock = new LatestBlock({ listening: () => feed.connected });
+  // Trusted only while the pipeline's feed LISTENs; it forgets the block on every notification.
+  const latestBlock = new LatestBlock({ listening: () => pipeline.feed.connected });
   const blockCache = new BlockCache();
-  const feed = new BlockFeed({
-    connectionString: database.url,
-    logger: logger.child({ component: 'subscription-feed' }),
-    publish: (event) => hub.publish(event),
-    onNotified: (commit) => {
-      latestBlock.forget();
-      blockCache.committed(commit);
-    },
-  });
 
   // The schema needs the pipeline's Subscription resolvers, the pipeline the admission's
   // serializer, the admission the schema: the serializer is reached through `admission`.
@@ -110,7 +100,19 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     ...result,
     errors: result.errors?.map((e) => maskError(e.toJSON(), e, requestId, logger)),
   });
-  const pipeline = new SubscriptionPipeline({ hub, serialize: (result, requestId) => admission.serialize(result, undefined, requestId), format });
+  const pipeline = new SubscriptionPipeline({
+    connectionString: database.url,
+    logger: logger.child({ component: 'subscription-feed' }),
+    bufferSize: config.subscriptionBufferSize,
+    ...(options.subscriptionGraceMs !== undefined ? { graceMs: options.subscriptionGraceMs } : {}),
+    metrics,
+    onNotified: (commit) => {
+      latestBlock.forget();
+      blockCache.committed(commit);
+    },
+    serialize: (result, requestId) => admission.serialize(result, undefined, requestId),
+    format,
+  });
   const schema = (options.schema ?? ((Subscription) => buildSchema({ Subscription })))(pipeline.resolvers);
   admission = new Admission({
     schema,
@@ -153,7 +155,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
 
   // ---------------------------------------------------------------- start
   try {
-    await feed.start();
+    await pipeline.start();
     const port = options.port ?? config.port;
     await new Promise<void>((resolve, reject) => {
       const failed = (error: NodeJS.ErrnoException) =>
@@ -165,7 +167,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
       });
     });
   } catch (error) {
-    await feed.stop();
+    await pipeline.stop();
     await webSockets.dispose();
     await apollo.stop().catch(() => undefined);
     await pool.end();
@@ -183,10 +185,9 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
       await webSockets.dispose();
       // ...while in-flight HTTP requests finish (up to the request timeout) before the port closes.
       await apollo.stop();
-      await feed.stop();
-      hub.close();
+      await pipeline.stop();
       await pool.end();
     })());
 
-  return { url, httpServer, hub, feed, metrics, stop };
+  return { url, httpServer, hub: pipeline.hub, feed: pipeline.feed, metrics, stop };
 }

@@ -77,6 +77,11 @@ export function cancelledError(): GraphQLError {
 export class ExecutionBudget {
   private readonly deadline: number;
   private ended: GraphQLError | undefined;
+  /** This operation's paced continuations waiting for a turn. */
+  private waiting = 0;
+  /** DataLoader batches held until no continuation waits (scheduleBatch). */
+  private held: (() => void)[] = [];
+  private flushQueued = false;
 
   /** `timeoutMs` 0: no time limit (the budget still paces and can be cancelled). */
   constructor(readonly timeoutMs: number) {
@@ -107,9 +112,42 @@ export class ExecutionBudget {
   pace<T>(value: T): T | Promise<T> {
     if (this.spent) throw this.ended;
     if (!sliceSpent()) return value;
-    return nextTurn().then(() => this.pace(value));
+    this.waiting++;
+    return nextTurn().then(() => {
+      this.waiting--;
+      this.flush();
+      return this.pace(value);
+    });
+  }
+
+  /**
+   * When one of this operation's DataLoaders sends its batch (their `batchScheduleFn`).
+   * As DataLoader would (once the promise jobs queued now have run) while nothing waits;
+   * while paced continuations wait, they resume in turns, each in a callback of its own,
+   * and their loads would make a statement per turn (or per account): the batch is held
+   * until none waits, and takes the loads of all of them.
+   */
+  scheduleBatch(dispatch: () => void): void {
+    if (this.waiting === 0 && this.held.length === 0) return void (resolved ??= Promise.resolve()).then(() => process.nextTick(dispatch));
+    this.held.push(dispatch);
+    this.flush();
+  }
+
+  /** Sends the held batches once no continuation waits, after the released ones' work. */
+  private flush(): void {
+    if (this.waiting > 0 || this.flushQueued || this.held.length === 0) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      if (this.waiting > 0) return; // more waiting since: the last of them flushes
+      const held = this.held;
+      this.held = [];
+      for (const dispatch of held) dispatch();
+    });
   }
 }
+
+let resolved: Promise<void> | undefined;
 
 /** Waits for the next turn of the event loop when the current slice is spent (the serializer's walk). */
 export function paceWork(budget?: ExecutionBudget): Promise<void> | undefined {

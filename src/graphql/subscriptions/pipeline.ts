@@ -13,13 +13,25 @@
  */
 import type { DocumentNode, ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
-import type { Hub } from './hub.js';
+import type { BlocksCommitted } from '../../db/store/ledger-store.js';
+import type { Logger } from '../../log/index.js';
+import { BlockFeed } from './feed.js';
+import { Hub, type HubMetrics } from './hub.js';
 import { subscriptionResolvers } from './resolvers.js';
 import { SharedSubscriptions, sharingKey, type Delivery } from './shared-execution.js';
 import { socketSink } from './socket-sink.js';
 
 export interface PipelineOptions {
-  hub: Hub;
+  /** The database whose commit notifications the feed LISTENs to. */
+  connectionString: string;
+  logger: Logger;
+  /** Events held per subscriber (PTS_SUBSCRIPTION_BUFFER). */
+  bufferSize: number;
+  /** How long a full buffer may wait for its subscriber; default 2000 ms (hub.ts). */
+  graceMs?: number;
+  metrics?: HubMetrics;
+  /** Every commit notification, at once (the latest block and the block cache follow it). */
+  onNotified?: (commit: BlocksCommitted | undefined) => void;
   /** A result's JSON text within the answer cap (an error answer beyond it): Admission.serialize. */
   serialize(result: unknown, requestId?: string): string | Promise<string>;
   /** A result with errors as its subscriber may see it (masked, with the request id). */
@@ -42,6 +54,7 @@ export interface SubscriptionOperation {
 }
 
 export class SubscriptionPipeline {
+  readonly feed: BlockFeed;
   readonly hub: Hub;
   /** The Subscription resolvers for the schema. */
   readonly resolvers: ReturnType<typeof subscriptionResolvers>;
@@ -50,8 +63,25 @@ export class SubscriptionPipeline {
   private readonly payloads = new WeakMap<ExecutionResult, string | Promise<string>>();
 
   constructor(private readonly options: PipelineOptions) {
-    this.hub = options.hub;
-    this.resolvers = subscriptionResolvers(options.hub);
+    this.hub = new Hub({ bufferSize: options.bufferSize, ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) });
+    this.feed = new BlockFeed({
+      connectionString: options.connectionString,
+      logger: options.logger,
+      publish: (event) => this.hub.publish(event),
+      ...(options.onNotified ? { onNotified: options.onNotified } : {}),
+    });
+    this.resolvers = subscriptionResolvers(this.hub);
+  }
+
+  /** Starts listening for commits. */
+  start(): Promise<void> {
+    return this.feed.start();
+  }
+
+  /** Stops listening and ends every subscription. */
+  async stop(): Promise<void> {
+    await this.feed.stop();
+    this.hub.close();
   }
 
   /** graphql-ws's `subscribe`. */

@@ -115,6 +115,7 @@ describe('GraphQL statement budget', () => {
         console.log(`accounts(first: ${n}, orderBy: ${order}): ${statements.length} statements, ${(performance.now() - started).toFixed(0)} ms`);
         if (n === 1000) console.log(statements.map((s, i) => `${i + 1}. ${s.replace(/\s+/g, ' ').slice(0, 110)}`).join('\n'));
       }
+      // Also at N = 1000, whose execution is paced and resumes in turns (protection/budget.ts).
       expect(new Set(counts).size).toBe(1);
       expect(counts[0]).toBeLessThanOrEqual(11);
     }

@@ -6,13 +6,12 @@
 // subscriber that stops reading is disconnected instead of buffered without bound.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { encodeFunctionData, type Hex } from 'viem';
 import WebSocket from 'ws';
-import { VenueArtifact } from '../../../src/chain/artifacts.js';
 import { BLOCKS_CHANNEL } from '../../../src/db/store/ledger-store.js';
 import type { PtsServer } from '../../../src/graphql/server.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { startDevnet, TRADERS, type Devnet, type FollowingIngester } from '../../support/devnet.js';
+import { reorg } from '../../support/reorgs.js';
 import { Collected, commitLedger, ledger, raw, sleep, startTestServer, wsClient, type WsClient } from './server-support.js';
 
 const [ALICE, BOB] = TRADERS as [`0x${string}`, `0x${string}`];
@@ -139,14 +138,7 @@ describe('subscriptions on a real chain', () => {
     await blocks.until((b) => b.results.some((r) => r.data?.blockCommitted.blockNumber === tip));
 
     // The last two blocks are replaced; the chain then grows on the new branch.
-    const batch = (calls: Hex[]) => ({
-      from: net.deployment.owner.address, to: net.deployment.address, gas: '0x1000000',
-      data: encodeFunctionData({ abi: VenueArtifact.abi, functionName: 'batch', args: [calls] } as never),
-    });
-    await net.deployment.testClient.request({
-      method: 'anvil_reorg',
-      params: [2, [[batch([c.price('ETH', 1990)]), 0], [batch([c.price('ETH', 1995)]), 1]]],
-    } as never);
+    await reorg(net, 2, [{ offset: 0, calls: [c.price('ETH', 1990)] }, { offset: 1, calls: [c.price('ETH', 1995)] }]);
     const next = await net.venue.mine();
     await following.reached(next);
     await blocks.until((b) => b.results.some((r) => r.data?.blockCommitted.blockNumber === next));
