@@ -104,6 +104,8 @@ interface LoadJob {
   warmupSeconds: number;
   /** Keeps measuring past `seconds` until this many requests completed (at most 60 s more). */
   minRequests: number;
+  /** Waits for a `go` message before sending anything (booted and ready meanwhile). */
+  waitForGo?: boolean;
 }
 interface LoadResult {
   requests: number;
@@ -115,6 +117,10 @@ interface LoadResult {
 }
 
 async function runLoad(job: LoadJob): Promise<LoadResult> {
+  if (job.waitForGo) {
+    process.send!({ type: 'ready' });
+    await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  }
   const agent = new http.Agent({ keepAlive: true, maxSockets: job.concurrency, maxFreeSockets: job.concurrency });
   const target = new URL(job.url);
   const bodies = (job.owners ?? [null]).map((owner) =>
@@ -297,12 +303,20 @@ function once<T>(proc: ChildProcess, type?: string): Promise<T> {
 
 /** Runs a load in a child process; `onMeasuring` is called when its warm-up ends. */
 async function load(job: LoadJob, onMeasuring?: () => void): Promise<LoadResult> {
+  return (await startLoad(job, onMeasuring)).result;
+}
+
+/** A load in a child process, and (with `waitForGo`) once it has booted, how to start it. */
+async function startLoad(job: LoadJob, onMeasuring?: () => void): Promise<{ go(): void; result: Promise<LoadResult> }> {
   const proc = child('load');
   proc.on('message', (message: { type?: string }) => {
     if (message?.type === 'measuring') onMeasuring?.();
   });
+  const ready = job.waitForGo ? once(proc, 'ready') : undefined;
   proc.send(job);
-  return once<LoadResult>(proc, 'result');
+  const result = once<LoadResult>(proc, 'result');
+  await ready;
+  return { go: () => proc.send({ type: 'go' }), result };
 }
 
 // ================================================================ main
@@ -446,25 +460,29 @@ async function main(): Promise<void> {
       const sortedAlone = alone.latencies.sort((a, b) => a - b);
       const delay = monitorEventLoopDelay({ resolution: 5 });
       let measuring = false;
-      const heavy = [
-        load({ url, query: ACCOUNTS_QUERY, owners: null, concurrency: 2, seconds: seconds + 4, warmupSeconds: 0, minRequests: 0 }),
-        load({ url, query: FILLS_QUERY, owners: null, concurrency: 1, seconds: seconds + 4, warmupSeconds: 0, minRequests: 0 }),
-      ];
+      // The heavy clients boot first and start when the innocent one has warmed up (with the
+      // event loop held, it could not finish its warm-up while they ran).
+      const heavy = await Promise.all([
+        startLoad({ url, query: ACCOUNTS_QUERY, owners: null, concurrency: 2, seconds, warmupSeconds: 0, minRequests: 0, waitForGo: true }),
+        startLoad({ url, query: FILLS_QUERY, owners: null, concurrency: 1, seconds, warmupSeconds: 0, minRequests: 0, waitForGo: true }),
+      ]);
       const beside = await load(innocent, () => {
+        for (const h of heavy) h.go();
         delay.enable();
         measuring = true;
       });
       delay.disable();
-      const [pages, fills] = (await Promise.all(heavy)) as [LoadResult, LoadResult];
+      const [pages, fills] = (await Promise.all(heavy.map((h) => h.result))) as [LoadResult, LoadResult];
       const sorted = beside.latencies.sort((a, b) => a - b);
       const nsToMs = (ns: number) => ms(ns / 1e6);
       log(
         `d. account risk query alone: p50 ${ms(percentile(sortedAlone, 50))}, p99 ${ms(percentile(sortedAlone, 99))}, ${(alone.requests / alone.seconds).toFixed(0)} req/s; ` +
           `beside heavy requests: p50 ${ms(percentile(sorted, 50))}, p99 ${ms(percentile(sorted, 99))}, max ${ms(sorted.at(-1) ?? NaN)}, ${(beside.requests / beside.seconds).toFixed(0)} req/s, ${beside.errors} errors`,
       );
+      const p50 = (r: LoadResult) => ms(percentile(r.latencies.sort((a, b) => a - b), 50));
       log(
-        `   heavy: accounts(first: 1000) ${pages.requests} answered (${pages.errors} errors${pages.firstError ? `: ${pages.firstError.slice(0, 120)}` : ''}), ` +
-          `fills ~900,000 values ${fills.requests} answered (${fills.errors} errors${fills.firstError ? `: ${fills.firstError.slice(0, 120)}` : ''}); ` +
+        `   heavy: accounts(first: 1000) ${pages.requests} answered in p50 ${p50(pages)} (${pages.errors} errors${pages.firstError ? `: ${pages.firstError.slice(0, 120)}` : ''}), ` +
+          `fills ~900,000 values ${fills.requests} answered in p50 ${p50(fills)} (${fills.errors} errors${fills.firstError ? `: ${fills.firstError.slice(0, 120)}` : ''}); ` +
           `event loop held at most ${nsToMs(delay.max)} (p99 ${nsToMs(delay.percentile(99))}, mean ${nsToMs(delay.mean)}) while measured${measuring ? '' : ' (never measured)'}`,
       );
     }

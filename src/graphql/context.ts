@@ -141,7 +141,7 @@ export class RequestContext {
         const block = await snapshot.block();
         return block ? cache.at(block) : null;
       },
-      (dispatch) => this.budget.scheduleBatch(dispatch),
+      () => this.budget,
     );
   }
 }

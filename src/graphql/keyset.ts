@@ -75,7 +75,7 @@ export async function fetchConnection<N>(
   }
   // Many parents' pages arrive together (one batched statement) and each is built in its
   // own continuation: the budget decides before building, not after (budget.ts).
-  await ctx.pace(null);
+  await ctx.budget.resume();
   return connectionOf(rows, page, list.kind, (row) => list.key.map((k) => String(row[k.column])), nodeOf, totalCount);
 }
 

@@ -12,6 +12,7 @@ import { loadMarkets, loadMarketStats, NO_STATS, type MarketStats } from './modu
 import { loadPositions, loadPositionsOf } from './modules/position/sql.js';
 import { loadUnderlyings, type UnderlyingRow } from './modules/underlying/sql.js';
 import { Memo, MemoMap, then, type Now } from './memo.js';
+import type { ExecutionBudget } from './protection/budget.js';
 import { RiskMemo } from './risk.js';
 import type { RunQuery } from './snapshot.js';
 
@@ -43,10 +44,10 @@ export class Loaders {
     params: LedgerParams,
     /** Values shared with other requests at the same block (block-cache.ts); null: none. */
     shared: () => Promise<BlockShared | null> = async () => null,
-    /** When a batch is sent (the operation budget's `scheduleBatch`); default DataLoader's. */
-    scheduleBatch?: (dispatch: () => void) => void,
+    /** The current operation's budget (protection/budget.ts): it times batches and paces derived work; default none. */
+    private readonly budget?: () => ExecutionBudget,
   ) {
-    this.batching = scheduleBatch ? { batchScheduleFn: scheduleBatch } : {};
+    this.batching = budget ? { batchScheduleFn: (dispatch) => budget().scheduleBatch(dispatch) } : {};
     const BATCHING = this.batching;
     this.sharedMemo = new Memo(shared);
     this.risk = new RiskMemo(this, now, params);
@@ -78,6 +79,14 @@ export class Loaders {
       if (cache) cache.underlyings = underlyings;
       return underlyings;
     }, () => this.sharedNow()?.underlyings);
+  }
+
+  /**
+   * Before deriving values from rows that just arrived: many of an operation's views
+   * resume at once when their batch answers, and each computes its risk then (paced work).
+   */
+  resume(): void | Promise<void> {
+    return this.budget?.().resume();
   }
 
   /** Values shared with other requests at the same block; null: none. */

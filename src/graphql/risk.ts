@@ -234,6 +234,7 @@ export class RiskMemo {
       const shared = await this.loaders.shared();
       if (shared?.accountViews.has(id)) return shared.accountViews.get(id)!;
       const [account, positions, now] = await Promise.all([this.loaders.account.load(id), this.loaders.openPositions.load(id), this.now()]);
+      await this.loaders.resume();
       const view = account ? new AccountView(account, await Promise.all(positions.map((p) => this.position(p))), now, this.params.riskFreeRate) : null;
       // The view memoizes its liquidation prices and exposures: later requests at this block reuse them.
       shared?.accountViews.set(id, view);

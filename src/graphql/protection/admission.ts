@@ -8,9 +8,10 @@
 //   4. parsing:    at most `maxTokens` tokens (parseOptions)
 //   5. validation: graphql-js's rules, depth/alias/directive/static-cost limits, no NUL
 //                  character in a string literal, introspection only when enabled (validationRules)
-//   6. operation:  the named operation exists; a subscription only over WebSocket; the
-//                  variables coerced (defaults included), with no NUL character; the
-//                  estimated volume (cost.ts) on those coerced values
+//   6. operation:  the named operation exists; a subscription only over WebSocket; no NUL
+//                  character in the variables; the estimated volume (cost.ts) with the
+//                  page sizes the executor will use (a variable's default included); the
+//                  executors coerce the variables and refuse bad ones as BAD_USER_INPUT
 //   7. execution:  an ExecutionBudget (budget.ts): the time limit, the event loop in slices;
 //                  the answer's text within maxResponseBytes (serialize.ts)
 //   8. holding:    WebSocket connections per client, subscriptions per connection
@@ -20,7 +21,6 @@
 // didResolveOperation hook calls 6. The WebSocket server calls `prepare` (3-6).
 import {
   getOperationAST,
-  getVariableValues,
   GraphQLError,
   getNamedType,
   isIntrospectionType,
@@ -96,6 +96,8 @@ export class Admission {
   readonly rates: RateLimiter;
   readonly validationRules: ValidationRule[];
   private readonly documents = new Map<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>();
+  /** Nesting depths by text: the texts of a client's operations repeat (a map lookup beats a scan). */
+  private readonly depths = new Map<string, number>();
   private readonly connections = new Map<string, number>();
 
   constructor(readonly options: AdmissionOptions) {
@@ -132,7 +134,12 @@ export class Admission {
   /** Step 3: the query text, before the parser sees it; null when it may be parsed. */
   sourceError(query: unknown): GraphQLError | null {
     if (typeof query !== 'string') return null; // Apollo and graphql-ws say what is missing
-    const depth = nestingDepth(query, this.limits.maxNesting);
+    let depth = this.depths.get(query);
+    if (depth === undefined) {
+      depth = nestingDepth(query, this.limits.maxNesting);
+      if (this.depths.size >= DOCUMENTS_KEPT) this.depths.clear();
+      this.depths.set(query, depth);
+    }
     if (depth > this.limits.maxNesting) {
       return limitError(`Query nested too deep: more than ${this.limits.maxNesting} levels of brackets ({, [, ( )`, { limit: 'nesting', maxNesting: this.limits.maxNesting });
     }
@@ -190,11 +197,9 @@ export class Admission {
     }
     const given = variables ?? {};
     if (typeof given !== 'object' || Array.isArray(given)) return { errors: [badRequest('`variables` must be a JSON object')] };
-    const coerced = getVariableValues(this.options.schema, operation.variableDefinitions ?? [], given as Record<string, unknown>, { maxErrors: 10 });
-    if (coerced.errors) return { errors: coerced.errors.map((e) => withCode(e, 'BAD_USER_INPUT', 400)) };
-    const nul = findNul(coerced.coerced);
+    const nul = findNul(given as Record<string, unknown>);
     if (nul !== null) return { errors: [nulError(`variable $${nul}`)] };
-    const cost = costOf(this.options.schema, document, operation, coerced.coerced, this.limits);
+    const cost = costOf(this.options.schema, document, operation, given as Record<string, unknown>, this.limits);
     if (cost > this.limits.maxCost) return { errors: [withStatus(costRefusal(cost, this.limits), 400)] };
     return { document, operation, variables: given as Record<string, unknown> };
   }
@@ -367,15 +372,23 @@ function nulError(where: string): GraphQLError {
 
 /** The name of the first variable holding a string with U+0000 anywhere inside, or null. */
 function findNul(variables: Record<string, unknown>): string | null {
-  for (const [name, value] of Object.entries(variables)) if (holdsNul(value)) return name;
+  for (const name in variables) if (holdsNul(variables[name])) return name;
   return null;
 }
 
-/** Coerced values are as deep as their declared type, itself bounded by the nesting limit. */
+/** Walks JSON as sent (any depth: without recursion) for a string with U+0000. */
 function holdsNul(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(holdsNul);
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return Object.values(value).some(holdsNul);
+  if (value === null || typeof value !== 'object') return false;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'string') {
+      if (next.includes('\u0000')) return true;
+    } else if (next !== null && typeof next === 'object') {
+      for (const key in next) pending.push((next as Record<string, unknown>)[key]);
+    }
+  }
   return false;
 }
 
@@ -383,15 +396,15 @@ function badRequest(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: BAD_REQUEST, http: { status: 400 } } });
 }
 
-/** `error` with `code` (unless it has one) and, for Apollo, the HTTP status. */
-function withCode(error: GraphQLError, code: string, status?: number): GraphQLError {
-  if (error.extensions?.code && status === undefined) return error;
+/** `error` with `code`, unless it has one. */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  if (error.extensions?.code) return error;
   return new GraphQLError(error.message, {
     nodes: error.nodes ?? null,
     source: error.source ?? null,
     positions: error.positions ?? null,
     originalError: error.originalError ?? null,
-    extensions: { code, ...error.extensions, ...(status !== undefined ? { http: { status } } : {}) },
+    extensions: { code, ...error.extensions },
   });
 }
 

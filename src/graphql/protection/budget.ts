@@ -1,8 +1,8 @@
 // What one operation may spend: wall time (PTS_REQUEST_TIMEOUT_MS), bytes of answer
 // (PTS_MAX_RESPONSE_BYTES, serialize.ts) and the event loop in slices. The same budget
 // bounds an HTTP query, a WebSocket query and each event of a subscription.
-// The slices are the process's, shared by every operation: while one has work left,
-// the others' get their turns in between.
+// The slices are the process's (pacer.ts), shared by every operation: while one has work
+// left, the others get their turns in between.
 //
 // Execution and serialization are synchronous wherever values are already in memory (the
 // block cache, memoized views), so one large answer could hold the event loop for seconds
@@ -12,50 +12,17 @@
 // and once the budget is spent (timed out, the client gone) it throws, so an abandoned
 // execution stops at its next list instead of running to the end.
 import { GraphQLError } from 'graphql';
+import { currentSlice, nextTurn, sliceSpent } from './pacer.js';
 
-/** Paced work allowed between two turns of the event loop. */
-export const SLICE_MS = 20;
-
-/** When the current slice of paced work began. */
-let sliceStart = 0;
-/** A check-phase callback is queued that starts the next slice. */
-let nextSliceQueued = false;
-
-function queueNextSlice(): void {
-  nextSliceQueued = true;
-  setImmediate(() => {
-    nextSliceQueued = false;
-    sliceStart = performance.now();
-  });
-}
+export { SLICE_MS } from './pacer.js';
 
 /**
- * True when paced work has run for SLICE_MS since the slice began. Paced work after the
- * event loop has turned (no next slice queued) starts a new slice, so work that never
- * exceeds a slice never waits.
+ * Continuations one operation resumes at once per slice (`resume`). A thousand pages
+ * arriving in one batch resume together: each asks the clock before doing its work, so all
+ * would pass before any had worked. Past this many, the next ones wait their turn one by
+ * one (pacer.ts), each seeing the work of those before it.
  */
-function sliceSpent(): boolean {
-  if (!nextSliceQueued) {
-    sliceStart = performance.now();
-    queueNextSlice();
-    return false;
-  }
-  return performance.now() - sliceStart >= SLICE_MS;
-}
-
-/**
- * Resolves when paced work may go on. Each waiter has a check-phase callback of its own,
- * and a waiter's work runs in the microtasks right after its callback, before the next
- * one's: so each callback sees the work of those before it, and once the slice is spent
- * the rest wait for the next turn (after I/O) instead of all going on at once (a thousand
- * pages of one batched statement resume together).
- */
-function nextTurn(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const attempt = () => (sliceSpent() ? setImmediate(attempt) : resolve());
-    setImmediate(attempt);
-  });
-}
+export const RESUMES_PER_SLICE = 4;
 
 /** The error an operation ends with once its budget is spent. */
 export function timeoutError(ms: number): GraphQLError {
@@ -82,6 +49,9 @@ export class ExecutionBudget {
   /** DataLoader batches held until no continuation waits (scheduleBatch). */
   private held: (() => void)[] = [];
   private flushQueued = false;
+  /** Continuations resumed at once in the slice `resumedIn`. */
+  private resumed = 0;
+  private resumedIn = -1;
 
   /** `timeoutMs` 0: no time limit (the budget still paces and can be cancelled). */
   constructor(readonly timeoutMs: number) {
@@ -112,12 +82,36 @@ export class ExecutionBudget {
   pace<T>(value: T): T | Promise<T> {
     if (this.spent) throw this.ended;
     if (!sliceSpent()) return value;
+    return this.waitTurn(value);
+  }
+
+  /**
+   * For a continuation resumed by a batched load, before the work it does with the rows
+   * (building pages, deriving risk): `pace`, but at most RESUMES_PER_SLICE pass at once in
+   * a slice; the others wait their turn and go on one by one.
+   */
+  resume(): void | Promise<void> {
+    if (this.spent) throw this.ended;
+    if (!sliceSpent() && this.passes()) return;
+    return this.waitTurn(undefined);
+  }
+
+  private waitTurn<T>(value: T): Promise<T> {
     this.waiting++;
-    return nextTurn().then(() => {
+    return nextTurn(this).then(() => {
       this.waiting--;
       this.flush();
       return this.pace(value);
     });
+  }
+
+  /** Whether one more resumed continuation may go on at once in the current slice. */
+  private passes(): boolean {
+    if (this.resumedIn !== currentSlice()) {
+      this.resumedIn = currentSlice();
+      this.resumed = 0;
+    }
+    return ++this.resumed <= RESUMES_PER_SLICE;
   }
 
   /**
@@ -149,8 +143,11 @@ export class ExecutionBudget {
 
 let resolved: Promise<void> | undefined;
 
-/** Waits for the next turn of the event loop when the current slice is spent (the serializer's walk). */
-export function paceWork(budget?: ExecutionBudget): Promise<void> | undefined {
+/**
+ * Waits for a turn when the current slice is spent (the serializer's walk); `owner` is
+ * whose turn it is (the budget, when the walk has one).
+ */
+export function paceWork(owner: object, budget?: ExecutionBudget): Promise<void> | undefined {
   if (budget?.spent) throw budget.reason;
-  return sliceSpent() ? nextTurn() : undefined;
+  return sliceSpent() ? nextTurn(owner) : undefined;
 }

@@ -31,8 +31,9 @@ export function isUserFacing(error: unknown): boolean {
 /**
  * The code a client-facing error is served with: its own, or the one of the GraphQLError
  * it wraps (Apollo files every validation refusal under GRAPHQL_VALIDATION_FAILED, but a
- * limit or a NUL character keeps its own); an error that names none is a bad request
- * (Apollo's default for it would be INTERNAL_SERVER_ERROR).
+ * limit or a NUL character keeps its own); a variable that cannot be coerced is
+ * BAD_USER_INPUT; any other that names none is a bad request (Apollo's default for it
+ * would be INTERNAL_SERVER_ERROR).
  */
 function clientCode(formatted: GraphQLFormattedError, error: unknown): string {
   const original = error instanceof GraphQLError ? error.originalError : undefined;
@@ -40,6 +41,8 @@ function clientCode(formatted: GraphQLFormattedError, error: unknown): string {
   if (typeof own === 'string' && own !== 'INTERNAL_SERVER_ERROR') return own;
   const given = error instanceof GraphQLError ? error.extensions?.code : undefined;
   if (typeof given === 'string') return given;
+  // A variable the executor could not coerce (graphql-js gives it no code; Apollo's is this).
+  if (error instanceof GraphQLError && error.nodes?.[0]?.kind === Kind.VARIABLE_DEFINITION) return 'BAD_USER_INPUT';
   const code = formatted.extensions?.code;
   return typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' ? code : 'BAD_REQUEST';
 }

@@ -5,6 +5,9 @@ import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
 import {
   GraphQLError,
   Kind,
+  isInputType,
+  typeFromAST,
+  valueFromAST,
   visit,
   type DocumentNode,
   type GraphQLSchema,
@@ -115,8 +118,8 @@ export function parseOptions(limits: QueryLimits): ParseOptions {
  * query. At most a few page-size combinations are kept per operation.
  */
 interface OperationCosts {
-  /** Variables used as `first` anywhere in the document (fragments included). */
-  pageVariables: readonly string[];
+  /** Variables used as `first` anywhere in the document (fragments included), with their defaults. */
+  pageVariables: readonly { name: string; defaultValue: unknown }[];
   byPages: Map<string, number>;
 }
 
@@ -124,8 +127,10 @@ const costs = new WeakMap<QueryLimits, WeakMap<OperationDefinitionNode, Operatio
 const PAGE_SIZES_PER_OPERATION = 64;
 
 /**
- * The estimated values the operation may return (cost.ts), at `variables` as coerced
- * (defaults included: a `$n: Int = 1000` the client leaves out costs 1000, not 1).
+ * The estimated values the operation may return (cost.ts) with the `first` values the
+ * executor will use: a page variable the client sends, else its default (a
+ * `$n: Int = 1000` left out costs 1000, not 1). Only page variables are read, so the
+ * other variables are not coerced twice (the executor does, and refuses bad ones).
  */
 export function costOf(
   schema: GraphQLSchema,
@@ -137,25 +142,32 @@ export function costOf(
   let byOperation = costs.get(limits);
   if (!byOperation) costs.set(limits, (byOperation = new WeakMap()));
   let known = byOperation.get(operation);
-  if (!known) byOperation.set(operation, (known = { pageVariables: pageVariables(document), byPages: new Map() }));
-  const key = JSON.stringify(known.pageVariables.map((name) => variables[name] ?? null));
+  if (!known) byOperation.set(operation, (known = { pageVariables: pageVariables(schema, document, operation), byPages: new Map() }));
+  const pages: Record<string, unknown> = {};
+  for (const { name, defaultValue } of known.pageVariables) pages[name] = variables[name] === undefined ? defaultValue : variables[name];
+  const key = JSON.stringify(known.pageVariables.map(({ name }) => pages[name] ?? null));
   let cost = known.byPages.get(key);
   if (cost === undefined) {
-    cost = estimateCost(schema, document, operation, variables, limits.cost);
+    cost = estimateCost(schema, document, operation, pages, limits.cost);
     if (known.byPages.size >= PAGE_SIZES_PER_OPERATION) known.byPages.clear();
     known.byPages.set(key, cost);
   }
   return cost;
 }
 
-function pageVariables(document: DocumentNode): string[] {
+function pageVariables(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): { name: string; defaultValue: unknown }[] {
   const names = new Set<string>();
   visit(document, {
     Argument(node) {
       if (node.name.value === 'first' && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
     },
   });
-  return [...names].sort();
+  return [...names].sort().map((name) => {
+    const definition = operation.variableDefinitions?.find((d) => d.variable.name.value === name);
+    const type = definition ? typeFromAST(schema, definition.type) : undefined;
+    const defaultValue = definition?.defaultValue && type && isInputType(type) ? valueFromAST(definition.defaultValue, type) : undefined;
+    return { name, defaultValue };
+  });
 }
 
 /** The refusal of an operation estimated at `cost` values. */

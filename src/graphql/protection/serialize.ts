@@ -59,7 +59,7 @@ async function serializeLarge(value: object, maxBytes: number, budget: Execution
   open(value as Record<string, unknown>);
   while (stack.length > 0) {
     // Each step writes at most a small subtree: a look at the clock per step is cheap enough.
-    const wait = paceWork(budget);
+    const wait = paceWork(budget ?? stack, budget);
     if (wait) await wait;
     const frame = stack.at(-1)!;
     const size = frame.keys === null ? (frame.value as unknown[]).length : frame.keys.length;

@@ -114,6 +114,12 @@ describe('hostile requests', () => {
     }
     const variable = await post(server.url, 'query ($m: String) { fills(market: $m) { totalCount } }', { m: nul });
     expect(variable.body.errors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    // Variables of the wrong type, or missing, are the executor's to refuse: as clearly.
+    for (const [query, variables] of [['query ($n: Int!) { accounts(first: $n) { totalCount } }', {}], ['query ($n: Int) { accounts(first: $n) { totalCount } }', { n: 'ten' }]] as const) {
+      const http = await post(server.url, query, variables);
+      expect({ status: http.status, code: http.body.errors[0].extensions.code }).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      expect((await overWebSocket(server.url, query, variables)).errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    }
     const overWs = await overWebSocket(server.url, 'subscription ($o: String) { marginStateChanged(owner: $o) { to } }', { o: nul });
     expect(overWs.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
   });

@@ -133,7 +133,7 @@ SELECT a.*, keyed.bucket AS sort_bucket, keyed.k::text AS sort_key
  LIMIT ${p.add(page.first + 1, 'int8')}`;
   }
   const fetched = await ctx.query<Record<string, unknown>>(sql, p.values);
-  await ctx.pace(null);
+  await ctx.budget.resume();
   const rows = fetched.map((row) => ({ row, account: accountFromRow(row) }));
   ctx.loaders.primeAccounts(rows.map((r) => r.account));
   const keyOf = byId
