@@ -13,7 +13,9 @@
 // accounts), `accounts(first: 50)` in each risk order, with and without the filters, the
 // first page and a page after the first 1,000 accounts, p50/p99 over --requests; then the
 // same through today's full SQL pass (a server without the engine), over --sql-requests
-// (each is a pass over every account), and the ratio. RSS of the API process.
+// (each is a pass over every account), and the ratio. Then stress(ETH -20%) with its first
+// 50 changed accounts, with the engine's columns and reading every account per request.
+// RSS of the API process.
 //
 // DATABASE_URL picks the PostgreSQL server (a fresh database per size, dropped after);
 // unset, an embedded PostgreSQL in a temporary folder.
@@ -48,7 +50,7 @@ async function api(url: string): Promise<void> {
   process.env.NODE_ENV ??= 'production';
   const { loadConfig } = await import('../src/config/index.js');
   const { startServer } = await import('../src/graphql/server.js');
-  const { silentLogger } = await import('../src/log/index.js');
+  const { createLogger, silentLogger } = await import('../src/log/index.js');
   const config = { ...loadConfig({}), logFormat: 'json' as const, requestTimeoutMs: 600_000 };
   const post = async (server: { url: string }, query: string, variables: Record<string, unknown> = {}) => {
     const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
@@ -61,6 +63,12 @@ async function api(url: string): Promise<void> {
   const page = (order: string, filter: string) => `query ($after: String) { accounts(first: 50, orderBy: ${order}, ${filter} after: $after) { pageInfo { endCursor } edges { node { id equity marginRatio } } } }`;
   const deepCursor = async (server: { url: string }, order: string, filter: string) =>
     (await post(server, `{ accounts(first: 1000, orderBy: ${order}, ${filter}) { pageInfo { endCursor } } }`)).accounts.pageInfo.endCursor as string;
+  const STRESS = `{ stress(shocks: [{ underlying: "ETH", priceMove: "-0.2" }]) {
+    accountsBefore { healthy marginCall liquidatable bankrupt } accountsAfter { healthy marginCall liquidatable bankrupt }
+    totalEquityBefore totalEquityAfter deficitAfter
+    accounts(first: 50) { totalCount edges { node { account { id } equity marginRatio marginState } } } } }`;
+  const stressSummary = (data: any) =>
+    `${data.stress.accounts.totalCount} accounts change state (${JSON.stringify(data.stress.accountsBefore)} -> ${JSON.stringify(data.stress.accountsAfter)}), deficit ${data.stress.deficitAfter}`;
   const measure = async (server: { url: string }, query: string, variables: Record<string, unknown>, count: number) => {
     const times: number[] = [];
     let first: unknown;
@@ -74,7 +82,7 @@ async function api(url: string): Promise<void> {
   };
 
   const started = performance.now();
-  const server = await startServer({ config, database: { url }, logger: silentLogger, port: 0, host: '127.0.0.1' });
+  const server = await startServer({ config, database: { url }, logger: process.env.BENCH_LOG ? createLogger('pretty') : silentLogger, port: 0, host: '127.0.0.1' });
   while (!server.riskEngine.currentBlock) await new Promise((r) => setTimeout(r, 50));
   (globalThis as { gc?: () => void }).gc?.();
   log(`   API process: risk engine loaded in ${((performance.now() - started) / 1000).toFixed(1)} s; RSS ${mib(process.memoryUsage().rss)}`);
@@ -94,7 +102,9 @@ async function api(url: string): Promise<void> {
       );
     }
   }
-  log(`   API process RSS after the pages: ${mib(process.memoryUsage().rss)}`);
+  const stress = await measure(server, STRESS, {}, Math.max(3, Math.ceil(requests / 4)));
+  log(`   stress(ETH -20%) engine: p50 ${ms(percentile(stress.times, 50))}, p99 ${ms(percentile(stress.times, 99))}; ${stressSummary(stress.data)}`);
+  log(`   API process RSS after the pages and stress: ${mib(process.memoryUsage().rss)}`);
   await server.stop();
 
   // Today's path: every account's risk in SQL per request.
@@ -112,6 +122,10 @@ async function api(url: string): Promise<void> {
         `(${same ? 'the same page as the engine' : 'A DIFFERENT PAGE FROM THE ENGINE'})`,
     );
   }
+  // Without the engine a stress reads every account and position in the request's snapshot.
+  const sqlStress = await measure(sql, STRESS, {}, sqlRequests);
+  const same = JSON.stringify(sqlStress.data) === JSON.stringify(stress.data);
+  log(`   stress(ETH -20%) reading every account: p50 ${ms(percentile(sqlStress.times, 50))} (${same ? 'the same answer as the engine' : 'A DIFFERENT ANSWER FROM THE ENGINE'})`);
   await sql.stop();
 }
 

@@ -14,6 +14,7 @@ import { fundingResolvers } from './modules/funding/resolvers.js';
 import { marketResolvers } from './modules/market/resolvers.js';
 import { metaResolvers } from './modules/meta/resolvers.js';
 import { positionResolvers } from './modules/position/resolvers.js';
+import { stressResolvers } from './modules/stress/resolvers.js';
 import { transferResolvers } from './modules/transfer/resolvers.js';
 import { transitionResolvers } from './modules/transition/resolvers.js';
 import { underlyingResolvers } from './modules/underlying/resolvers.js';
@@ -40,6 +41,7 @@ export function buildSchema(extra: { Subscription?: IResolvers['Subscription'] }
     transferResolvers,
     fundingResolvers,
     anomalyResolvers,
+    stressResolvers,
   ] as IResolvers[];
   const resolvers: IResolvers[] = [{ Decimal: DecimalScalar, SafeInt: SafeIntScalar }, connectionResolvers(typeDefs), ...modules];
   if (extra.Subscription) resolvers.push({ Subscription: extra.Subscription });

@@ -50,6 +50,8 @@ export type Account = {
   owner: Scalars['String']['output'];
   /** Open positions; closed ones too with `includeClosed`. */
   positions: Array<Position>;
+  /** This account at the committed block's marks with these shocks applied (as in `Query.stress`). */
+  stress: StressedAccount;
   subaccount: Scalars['SafeInt']['output'];
   transfers: CollateralTransferConnection;
   transitions: MarginTransitionConnection;
@@ -70,6 +72,11 @@ export type AccountFillsArgs = {
 
 export type AccountPositionsArgs = {
   includeClosed?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type AccountStressArgs = {
+  shocks: Array<ShockInput>;
 };
 
 
@@ -461,6 +468,12 @@ export type Query = {
   /** Positions across accounts, ordered by id. */
   positions: PositionConnection;
   priceReports: PriceReportConnection;
+  /**
+   * What-if across the venue: every account at the committed block's marks with these shocks
+   * applied, nothing else moving (time, funding, collateral). Values are exact (SPEC section 4
+   * at the shocked prices).
+   */
+  stress: StressResult;
   transitions: MarginTransitionConnection;
   underlying?: Maybe<Underlying>;
   underlyings: Array<Underlying>;
@@ -558,6 +571,11 @@ export type QueryPriceReportsArgs = {
 };
 
 
+export type QueryStressArgs = {
+  shocks: Array<ShockInput>;
+};
+
+
 export type QueryTransitionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -580,6 +598,82 @@ export type Reorg = {
   commonAncestor: Scalars['SafeInt']['output'];
   /** Blocks undone. */
   depth: Scalars['Int']['output'];
+};
+
+/** A what-if move of one underlying (`Query.stress`, `Account.stress`). */
+export type ShockInput = {
+  /** Relative move of the index: -0.2 is 20% down. The shocked index is M * (1 + priceMove), rounded half to even to 18 decimals. */
+  priceMove: Scalars['Decimal']['input'];
+  /** The underlying whose index moves, as markets name it ("ETH"). */
+  underlying: Scalars['String']['input'];
+  /** Added to the implied volatility of every option on the underlying (annualised, as a decimal: 0.3 is 30 volatility points); a negative result is refused. */
+  volatilityMove?: InputMaybe<Scalars['Decimal']['input']>;
+};
+
+/** Accounts per margin state. */
+export type StateCounts = {
+  __typename?: 'StateCounts';
+  bankrupt: Scalars['Int']['output'];
+  healthy: Scalars['Int']['output'];
+  liquidatable: Scalars['Int']['output'];
+  marginCall: Scalars['Int']['output'];
+};
+
+/** The venue before and after a shock (`Query.stress`). */
+export type StressResult = {
+  __typename?: 'StressResult';
+  /** The accounts whose margin state the shock changes, riskiest first (as `RISK_DESC`: equity <= 0 first, lowest first; then the highest margin ratio), with their values after it. */
+  accounts: StressedAccountConnection;
+  /** Accounts per margin state after the shock. */
+  accountsAfter: StateCounts;
+  /** Accounts per margin state at the block. */
+  accountsBefore: StateCounts;
+  /** The committed block whose marks were shocked. */
+  blockNumber: Scalars['SafeInt']['output'];
+  /** Sum of the negative equities after the shock, as a positive number in quote units: what the venue would lose. */
+  deficitAfter: Scalars['Decimal']['output'];
+  /** Sum of every account's equity after the shock, in quote units. */
+  totalEquityAfter: Scalars['Decimal']['output'];
+  /** Sum of every account's equity at the block, in quote units (the exact sum, rounded half to even to 18 decimals). */
+  totalEquityBefore: Scalars['Decimal']['output'];
+};
+
+
+/** The venue before and after a shock (`Query.stress`). */
+export type StressResultAccountsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One account after a shock; amounts in quote units. */
+export type StressedAccount = {
+  __typename?: 'StressedAccount';
+  account: Account;
+  /** Equity after the shock. */
+  equity: Scalars['Decimal']['output'];
+  /** Initial margin after the shock. */
+  initialMargin: Scalars['Decimal']['output'];
+  /** Maintenance margin after the shock. */
+  maintenanceMargin: Scalars['Decimal']['output'];
+  /** maintenanceMargin / equity after the shock; null when equity <= 0. */
+  marginRatio?: Maybe<Scalars['Decimal']['output']>;
+  /** Margin state after the shock. */
+  marginState: MarginState;
+  /** Its margin state at the block. */
+  stateBefore: MarginState;
+};
+
+export type StressedAccountConnection = {
+  __typename?: 'StressedAccountConnection';
+  edges: Array<StressedAccountEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type StressedAccountEdge = {
+  __typename?: 'StressedAccountEdge';
+  cursor: Scalars['String']['output'];
+  node: StressedAccount;
 };
 
 export type Subscription = {
@@ -747,6 +841,12 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Reorg: ResolverTypeWrapper<Reorg>;
   SafeInt: ResolverTypeWrapper<Scalars['SafeInt']['output']>;
+  ShockInput: ShockInput;
+  StateCounts: ResolverTypeWrapper<StateCounts>;
+  StressResult: ResolverTypeWrapper<Omit<StressResult, 'accounts'> & { accounts: ResolversTypes['StressedAccountConnection'] }>;
+  StressedAccount: ResolverTypeWrapper<Omit<StressedAccount, 'account'> & { account: ResolversTypes['Account'] }>;
+  StressedAccountConnection: ResolverTypeWrapper<Omit<StressedAccountConnection, 'edges'> & { edges: Array<ResolversTypes['StressedAccountEdge']> }>;
+  StressedAccountEdge: ResolverTypeWrapper<Omit<StressedAccountEdge, 'node'> & { node: ResolversTypes['StressedAccount'] }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TransferKind: TransferKind;
@@ -795,6 +895,12 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   Reorg: Reorg;
   SafeInt: Scalars['SafeInt']['output'];
+  ShockInput: ShockInput;
+  StateCounts: StateCounts;
+  StressResult: Omit<StressResult, 'accounts'> & { accounts: ResolversParentTypes['StressedAccountConnection'] };
+  StressedAccount: Omit<StressedAccount, 'account'> & { account: ResolversParentTypes['Account'] };
+  StressedAccountConnection: Omit<StressedAccountConnection, 'edges'> & { edges: Array<ResolversParentTypes['StressedAccountEdge']> };
+  StressedAccountEdge: Omit<StressedAccountEdge, 'node'> & { node: ResolversParentTypes['StressedAccount'] };
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   Underlying: UnderlyingRowModel;
@@ -818,6 +924,7 @@ export type AccountResolvers<ContextType = RequestContext, ParentType extends Re
   notional?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   positions?: Resolver<Array<ResolversTypes['Position']>, ParentType, ContextType, RequireFields<AccountPositionsArgs, 'includeClosed'>>;
+  stress?: Resolver<ResolversTypes['StressedAccount'], ParentType, ContextType, RequireFields<AccountStressArgs, 'shocks'>>;
   subaccount?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
   transfers?: Resolver<ResolversTypes['CollateralTransferConnection'], ParentType, ContextType, RequireFields<AccountTransfersArgs, 'first' | 'newestFirst'>>;
   transitions?: Resolver<ResolversTypes['MarginTransitionConnection'], ParentType, ContextType, RequireFields<AccountTransitionsArgs, 'first' | 'newestFirst'>>;
@@ -1107,6 +1214,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   position?: Resolver<Maybe<ResolversTypes['Position']>, ParentType, ContextType, RequireFields<QueryPositionArgs, 'id'>>;
   positions?: Resolver<ResolversTypes['PositionConnection'], ParentType, ContextType, RequireFields<QueryPositionsArgs, 'first' | 'includeClosed'>>;
   priceReports?: Resolver<ResolversTypes['PriceReportConnection'], ParentType, ContextType, RequireFields<QueryPriceReportsArgs, 'first' | 'underlying'>>;
+  stress?: Resolver<ResolversTypes['StressResult'], ParentType, ContextType, RequireFields<QueryStressArgs, 'shocks'>>;
   transitions?: Resolver<ResolversTypes['MarginTransitionConnection'], ParentType, ContextType, RequireFields<QueryTransitionsArgs, 'first' | 'newestFirst'>>;
   underlying?: Resolver<Maybe<ResolversTypes['Underlying']>, ParentType, ContextType, RequireFields<QueryUnderlyingArgs, 'id'>>;
   underlyings?: Resolver<Array<ResolversTypes['Underlying']>, ParentType, ContextType>;
@@ -1120,6 +1228,44 @@ export type ReorgResolvers<ContextType = RequestContext, ParentType extends Reso
 export interface SafeIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['SafeInt'], any> {
   name: 'SafeInt';
 }
+
+export type StateCountsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['StateCounts'] = ResolversParentTypes['StateCounts']> = {
+  bankrupt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  healthy?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  liquidatable?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  marginCall?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type StressResultResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['StressResult'] = ResolversParentTypes['StressResult']> = {
+  accounts?: Resolver<ResolversTypes['StressedAccountConnection'], ParentType, ContextType, RequireFields<StressResultAccountsArgs, 'first'>>;
+  accountsAfter?: Resolver<ResolversTypes['StateCounts'], ParentType, ContextType>;
+  accountsBefore?: Resolver<ResolversTypes['StateCounts'], ParentType, ContextType>;
+  blockNumber?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
+  deficitAfter?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  totalEquityAfter?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  totalEquityBefore?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
+export type StressedAccountResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['StressedAccount'] = ResolversParentTypes['StressedAccount']> = {
+  account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
+  equity?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  initialMargin?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  maintenanceMargin?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  marginRatio?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  marginState?: Resolver<ResolversTypes['MarginState'], ParentType, ContextType>;
+  stateBefore?: Resolver<ResolversTypes['MarginState'], ParentType, ContextType>;
+};
+
+export type StressedAccountConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['StressedAccountConnection'] = ResolversParentTypes['StressedAccountConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['StressedAccountEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type StressedAccountEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['StressedAccountEdge'] = ResolversParentTypes['StressedAccountEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['StressedAccount'], ParentType, ContextType>;
+};
 
 export type SubscriptionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   blockCommitted?: SubscriptionResolver<ResolversTypes['BlockCommitted'], "blockCommitted", ParentType, ContextType>;
@@ -1183,6 +1329,11 @@ export type Resolvers<ContextType = RequestContext> = {
   Query?: QueryResolvers<ContextType>;
   Reorg?: ReorgResolvers<ContextType>;
   SafeInt?: GraphQLScalarType;
+  StateCounts?: StateCountsResolvers<ContextType>;
+  StressResult?: StressResultResolvers<ContextType>;
+  StressedAccount?: StressedAccountResolvers<ContextType>;
+  StressedAccountConnection?: StressedAccountConnectionResolvers<ContextType>;
+  StressedAccountEdge?: StressedAccountEdgeResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   Underlying?: UnderlyingResolvers<ContextType>;
   UnderlyingExposure?: UnderlyingExposureResolvers<ContextType>;

@@ -1,12 +1,21 @@
 /**
  * The risk engine's rows: every account's collateral and stored margin state, and its open
  * positions' sizes, entries and funding snapshots, as float64 columns (an account's
- * positions chained by slot, freed slots reused). Floats suffice: they only choose which
- * accounts the exact SQL orders (engine.ts), and each sum carries its error bound.
+ * positions chained by slot, freed slots reused). Floats suffice to choose which accounts
+ * the exact SQL orders (engine.ts), each sum with its error bound. The same values are kept
+ * exactly too, for what a stress test serves (stress.ts): each account's equity is its
+ * part that no mark moves, K (collateral, and each perpetual's -s*E + s*Fs), plus each
+ * position's size times its market's unit (M - F, or the option's value); K and the sums
+ * of sizes per market are kept up to date, so the total equity at any marks is a sum over
+ * markets.
  */
 import type { Market, MarginState } from '../../ledger/index.js';
 import type { Mark } from '../../risk/mark.js';
-import { Column, grownCapacity } from '../../ledger/tables/columns.js';
+import { Column, FixedColumn, grownCapacity } from '../../ledger/tables/columns.js';
+import { fixedOfNumeric18 } from '../../db/store/copy-out.js';
+import { ONE, wide, type Fixed, type Wide } from '../../fixed/index.js';
+import { accountRisk, type AccountRisk } from '../../risk/account.js';
+import { positionRisk, type PositionRisk } from '../../risk/position.js';
 import type { Queryable } from '../../db/store/bulk.js';
 import type { copyOut as CopyOut } from '../../db/store/copy-out.js';
 import type { EngineFilter } from './engine.js';
@@ -21,6 +30,9 @@ export interface Evaluated {
   equityError: Float64Array;
   maintenance: Float64Array;
   maintenanceError: Float64Array;
+  /** Initial margin and its bound (stress.ts classifies states with it); optional for pages. */
+  initial?: Float64Array;
+  initialError?: Float64Array;
   notional: Float64Array;
   notionalError: Float64Array;
 }
@@ -45,6 +57,22 @@ export class AccountColumns {
   private readonly marketIds: string[] = [];
   /** Per market row: which accounts hold it open (built on demand, dropped when rows change). */
   private holders = new Map<number, Uint8Array>();
+  // Exact copies (stress.ts).
+  private readonly collateralExact = new FixedColumn(1024);
+  private readonly pSizeExact = new FixedColumn(1024);
+  private readonly pEntryExact = new FixedColumn(1024);
+  /** 1 where a position has no entry price (null in its row). */
+  private readonly pEntryNull = new Column(Uint8Array, 1024);
+  private readonly pSnapshotExact = new FixedColumn(1024);
+  /** Per account: the wide part of its equity that no mark moves. */
+  private readonly constant: Wide[] = [];
+  /** The sum of `constant` over every present account. */
+  private constantTotal: Wide = 0n;
+  /** Per market row: the sum of open sizes, and of size x entry (36 decimals, for markets without a mark). */
+  private readonly marketSize: Fixed[] = [];
+  private readonly marketSizeEntry: bigint[] = [];
+  /** Whether each market (by id) is a perpetual: its kind never changes once listed. */
+  private readonly perpetualIds = new Set<string>();
 
   get accountCount(): number {
     return this.ids.length;
@@ -61,23 +89,43 @@ export class AccountColumns {
       this.clearPositions(row);
       this.present.array[row] = 0;
     }
-    await copyOut(client, 'SELECT id, collateral, margin_state FROM account', (f) => this.setAccount(f[0]!, Number(f[1]), f[2] as MarginState));
+    this.constantTotal = 0n;
+    this.marketSize.fill(0n);
+    this.marketSizeEntry.fill(0n);
+    await this.loadKinds(client);
+    await copyOut(client, 'SELECT id, collateral, margin_state FROM account', (f) => this.setAccount(f[0]!, f[1]!, f[2] as MarginState));
     await copyOut(client, 'SELECT account_id, market_id, size, entry_price, funding_snapshot FROM position WHERE closed_block IS NULL', (f) =>
-      this.addPosition(this.rows.get(f[0]!)!, f[1]!, Number(f[2]), f[3] === null ? 0 : Number(f[3]), Number(f[4])),
+      this.addPosition(this.rows.get(f[0]!)!, f[1]!, f[2]!, f[3] ?? null, f[4]!),
     );
     this.holders.clear();
   }
 
+  /**
+   * Every account and open position from rows already read (a request's own snapshot, when
+   * the engine does not hold its block): ids, collaterals, states, and positions as
+   * PostgreSQL writes them (NUMERIC as text).
+   */
+  fill(kinds: Iterable<{ id: string; kind: string }>, accounts: Iterable<{ id: string; c: string; margin_state: MarginState }>, positions: Iterable<{ account_id: string; market_id: string; s: string; e: string | null; f: string }>): void {
+    for (const market of kinds) if (market.kind === 'PERPETUAL') this.perpetualIds.add(market.id);
+    for (const row of accounts) this.setAccount(row.id, row.c, row.margin_state);
+    for (const row of positions) this.addPosition(this.rows.get(row.account_id)!, row.market_id, row.s, row.e, row.f);
+  }
+
   /** These accounts' rows and open positions, read again. */
   async reload(client: Queryable, ids: readonly string[]): Promise<void> {
-    const accounts = await client.query('SELECT id, collateral::float8 AS c, margin_state FROM account WHERE id = ANY($1::text[])', [ids]);
+    await this.loadKinds(client);
+    const accounts = await client.query('SELECT id, collateral::text AS c, margin_state FROM account WHERE id = ANY($1::text[])', [ids]);
     const positions = await client.query(
-      `SELECT account_id, market_id, size::float8 AS s, COALESCE(entry_price, 0)::float8 AS e, funding_snapshot::float8 AS f
+      `SELECT account_id, market_id, size::text AS s, entry_price::text AS e, funding_snapshot::text AS f
          FROM position WHERE account_id = ANY($1::text[]) AND closed_block IS NULL`,
       [ids],
     );
-    for (const row of accounts.rows) this.clearPositions(this.setAccount(row.id, Number(row.c), row.margin_state));
-    for (const row of positions.rows) this.addPosition(this.rows.get(row.account_id)!, row.market_id, Number(row.s), Number(row.e), Number(row.f));
+    for (const row of accounts.rows) {
+      const existing = this.rows.get(row.id);
+      if (existing !== undefined) this.clearPositions(existing);
+      this.setAccount(row.id, row.c, row.margin_state);
+    }
+    for (const row of positions.rows) this.addPosition(this.rows.get(row.account_id)!, row.market_id, row.s, row.e, row.f);
     this.holders.clear();
   }
 
@@ -105,6 +153,7 @@ export class AccountColumns {
     const value = new Float64Array(m);
     const hasValue = new Uint8Array(m);
     const mmf = new Float64Array(m);
+    const imf = new Float64Array(m);
     const strike = new Float64Array(m);
     for (let k = 0; k < m; k++) {
       const market = markets.get(this.marketIds[k]!);
@@ -117,12 +166,14 @@ export class AccountColumns {
       hasValue[k] = mark.value === null ? 0 : 1;
       value[k] = mark.value === null ? 0 : toUnits(mark.value);
       mmf[k] = toUnits(market.maintenanceMarginFraction);
+      imf[k] = toUnits(market.initialMarginFraction);
       strike[k] = toUnits(market.strike);
     }
     const n = this.ids.length;
     const gross = new Float64Array(n);
     const sizes = new Float64Array(n);
     const { equity, maintenance, notional } = out;
+    const initial = out.initial;
     const account = this.pAccount.array;
     const market = this.pMarket.array;
     const size = this.pSize.array;
@@ -144,11 +195,15 @@ export class AccountColumns {
         term = s * (price - e) - s * (f - snapshot[p]!);
         magnitude = abs * (Math.abs(price) + Math.abs(e) + Math.abs(f) + Math.abs(snapshot[p]!));
         maintenance[a] = maintenance[a]! + abs * price * mmf[k]!;
+        if (initial) initial[a] = initial[a]! + abs * price * imf[k]!;
       } else {
         price = hasIndex[k] ? index[k]! : strike[k]!;
         term = s * (hasValue[k] ? value[k]! : e);
         magnitude = Math.abs(term);
-        if (s < 0) maintenance[a] = maintenance[a]! + abs * price * mmf[k]!;
+        if (s < 0) {
+          maintenance[a] = maintenance[a]! + abs * price * mmf[k]!;
+          if (initial) initial[a] = initial[a]! + abs * price * imf[k]!;
+        }
       }
       equity[a] = equity[a]! + term;
       gross[a] = gross[a]! + magnitude;
@@ -163,42 +218,141 @@ export class AccountColumns {
       out.equityError[a] = relative * (gross[a]! + Math.abs(c)) + floor;
       out.maintenanceError[a] = relative * maintenance[a]! + floor;
       out.notionalError[a] = relative * notional[a]! + floor;
+      if (initial && out.initialError) out.initialError[a] = relative * initial[a]! + floor;
     }
   }
 
-  private setAccount(id: string, collateral: number, state: MarginState): number {
+  // ------------------------------------------------------------ exact (stress.ts)
+
+  /** Whether the account's row is in the database. */
+  isPresent(row: number): boolean {
+    return this.present.array[row] === 1;
+  }
+
+  stateAt(row: number): MarginState {
+    return STATES[this.state.array[row]!]!;
+  }
+
+  /** The account's exact risk at these markets and marks (src/risk, as every other path computes it). */
+  exactRisk(row: number, markets: ReadonlyMap<string, Market>, marks: ReadonlyMap<string, Mark>): AccountRisk {
+    const risks: PositionRisk[] = [];
+    for (let slot = this.firstSlot.array[row]!; slot !== NONE; slot = this.pNext.array[slot]!) {
+      const marketId = this.marketIds[this.pMarket.array[slot]!]!;
+      const position = { size: this.pSizeExact.get(slot), entryPrice: this.pEntryNull.array[slot] === 1 ? null : this.pEntryExact.get(slot), fundingSnapshot: this.pSnapshotExact.get(slot) };
+      risks.push(positionRisk(position, markets.get(marketId)!, marks.get(marketId)!));
+    }
+    return accountRisk(this.collateralExact.get(row), risks);
+  }
+
+  /** What one unit of each market adds to equity (Fixed), and whether its size x entry counts instead (no mark). */
+  private units(markets: ReadonlyMap<string, Market>, marks: ReadonlyMap<string, Mark>): { unit: Fixed[]; byEntry: boolean[] } {
+    const unit: Fixed[] = [];
+    const byEntry: boolean[] = [];
+    for (let k = 0; k < this.marketIds.length; k++) {
+      const market = markets.get(this.marketIds[k]!);
+      const mark = marks.get(this.marketIds[k]!);
+      if (!market || !mark) {
+        unit.push(0n);
+        byEntry.push(false);
+      } else if (market.kind === 'PERPETUAL') {
+        unit.push((mark.indexPrice ?? 0n) - market.cumulativeFunding);
+        byEntry.push(mark.indexPrice === null);
+      } else {
+        unit.push(mark.value ?? 0n);
+        byEntry.push(mark.value === null);
+      }
+    }
+    return { unit, byEntry };
+  }
+
+  /** The exact sum of every present account's equity (wide), as a sum over markets. */
+  totalEquity(markets: ReadonlyMap<string, Market>, marks: ReadonlyMap<string, Mark>): Wide {
+    const { unit, byEntry } = this.units(markets, marks);
+    let products = 0n; // 36 decimals
+    for (let k = 0; k < unit.length; k++) {
+      products += unit[k]! * this.marketSize[k]!;
+      if (byEntry[k]) products += this.marketSizeEntry[k]!;
+    }
+    return this.constantTotal + wide.ofProducts(products);
+  }
+
+  /** The exact sum of these accounts' equities (wide): their constants, and their sizes per market times its unit. */
+  sumEquity(rows: readonly number[], markets: ReadonlyMap<string, Market>, marks: ReadonlyMap<string, Mark>): Wide {
+    const { unit, byEntry } = this.units(markets, marks);
+    const sizes: Fixed[] = unit.map(() => 0n);
+    let constants = 0n;
+    let entries = 0n;
+    for (const row of rows) {
+      constants += this.constant[row]!;
+      for (let slot = this.firstSlot.array[row]!; slot !== NONE; slot = this.pNext.array[slot]!) {
+        const k = this.pMarket.array[slot]!;
+        const size = this.pSizeExact.get(slot);
+        sizes[k] = sizes[k]! + size;
+        if (byEntry[k]) entries += size * this.entryExactAt(slot);
+      }
+    }
+    let products = entries;
+    for (let k = 0; k < unit.length; k++) products += unit[k]! * sizes[k]!;
+    return constants + wide.ofProducts(products);
+  }
+
+  /** An account's row (texts as PostgreSQL writes NUMERIC(78,18)); its positions are added after. */
+  private setAccount(id: string, collateralText: string, state: MarginState): number {
     let row = this.rows.get(id);
     if (row === undefined) {
       row = this.ids.length;
       this.rows.set(id, row);
       this.ids.push(id);
+      this.constant.push(0n);
     }
     this.collateral.ensure(row);
     this.state.ensure(row);
     this.present.ensure(row);
     this.firstSlot.ensure(row);
-    this.collateral.array[row] = collateral;
+    const collateral = fixedOfNumeric18(collateralText);
+    this.collateral.array[row] = Number(collateralText);
+    this.collateralExact.set(row, collateral);
     this.state.array[row] = STATE_CODES.get(state)!;
     this.present.array[row] = 1;
+    this.setConstant(row, wide.of(collateral));
     return row;
   }
 
+  /** Frees an account's positions and takes them (and its collateral) out of the totals. */
   private clearPositions(row: number): void {
     if (row >= this.firstSlot.array.length) return;
     for (let slot = this.firstSlot.array[row]!; slot !== NONE; slot = this.pNext.array[slot]!) {
+      const k = this.pMarket.array[slot]!;
+      const size = this.pSizeExact.get(slot);
+      this.marketSize[k] = this.marketSize[k]! - size;
+      this.marketSizeEntry[k] = this.marketSizeEntry[k]! - size * this.entryExactAt(slot);
       this.pAccount.array[slot] = NONE;
       this.free.push(slot);
     }
     this.firstSlot.array[row] = NONE;
+    this.setConstant(row, 0n);
   }
 
-  private addPosition(row: number, marketId: string, size: number, entry: number, snapshot: number): void {
+  private setConstant(row: number, value: Wide): void {
+    if (this.present.array[row] === 1) this.constantTotal += value - this.constant[row]!;
+    this.constant[row] = value;
+  }
+
+  private addPosition(row: number, marketId: string, sizeText: string, entryText: string | null, snapshotText: string): void {
     let k = this.marketRows.get(marketId);
     if (k === undefined) {
       k = this.marketIds.length;
       this.marketRows.set(marketId, k);
       this.marketIds.push(marketId);
+      this.marketSize.push(0n);
+      this.marketSizeEntry.push(0n);
     }
+    const sizeExact = fixedOfNumeric18(sizeText);
+    const entryExact = entryText === null ? null : fixedOfNumeric18(entryText);
+    const snapshotExact = fixedOfNumeric18(snapshotText);
+    const size = Number(sizeText);
+    const entry = entryText === null ? 0 : Number(entryText);
+    const snapshot = Number(snapshotText);
     let slot = this.free.pop();
     if (slot === undefined) {
       slot = this.slots++;
@@ -214,6 +368,29 @@ export class AccountColumns {
     this.pSnapshot.array[slot] = snapshot;
     this.pNext.array[slot] = this.firstSlot.array[row]!;
     this.firstSlot.array[row] = slot;
+    this.pSizeExact.set(slot, sizeExact);
+    this.pEntryExact.set(slot, entryExact ?? 0n);
+    this.pEntryNull.ensure(slot);
+    this.pEntryNull.array[slot] = entryExact === null ? 1 : 0;
+    this.pSnapshotExact.set(slot, snapshotExact);
+    const entryOrZero = entryExact ?? 0n;
+    this.marketSize[k] = this.marketSize[k]! + sizeExact;
+    this.marketSizeEntry[k] = this.marketSizeEntry[k]! + sizeExact * entryOrZero;
+    // A perpetual's -s*E + s*Fs moves with no mark (an option's part is all mark).
+    if (this.perpetual(k)) this.setConstant(row, this.constant[row]! + (snapshotExact - entryOrZero) * sizeExact * ONE);
+  }
+
+  private async loadKinds(client: Queryable): Promise<void> {
+    const { rows } = await client.query(`SELECT id FROM market WHERE kind = 'PERPETUAL'`);
+    for (const row of rows) this.perpetualIds.add(row.id);
+  }
+
+  private perpetual(k: number): boolean {
+    return this.perpetualIds.has(this.marketIds[k]!);
+  }
+
+  private entryExactAt(slot: number): Fixed {
+    return this.pEntryNull.array[slot] === 1 ? 0n : this.pEntryExact.get(slot);
   }
 
   private holdersOf(marketId: string): Uint8Array {

@@ -201,6 +201,11 @@ export class RiskEngine {
     return ids;
   }
 
+  /** The engine's columns if they hold `block` (stress.ts reads them), else null. */
+  columnsAt(block: SnapshotBlock): AccountColumns | null {
+    return this.block && this.block.number === block.number && this.block.hash === block.hash ? this.columns : null;
+  }
+
   /** How many accounts pass `filter` (null when the engine does not hold `block`). */
   count(block: SnapshotBlock, filter: EngineFilter): number | null {
     if (!this.block || this.block.number !== block.number || this.block.hash !== block.hash) return null;
