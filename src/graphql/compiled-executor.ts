@@ -14,6 +14,7 @@ import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { getVariableValues, GraphQLError, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { RequestContext } from './context.js';
+import { literalsAsVariables } from './literal-variables.js';
 
 type Gateway = ApolloServerOptionsWithGateway<never>['gateway'];
 type Result = ExecutionResult<Record<string, unknown>>;
@@ -22,40 +23,50 @@ type Result = ExecutionResult<Record<string, unknown>>;
  * Operations compiled per parsed document (Apollo reuses the document of a query text it
  * has seen, from its bounded document store; a document it drops takes its entry along).
  */
-type Compiled = Map<string, CompiledQuery>;
+type Compiled = Map<string, Operation>;
+
+/** An operation compiled, and the values of the variables that took its literals' place (literal-variables.ts). */
+interface Operation {
+  compiled: CompiledQuery;
+  literals: Record<string, unknown> | null;
+}
 
 export function compiledExecutor(schema: GraphQLSchema): Gateway {
   const compiled = new WeakMap<DocumentNode, Compiled>();
-  const compile = (document: DocumentNode, operationName: string | undefined): CompiledQuery | Result => {
+  const compile = (document: DocumentNode, operationName: string | undefined): Operation | Result => {
     let byOperation = compiled.get(document);
     if (!byOperation) compiled.set(document, (byOperation = new Map()));
     const cached = byOperation.get(operationName ?? '');
     if (cached) return cached;
+    const { document: compilable, values: literals } = literalsAsVariables(schema, document);
     let made: CompiledQuery | Result;
     try {
-      made = compileQuery(schema, document, operationName) as CompiledQuery | Result;
+      made = compileQuery(schema, compilable, operationName) as CompiledQuery | Result;
     } catch (error) {
       made = { errors: [asGraphQLError(error as Error)] };
     }
     if (!isCompiledQuery(made)) return withGraphQLErrors(made); // not kept: any number of wrong names may be tried
-    byOperation.set(operationName ?? '', made);
-    return made;
+    const operation = { compiled: made, literals: Object.keys(literals).length > 0 ? literals : null };
+    byOperation.set(operationName ?? '', operation);
+    return operation;
   };
   return {
     async load() {
       return {
         async executor({ document, operation, request, context }) {
           // The name the client asked for (the context's operationName is the resolved one, unset when none matched).
-          const query = compile(document, request.operationName ?? undefined);
+          const compiled = compile(document, request.operationName ?? undefined);
           // Not compilable (an unknown operation name): Apollo answers 400 with the error.
-          if (!isCompiledQuery(query)) return query;
+          if (!('compiled' in compiled)) return compiled;
+          const query = compiled.compiled;
           const variables = request.variables ?? {};
-          let result = (await query.query(undefined, context, variables)) as Result;
+          const values = compiled.literals ? { ...variables, ...compiled.literals } : variables;
+          let result = (await query.query(undefined, context, values)) as Result;
           // It assumed the newest block it knew of and then read from a newer one: its fields
           // would mix two blocks. Resolvers only read, so it runs again, on the newer block.
           if (context instanceof RequestContext && context.blockMoved) {
             await context.restart();
-            result = (await query.query(undefined, context, variables)) as Result;
+            result = (await query.query(undefined, context, values)) as Result;
           }
           // No data at all: graphql-jit refused the variables. graphql-js's errors for them
           // point at the variable's definition, which is how Apollo tells a client's bad

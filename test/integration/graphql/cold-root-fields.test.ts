@@ -47,6 +47,9 @@ describe('every root field on a cold server', () => {
         return '3';
       case 'includeClosed':
         return 'true';
+      case 'shocks':
+        // Inline Decimal literals: graphql-jit could not compile them (literal-variables.ts).
+        return '[{ underlying: "ETH", priceMove: "-0.2", volatilityMove: "0.1" }]';
       default:
         return undefined;
     }
