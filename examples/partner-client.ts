@@ -14,7 +14,7 @@ import {
   MarginStateChangedDocument,
   PtsError,
   type AccountQuery,
-} from '../src/client/index.js';
+} from '@pts/client';
 
 const args = process.argv.slice(2);
 const eventsFlag = args.indexOf('--events');

@@ -17,8 +17,8 @@ import {
   TransitionsDocument,
   type BlockCommittedSubscription,
   type MarginStateChangedSubscription,
-} from '../../src/client/index.js';
-import * as generated from '../../src/client/generated/graphql.js';
+} from '../../packages/client/src/index.js';
+import * as generated from '../../packages/client/src/generated/graphql.js';
 import type { PtsServer } from '../../src/graphql/server.js';
 import { startDevnet, TRADERS, type Devnet, type FollowingIngester } from '../support/devnet.js';
 import { sleep, startTestServer } from '../integration/graphql/server-support.js';
@@ -114,7 +114,7 @@ describe('partner client', () => {
   });
 
   it('ships a sha256 manifest of exactly the documents it sends', async () => {
-    const manifest = JSON.parse(readFileSync(new URL('../../src/client/generated/persisted-documents.json', import.meta.url), 'utf8')) as Record<string, string>;
+    const manifest = JSON.parse(readFileSync(new URL('../../packages/client/src/generated/persisted-documents.json', import.meta.url), 'utf8')) as Record<string, string>;
     const documents = Object.entries(generated).filter(([name]) => name.endsWith('Document'));
     expect(documents.map(([name]) => name).sort()).toEqual(
       ['AccountDocument', 'AccountsDocument', 'BlockCommittedDocument', 'FillsDocument', 'MarginStateChangedDocument', 'MarketsDocument', 'TransitionsDocument'],

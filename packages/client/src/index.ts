@@ -72,7 +72,7 @@ export class PtsError extends Error {
 
   /** The `extensions.code` of the first error (BAD_USER_INPUT, RATE_LIMITED, ...). */
   get code(): string | undefined {
-    return this.errors[0]?.extensions?.code as string | undefined;
+    return this.errors[0]?.extensions?.['code'] as string | undefined;
   }
 }
 
