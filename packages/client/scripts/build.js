@@ -1,4 +1,5 @@
-// npm run build (also `prepare`: on install in this repository, npm pack and npm publish):
+// npm run build (also on `npm install` in this repository, via its postinstall, and on npm pack
+// and npm publish, via prepack):
 // dist/esm (ESM) and dist/cjs (CommonJS), each with its declarations, and the
 // persisted-document manifest, from a clean dist.
 import { spawnSync } from 'node:child_process';
