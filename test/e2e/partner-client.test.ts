@@ -3,8 +3,7 @@
 // subscription, errors are typed, and the persisted-document manifest matches the
 // documents. Issue 17: transport failures are PtsTransportErrors; a subscription survives
 // a server restart, reconnecting with jittered backoff, and gives up after its attempts.
-// And examples/partner-client.ts runs end to end.
-import { spawn } from 'node:child_process';
+// (The built package and examples/partner-client.ts: client-package.test.ts.)
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -194,28 +193,6 @@ describe('partner client', () => {
       body: JSON.stringify({ query: accountText, variables: { owner: BOB } }),
     });
     expect(((await response.json()) as { data: { account: { id: string } } }).data.account.id).toBe(`${BOB}:0`);
-  });
-
-  it('runs examples/partner-client.ts: the account, then its next margin change', async () => {
-    const child = spawn(process.execPath, ['bin/run-ts.js', 'examples/partner-client.ts', ALICE, '0', '--events', '1'], {
-      env: { ...process.env, PTS_API_URL: server.url, PTS_API_KEY: API_KEY },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (chunk) => (output += chunk));
-    child.stderr!.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    try {
-      await until(() => output.includes('watching'), `the example to subscribe (${output})`, 30_000);
-      expect(output).toMatch(new RegExp(`^${ALICE}:0 at block \\d+: MARGIN_CALL$`, 'm'));
-      expect(output).toMatch(/^ {2}ETH-PERP +size 1 {2}entry 2000 {2}mark 1850 /m);
-      await until(() => server.hub.subscriberCount === 1, 'the example subscriber');
-      const up = await net.venue.send([net.venue.call.price('ETH', 2000)]); // back above the initial margin
-      expect(await exited).toBe(0);
-      expect(output).toContain(`block ${up.blockNumber}: ${ALICE}:0 MARGIN_CALL -> HEALTHY (equity 299.5, initial margin 200, maintenance margin 100)`);
-    } finally {
-      child.kill('SIGKILL');
-    }
   });
 
   it('spreads reconnections: a uniform draw under a ceiling that doubles up to maxDelayMs', () => {
