@@ -24,9 +24,13 @@ const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
 /** The versions this repository tests with, so that npm finds them in its cache. */
 const versionOf = (name: string) => (JSON.parse(readFileSync(join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 
-// npm passes its configuration to scripts as npm_* variables (npm_config_prefix, ...): an
-// npm started with them from `npm test` would work on this repository, not the temp project.
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+// Under `npm test`, npm hands its scripts this repository's location and package
+// (npm_config_prefix, npm_config_local_prefix, npm_package_*, ...): an npm started with them
+// would install into this repository instead of the temp project. Its other settings
+// (registry, cache, certificates) stay.
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !/^npm_(config_(prefix|local_prefix|workspaces?|include_workspace_root)$|package_|lifecycle_|command$)/i.test(name)),
+);
 
 interface Run {
   code: number | null;
