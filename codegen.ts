@@ -2,7 +2,8 @@
 // committed output is stale, and `npm test` runs it):
 // - src/graphql/generated/resolvers.ts: resolver types for schema.graphql, each GraphQL
 //   object type mapped to the model its resolvers receive as parent (src/graphql/modules).
-// - src/client/generated/: the partner SDK, typed documents of src/client/operations/*.graphql
+// - packages/client/src/generated/: the partner SDK (@pts/client), typed documents of
+//   packages/client/src/operations/*.graphql
 //   and their sha256 persisted-document manifest (persisted-documents.json).
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
@@ -57,8 +58,8 @@ const config: CodegenConfig = {
         },
       },
     },
-    'src/client/generated/': {
-      documents: 'src/client/operations/*.graphql',
+    'packages/client/src/generated/': {
+      documents: 'packages/client/src/operations/*.graphql',
       preset: 'client',
       presetConfig: {
         fragmentMasking: false,

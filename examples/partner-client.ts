@@ -1,5 +1,7 @@
 // A partner's view of pts: query one account with every risk field, then follow its
-// margin-state changes live.
+// margin-state changes live. It is written as a partner would, against the published
+// package (`npm install @pts/client`), and compiles under strict settings; the pack test
+// (test/e2e/client-package.test.ts) builds and runs it with plain node from the tarball.
 //
 //   npm start                                      # `pts dev`: devnet, demo traders, API on :4000
 //   node bin/run-ts.js examples/partner-client.ts  # the riskiest account
@@ -13,14 +15,15 @@ import {
   createPtsClient,
   MarginStateChangedDocument,
   PtsError,
+  PtsTransportError,
   type AccountQuery,
-} from '../src/client/index.js';
+} from '@pts/client';
 
 const args = process.argv.slice(2);
 const eventsFlag = args.indexOf('--events');
 const exitAfter = eventsFlag >= 0 ? Number(args.splice(eventsFlag, 2)[1]) : Infinity;
-const url = process.env.PTS_API_URL ?? 'http://localhost:4000/graphql';
-const pts = createPtsClient({ url, ...(process.env.PTS_API_KEY ? { apiKey: process.env.PTS_API_KEY } : {}) });
+const url = process.env['PTS_API_URL'] ?? 'http://localhost:4000/graphql';
+const pts = createPtsClient({ url, apiKey: process.env['PTS_API_KEY'] });
 
 async function main(): Promise<void> {
   let [owner, sub] = args;
@@ -29,13 +32,13 @@ async function main(): Promise<void> {
     // No account given: take the riskiest one.
     const { accounts } = await pts.request(AccountsDocument, { first: 1, orderBy: 'RISK_DESC' });
     const riskiest = accounts.edges[0]?.node;
-    if (!riskiest) throw new Error(`no accounts at ${url} yet: is the ingester running?`);
+    if (!riskiest) return fail(`no accounts at ${url} yet: is the ingester running?`);
     owner = riskiest.owner;
     subaccount = riskiest.subaccount;
   }
 
   const { meta, account } = await pts.request(AccountDocument, { owner, subaccount });
-  if (!account) throw new Error(`no account ${owner}:${subaccount} at block ${meta.blockNumber}`);
+  if (!account) return fail(`no account ${owner}:${subaccount} at block ${meta.blockNumber}`);
   show(account, meta.blockNumber);
 
   let seen = 0;
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
     },
     {
       onError: (error) => {
-        console.error(`subscription failed: ${error.message}${error.closeCode ? ` (close ${error.closeCode})` : ''}`);
+        console.error(`subscription ended: ${explain(error)}`);
         void stop(1);
       },
     },
@@ -75,15 +78,31 @@ function show(account: NonNullable<AccountQuery['account']>, block: number): voi
       `margin ratio ${account.marginRatio ?? '-'}  leverage ${account.leverage ?? '-'}`,
   );
   for (const p of account.positions) {
+    // A position's own mark is the value of one unit (`value`): the index for a
+    // perpetual, the Black-Scholes value for an option, whose `markPrice` is the
+    // underlying's index, shown beside it.
+    const index = p.market.kind === 'PERPETUAL' ? '' : `  index ${p.markPrice ?? '-'}`;
     console.log(
-      `  ${p.market.id.padEnd(16)} size ${p.size}  entry ${p.entryPrice ?? '-'}  mark ${p.markPrice ?? '-'}  ` +
+      `  ${p.market.id.padEnd(16)} size ${p.size}  entry ${p.entryPrice ?? '-'}  mark ${p.value ?? '-'}${index}  ` +
         `uPnL ${p.unrealizedPnl}  liquidation ${p.liquidationPrice ?? '-'}`,
     );
   }
 }
 
-main().catch(async (error: unknown) => {
-  console.error(error instanceof PtsError ? `pts API error (${error.code ?? error.status}): ${error.message}` : error);
+/** One line for a failure of the API: which kind, and what to do about the common ones. */
+function explain(error: PtsError): string {
+  const hint = error instanceof PtsTransportError ? ' (is the API running? PTS_API_URL says where)' : '';
+  return `${error.name}${error.code ? ` ${error.code}` : ''}: ${error.message}${hint}`;
+}
+
+async function fail(message: string): Promise<void> {
+  console.error(message);
   await pts.close();
   process.exit(1);
+}
+
+main().catch(async (error: unknown) => {
+  // The API's failures are expected (down, refusing, rate limiting): one line, no stack.
+  if (error instanceof PtsError) await fail(explain(error));
+  else throw error;
 });
