@@ -79,7 +79,7 @@ const POSITION_FIELDS = `id size entryPrice markPrice value notional unrealizedP
 const MARKET_FIELDS = `id underlying kind strike expiry initialMarginFraction maintenanceMarginFraction indexPrice indexPriceStale
   impliedVolatility cumulativeFunding lastFundingRate fundingInterval maxFundingRate lastFillPrice value openInterest
   shortInterest longCount shortCount settlementPrice settledBlock listedBlock venue`;
-/** The partner client's Account operation (src/client/operations/account.graphql), spelled out. */
+/** The partner client's Account operation (packages/client/src/operations/account.graphql), spelled out. */
 const ACCOUNT_QUERY = `query Account($owner: String!, $subaccount: SafeInt = 0) {
   meta { chainId blockNumber blockHash blockTimestamp headBlockNumber }
   account(owner: $owner, subaccount: $subaccount) { ${ACCOUNT_FIELDS} positions { ${POSITION_FIELDS} market { ${MARKET_FIELDS} } } } }`;
