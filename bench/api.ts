@@ -5,7 +5,7 @@
 //   node bin/run-ts.js bench/api.ts [--accounts 1000] [--positions 10] [--seconds 10]
 //     [--concurrency 16] [--heavy-seconds 10] [--heavy-concurrency 2] [--subscribers 5000]
 //     [--client-processes 2] [--rounds 1] [--fanout-rounds 3] [--only account,heavy,fanout] [--block-every-ms 0]
-//     [--server-processes 0]   (--only also takes hostile)
+//     [--server-processes 0]   (--only also takes hostile and compression)
 //
 // --server-processes N (N >= 1) serves a and b from `pts serve` with PTS_API_PROCESSES=N in
 // a child process (node:cluster, all cores) instead of this process; c needs the server
@@ -23,6 +23,11 @@
 // an admitted ~900,000-value fills query (about 8 MB) over and over. Prints the longest
 // the server's event loop was held (monitorEventLoopDelay) and the innocent client's
 // latency, against the same client alone in the same run.
+// e (--only compression): the account query without and with `Accept-Encoding: gzip,
+// deflate, br` (two rounds each, alternating: its answer is under the compression
+// threshold, so its rate must not drop), the page of 1000 accounts as identity, gzip and br
+// (bytes on the wire, server CPU per request), and what compressing slices of that page
+// costs per codec and level, from 1 KiB up (the threshold and the levels are chosen on it).
 //
 // The dataset goes through the same code path as the ingester's: venue events applied by
 // the pure ledger (applyBlock, commitBlock) and persisted with LedgerStore.commit (one
@@ -106,6 +111,8 @@ interface LoadJob {
   minRequests: number;
   /** Waits for a `go` message before sending anything (booted and ready meanwhile). */
   waitForGo?: boolean;
+  /** Sent with every request (e: `accept-encoding`); a compressed answer is decoded to be checked. */
+  headers?: Record<string, string>;
 }
 interface LoadResult {
   requests: number;
@@ -114,6 +121,10 @@ interface LoadResult {
   seconds: number;
   latencies: number[];
   cpuMs: number;
+  /** Body bytes received while measuring, as they came over the wire (compressed or not). */
+  bytes: number;
+  /** The Content-Encoding of the last answer, or `identity`. */
+  encoding: string;
 }
 
 async function runLoad(job: LoadJob): Promise<LoadResult> {
@@ -126,14 +137,28 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   const bodies = (job.owners ?? [null]).map((owner) =>
     Buffer.from(JSON.stringify(owner === null ? { query: job.query } : { query: job.query, variables: { owner } })),
   );
+  const { brotliDecompressSync, gunzipSync } = await import('node:zlib');
+  const decode: Record<string, (b: Buffer) => Buffer> = { identity: (b) => b, br: brotliDecompressSync, gzip: gunzipSync };
+  let encoding = 'identity';
   const post = (body: Buffer) =>
-    new Promise<{ status: number; text: string }>((resolve, reject) => {
+    new Promise<{ status: number; text: string; bytes: number }>((resolve, reject) => {
       const req = http.request(
-        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
+        {
+          agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': body.length, ...job.headers },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+          res.on('end', () => {
+            const raw = Buffer.concat(chunks);
+            encoding = res.headers['content-encoding'] ?? 'identity';
+            try {
+              resolve({ status: res.statusCode ?? 0, text: decode[encoding]!(raw).toString(), bytes: raw.length });
+            } catch (error) {
+              reject(error);
+            }
+          });
           res.on('error', reject);
         },
       );
@@ -145,6 +170,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   let errors = 0;
   let firstError: string | null = null;
   let completed = 0;
+  let bytes = 0;
   let measuring = false;
   let stop = false;
   const worker = async () => {
@@ -152,8 +178,10 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
       const body = bodies[next++ % bodies.length]!;
       const started = performance.now();
       let failure: string | null = null;
+      let received = 0;
       try {
-        const { status, text } = await post(body);
+        const { status, text, bytes } = await post(body);
+        received = bytes;
         // Full check of a response's head, cheap for big ones: data and no errors.
         if (status !== 200 || !text.startsWith('{"data":') || text.includes('"errors":')) failure = `HTTP ${status}: ${text.slice(0, 300)}`;
       } catch (error) {
@@ -162,6 +190,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
       completed++;
       if (!measuring) continue;
       latencies.push(performance.now() - started);
+      bytes += received;
       if (failure !== null) {
         errors++;
         firstError ??= failure;
@@ -183,7 +212,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   stop = true;
   await Promise.all(workers);
   agent.destroy();
-  return { requests: latencies.length, errors, firstError, seconds, latencies, cpuMs: (used.user + used.system) / 1000 };
+  return { requests: latencies.length, errors, firstError, seconds, latencies, cpuMs: (used.user + used.system) / 1000, bytes, encoding };
 }
 
 // ================================================================ child: WebSocket subscribers
@@ -487,6 +516,57 @@ async function main(): Promise<void> {
       );
     }
 
+    // ------------------------------------------------------------ e. compression
+    if (only.has('compression')) {
+      const ACCEPT = 'gzip, deflate, br'; // what browsers send, and most HTTP clients
+      const concurrency = Number(values.concurrency);
+      // The account query, same run, rounds alternating: without Accept-Encoding and with it.
+      for (let round = 1; round <= 2; round++) {
+        for (const headers of [{}, { 'accept-encoding': ACCEPT }] as Record<string, string>[]) {
+          const before = serverCpu();
+          const job = { url, query: ACCOUNT_QUERY, owners: shuffled(owners), concurrency, seconds: Number(values.seconds), warmupSeconds: 2, minRequests: 0, headers };
+          const result = await load(job);
+          const name = 'accept-encoding' in headers ? `Accept-Encoding: ${ACCEPT}` : 'no Accept-Encoding';
+          report(`e. account risk query, ${name}, round ${round} (${bytesPer(result)} per answer, ${result.encoding})`, result, before, concurrency);
+        }
+      }
+      // A page of 1000 accounts in each coding: bytes on the wire and the server's CPU.
+      for (const coding of ['identity', 'gzip', 'br']) {
+        const concurrency = Number(values['heavy-concurrency']);
+        const before = serverCpu();
+        const headers: Record<string, string> = coding === 'identity' ? {} : { 'accept-encoding': coding };
+        const job = { url, query: ACCOUNTS_QUERY, owners: null, concurrency, seconds: Number(values['heavy-seconds']), warmupSeconds: 2, minRequests: 5, headers };
+        const result = await load(job);
+        report(`e. accounts(first: 1000), ${coding} (${bytesPer(result)} per answer, ${result.encoding})`, result, before, concurrency);
+      }
+      // What compressing alone costs, by answer size: slices of that page's text, in one thread.
+      const { text } = await postRaw(url, ACCOUNTS_QUERY);
+      const zlib = await import('node:zlib');
+      const codecs: [string, (b: Buffer) => Buffer][] = [
+        ...[1, 4, 6].map((level): [string, (b: Buffer) => Buffer] => [`gzip ${level}`, (b) => zlib.gzipSync(b, { level })]),
+        ...[1, 2, 3, 4, 5, 11].map((q): [string, (b: Buffer) => Buffer] => [
+          `br ${q}`,
+          (b) => zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: q, [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length } }),
+        ]),
+      ];
+      for (const size of [1024, 2048, 4096, 16_384, 65_536, 1 << 20, text.length]) {
+        const input = Buffer.from(text.slice(0, size));
+        const cells = codecs.map(([name, compress]) => {
+          if (name === 'br 11' && size > 1 << 20) return `${name} -`;
+          let out = 0;
+          let n = 0;
+          const started = performance.now();
+          while (n < 3 || (performance.now() - started < 200 && n < 10_000)) {
+            out = compress(input).length;
+            n++;
+          }
+          const us = ((performance.now() - started) / n) * 1000;
+          return `${name} ${us < 1000 ? `${us.toFixed(0)} us` : ms(us / 1000)} ${((100 * out) / input.length).toFixed(0)}%`;
+        });
+        log(`e. compressing ${input.length} B of that answer: ${cells.join(', ')}`);
+      }
+    }
+
     // ------------------------------------------------------------ c. fan-out
     if (only.has('fanout') && server) {
       // When the server writes each subscription message to its socket (eagerSend writes
@@ -652,6 +732,17 @@ function shuffled<T>(xs: readonly T[]): T[] {
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
+}
+
+/** Bytes on the wire per answer of a load. */
+function bytesPer(result: LoadResult): string {
+  const b = result.bytes / Math.max(1, result.requests);
+  return b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : `${(b / 1e3).toFixed(1)} kB`;
+}
+
+async function postRaw(url: string, query: string, variables?: Record<string, unknown>): Promise<{ text: string }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return { text: await response.text() };
 }
 
 async function postJson(url: string, query: string, variables?: Record<string, unknown>): Promise<any> {

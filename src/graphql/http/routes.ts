@@ -11,7 +11,8 @@
 // wrong (401) or over its rate (429), and before parsing when its text nests too deep;
 // past PTS_REQUEST_TIMEOUT_MS it is answered 503, its budget ended (its execution stops at
 // its next list) and its snapshot released; a client that goes away ends it the same way.
-// Its metrics are taken when the response closes, whatever ended it.
+// Its metrics are taken when the response closes, whatever ended it. Its answer, and that of
+// /metrics, is compressed by the client's Accept-Encoding when long enough (compression.ts).
 //
 // /metrics needs an API key when PTS_API_KEYS is set and counts against its rate; /ready
 // and /health stay open for load balancers and probes. All three answer from what they
@@ -26,8 +27,8 @@ import type { Readiness } from '../health.js';
 import type { ApiMetrics, OperationType, Outcome } from '../metrics.js';
 import { cancelledError, timeoutError, type Admission, type ExecutionBudget, type Principal } from '../protection/index.js';
 import { BodyError, readJsonBody } from './body.js';
+import { Compression } from './compression.js';
 import type { Cors } from './cors.js';
-import { ResponseBuffers } from './response-buffers.js';
 
 /** What one HTTP request carries through the routes, Apollo's hooks and the metrics. */
 export interface RequestInfo {
@@ -66,7 +67,7 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
   const { apollo, admission, cors, readiness, metrics, logger } = options;
   const timeoutMs = admission.options.timeoutMs;
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
-  const bodies = new ResponseBuffers();
+  const answers = new Compression();
   const statusCacheMs = options.statusCacheMs ?? 1000;
   const readyReport = cached(() => readiness.check(), statusCacheMs);
   const metricsText = cached(() => metrics.text(), statusCacheMs);
@@ -154,7 +155,7 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
     if (res.headersSent || res.destroyed) return; // answered by the timer, or the client left
     res.statusCode = response.status ?? 200;
     for (const [name, value] of response.headers) res.setHeader(name, value);
-    if (response.body.kind === 'complete') return bodies.end(res, response.body.string);
+    if (response.body.kind === 'complete') return answers.end(req, res, response.body.string);
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };
@@ -184,7 +185,7 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
     if (!admit(req, res, info)) return;
     const text = await metricsText();
     res.setHeader('Content-Type', metrics.contentType);
-    res.end(text);
+    answers.end(req, res, text);
   };
 
   return (req, res) => {
