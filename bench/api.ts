@@ -5,7 +5,7 @@
 //   node bin/run-ts.js bench/api.ts [--accounts 1000] [--positions 10] [--seconds 10]
 //     [--concurrency 16] [--heavy-seconds 10] [--heavy-concurrency 2] [--subscribers 5000]
 //     [--client-processes 2] [--rounds 1] [--fanout-rounds 3] [--only account,heavy,fanout] [--block-every-ms 0]
-//     [--server-processes 0]   (--only also takes hostile)
+//     [--server-processes 0]   (--only also takes hostile and compression)
 //
 // --server-processes N (N >= 1) serves a and b from `pts serve` with PTS_API_PROCESSES=N in
 // a child process (node:cluster, all cores) instead of this process; c needs the server
@@ -23,6 +23,12 @@
 // an admitted ~900,000-value fills query (about 8 MB) over and over. Prints the longest
 // the server's event loop was held (monitorEventLoopDelay) and the innocent client's
 // latency, against the same client alone in the same run.
+// e (--only compression): the account query, without and with `Accept-Encoding: gzip,
+// deflate, br` in alternating one-second turns of one load (its answer is under the
+// compression threshold, so its rate must not drop; both share the machine's noise), the page of 1000
+// accounts as identity, gzip and br one after another (bytes on the wire, server CPU per
+// request), and what compressing slices of that page costs per codec and level, from 1 KiB
+// up (the threshold and the levels are chosen on it).
 //
 // The dataset goes through the same code path as the ingester's: venue events applied by
 // the pure ledger (applyBlock, commitBlock) and persisted with LedgerStore.commit (one
@@ -106,6 +112,24 @@ interface LoadJob {
   minRequests: number;
   /** Waits for a `go` message before sending anything (booted and ready meanwhile). */
   waitForGo?: boolean;
+  /**
+   * Header sets, taking turns every `sliceMs` (e: without and with `accept-encoding`, in
+   * alternating slices, so slow changes in the machine's load reach both alike); a
+   * compressed answer is decoded to be checked. Default: one set, empty.
+   */
+  headers?: Record<string, string>[];
+  /** Length of a header set's turn, in ms; default 1000. */
+  sliceMs?: number;
+}
+/** What the requests of one header set got. */
+interface LoadGroup {
+  latencies: number[];
+  /** Measured time in its turns. */
+  seconds: number;
+  /** Body bytes received while measuring, as they came over the wire (compressed or not). */
+  bytes: number;
+  /** The Content-Encoding of its last answer, or `identity`. */
+  encoding: string;
 }
 interface LoadResult {
   requests: number;
@@ -114,6 +138,8 @@ interface LoadResult {
   seconds: number;
   latencies: number[];
   cpuMs: number;
+  /** One per header set. */
+  groups: LoadGroup[];
 }
 
 async function runLoad(job: LoadJob): Promise<LoadResult> {
@@ -126,14 +152,31 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   const bodies = (job.owners ?? [null]).map((owner) =>
     Buffer.from(JSON.stringify(owner === null ? { query: job.query } : { query: job.query, variables: { owner } })),
   );
-  const post = (body: Buffer) =>
-    new Promise<{ status: number; text: string }>((resolve, reject) => {
+  const { brotliDecompressSync, gunzipSync } = await import('node:zlib');
+  const decode: Record<string, (b: Buffer) => Buffer> = { identity: (b) => b, br: brotliDecompressSync, gzip: gunzipSync };
+  const headerSets = job.headers ?? [{}];
+  const groups: LoadGroup[] = headerSets.map(() => ({ latencies: [], seconds: 0, bytes: 0, encoding: 'identity' }));
+  const sliceMs = job.sliceMs ?? 1000;
+  let sliceOrigin = performance.now();
+  const post = (body: Buffer, headers: Record<string, string>) =>
+    new Promise<{ status: number; text: string; bytes: number; encoding: string }>((resolve, reject) => {
       const req = http.request(
-        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
+        {
+          agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': body.length, ...headers },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+          res.on('end', () => {
+            const raw = Buffer.concat(chunks);
+            const encoding = res.headers['content-encoding'] ?? 'identity';
+            try {
+              resolve({ status: res.statusCode ?? 0, text: decode[encoding]!(raw).toString(), bytes: raw.length, encoding });
+            } catch (error) {
+              reject(error);
+            }
+          });
           res.on('error', reject);
         },
       );
@@ -150,10 +193,14 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   const worker = async () => {
     while (!stop) {
       const body = bodies[next++ % bodies.length]!;
+      const set = Math.floor((performance.now() - sliceOrigin) / sliceMs) % headerSets.length;
       const started = performance.now();
       let failure: string | null = null;
+      let received = 0;
       try {
-        const { status, text } = await post(body);
+        const { status, text, bytes, encoding } = await post(body, headerSets[set]!);
+        received = bytes;
+        groups[set]!.encoding = encoding;
         // Full check of a response's head, cheap for big ones: data and no errors.
         if (status !== 200 || !text.startsWith('{"data":') || text.includes('"errors":')) failure = `HTTP ${status}: ${text.slice(0, 300)}`;
       } catch (error) {
@@ -161,7 +208,10 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
       }
       completed++;
       if (!measuring) continue;
-      latencies.push(performance.now() - started);
+      const latency = performance.now() - started;
+      latencies.push(latency);
+      groups[set]!.latencies.push(latency);
+      groups[set]!.bytes += received;
       if (failure !== null) {
         errors++;
         firstError ??= failure;
@@ -175,15 +225,17 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   process.send!({ type: 'measuring' });
   const cpu = process.cpuUsage();
   const started = performance.now();
+  sliceOrigin = started;
   await new Promise((r) => setTimeout(r, job.seconds * 1000));
   while (latencies.length < job.minRequests && performance.now() - started < (job.seconds + 60) * 1000) await new Promise((r) => setTimeout(r, 50));
   measuring = false;
   const seconds = (performance.now() - started) / 1000;
+  for (let at = 0, i = 0; at < seconds * 1000; at += sliceMs, i++) groups[i % groups.length]!.seconds += Math.min(sliceMs, seconds * 1000 - at) / 1000;
   const used = process.cpuUsage(cpu);
   stop = true;
   await Promise.all(workers);
   agent.destroy();
-  return { requests: latencies.length, errors, firstError, seconds, latencies, cpuMs: (used.user + used.system) / 1000 };
+  return { requests: latencies.length, errors, firstError, seconds, latencies, cpuMs: (used.user + used.system) / 1000, groups };
 }
 
 // ================================================================ child: WebSocket subscribers
@@ -487,6 +539,77 @@ async function main(): Promise<void> {
       );
     }
 
+    // ------------------------------------------------------------ e. compression
+    if (only.has('compression')) {
+      const ACCEPT = 'gzip, deflate, br'; // what browsers send, and most HTTP clients
+      const concurrency = Number(values.concurrency);
+      // The account query from one load, without and with Accept-Encoding in alternating
+      // one-second turns: both see the same server, block and neighbours' load. The server's
+      // CPU is read at each turn's end.
+      {
+        const sets: Record<string, string>[] = [{}, { 'accept-encoding': ACCEPT }];
+        const sliceMs = 1000;
+        const cpuBySet = sets.map(() => 0);
+        let timer: NodeJS.Timeout | undefined;
+        const job = { url, query: ACCOUNT_QUERY, owners: shuffled(owners), concurrency, seconds: Number(values.seconds), warmupSeconds: 2, minRequests: 0, headers: sets, sliceMs };
+        const before = serverCpu();
+        const result = await load(job, () => {
+          let last = serverCpu();
+          let turn = 0;
+          timer = setInterval(() => {
+            const now = serverCpu();
+            cpuBySet[turn++ % sets.length]! += now - last;
+            last = now;
+          }, sliceMs);
+        });
+        clearInterval(timer);
+        report(`e. account risk query, without and with Accept-Encoding in turns of ${sliceMs} ms`, result, before, concurrency);
+        result.groups.forEach((group, i) => {
+          const sorted = group.latencies.sort((a, b) => a - b);
+          log(
+            `   ${i === 0 ? 'no Accept-Encoding' : `Accept-Encoding: ${ACCEPT}`}: ${(sorted.length / group.seconds).toFixed(0)} req/s, ` +
+              `p50 ${ms(percentile(sorted, 50))}, p99 ${ms(percentile(sorted, 99))}, server CPU per request ${ms(cpuBySet[i]! / Math.max(1, sorted.length))}; ` +
+              `${bytesPer(group)} per answer, ${group.encoding}`,
+          );
+        });
+      }
+      // A page of 1000 accounts in each coding: bytes on the wire and the server's CPU.
+      for (const coding of ['identity', 'gzip', 'br']) {
+        const concurrency = Number(values['heavy-concurrency']);
+        const before = serverCpu();
+        const headers: Record<string, string> = coding === 'identity' ? {} : { 'accept-encoding': coding };
+        const job = { url, query: ACCOUNTS_QUERY, owners: null, concurrency, seconds: Number(values['heavy-seconds']), warmupSeconds: 2, minRequests: 5, headers: [headers] };
+        const result = await load(job);
+        report(`e. accounts(first: 1000), ${coding} (${bytesPer(result.groups[0]!)} per answer, ${result.groups[0]!.encoding})`, result, before, concurrency);
+      }
+      // What compressing alone costs, by answer size: slices of that page's text, in one thread.
+      const { text } = await postRaw(url, ACCOUNTS_QUERY);
+      const zlib = await import('node:zlib');
+      const codecs: [string, (b: Buffer) => Buffer][] = [
+        ...[1, 4, 6].map((level): [string, (b: Buffer) => Buffer] => [`gzip ${level}`, (b) => zlib.gzipSync(b, { level })]),
+        ...[1, 2, 3, 4, 5, 11].map((q): [string, (b: Buffer) => Buffer] => [
+          `br ${q}`,
+          (b) => zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: q, [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length } }),
+        ]),
+      ];
+      for (const size of [1024, 2048, 4096, 16_384, 65_536, 1 << 20, text.length]) {
+        const input = Buffer.from(text.slice(0, size));
+        const cells = codecs.map(([name, compress]) => {
+          if (name === 'br 11' && size > 1 << 20) return `${name} -`;
+          let out = 0;
+          let n = 0;
+          const started = performance.now();
+          while (n < 3 || (performance.now() - started < 200 && n < 10_000)) {
+            out = compress(input).length;
+            n++;
+          }
+          const us = ((performance.now() - started) / n) * 1000;
+          return `${name} ${us < 1000 ? `${us.toFixed(0)} us` : ms(us / 1000)} ${((100 * out) / input.length).toFixed(0)}%`;
+        });
+        log(`e. compressing ${input.length} B of that answer: ${cells.join(', ')}`);
+      }
+    }
+
     // ------------------------------------------------------------ c. fan-out
     if (only.has('fanout') && server) {
       // When the server writes each subscription message to its socket (eagerSend writes
@@ -652,6 +775,17 @@ function shuffled<T>(xs: readonly T[]): T[] {
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
+}
+
+/** Bytes on the wire per answer of a load's header set. */
+function bytesPer(group: LoadGroup): string {
+  const b = group.bytes / Math.max(1, group.latencies.length);
+  return b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : `${(b / 1e3).toFixed(1)} kB`;
+}
+
+async function postRaw(url: string, query: string, variables?: Record<string, unknown>): Promise<{ text: string }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return { text: await response.text() };
 }
 
 async function postJson(url: string, query: string, variables?: Record<string, unknown>): Promise<any> {

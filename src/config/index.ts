@@ -32,7 +32,7 @@ export interface Config {
   apiKeys: string[];
   /** PTS_RATE_LIMIT: requests per second per API key. Default 50. */
   rateLimitPerSecond: number;
-  /** PTS_INTROSPECTION: schema introspection on. Default false. */
+  /** PTS_INTROSPECTION: schema introspection and the explorer page on. Default false; `pts dev`: true. */
   introspection: boolean;
   /** PTS_REQUEST_TIMEOUT_MS: per-request execution limit. Default 10000. */
   requestTimeoutMs: number;
@@ -181,7 +181,10 @@ export const variables: readonly Variable[] = [
     description: 'comma-separated API keys; requests must send one as a Bearer token',
   }),
   variable({ name: 'PTS_RATE_LIMIT', field: 'rateLimitPerSecond', default: '50', parse: integer(), description: 'requests per second per API key (HTTP requests, WebSocket operations, /metrics); 0: no limit' }),
-  variable({ name: 'PTS_INTROSPECTION', field: 'introspection', default: 'false', parse: boolean, description: 'schema introspection and the landing page (true/false, 1/0, yes/no)' }),
+  variable({
+    name: 'PTS_INTROSPECTION', field: 'introspection', default: 'false', parse: boolean, commandDefault: { command: 'dev', value: 'true' }, defaultText: 'false (pts dev: true)',
+    description: 'schema introspection and the explorer (GraphiQL at /graphql in a browser) (true/false, 1/0, yes/no)',
+  }),
   variable({ name: 'PTS_REQUEST_TIMEOUT_MS', field: 'requestTimeoutMs', default: '10000', parse: integer(1), description: 'per-request execution limit, in milliseconds' }),
   variable({ name: 'PTS_API_POOL_SIZE', field: 'apiPoolSize', default: '10', parse: integer(1), description: "PostgreSQL connections of the API's read pool (per API process)" }),
   variable({ name: 'PTS_API_PROCESSES', field: 'apiProcesses', default: '1', parse: integer(1), description: 'processes serving the API on PORT (pts start, pts serve)' }),

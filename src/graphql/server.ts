@@ -22,6 +22,7 @@ import { RequestContext, type ApiDeps } from './context.js';
 import { Readiness } from './health.js';
 import { startApollo } from './http/apollo.js';
 import { Cors } from './http/cors.js';
+import { Explorer } from './http/explorer.js';
 import { httpRoutes, type RequestInfo } from './http/routes.js';
 import { LatestBlock } from './latest-block.js';
 import { RiskEngine } from './risk-engine/engine.js';
@@ -156,6 +157,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
       metrics,
       logger,
       ...(options.statusCacheMs !== undefined ? { statusCacheMs: options.statusCacheMs } : {}),
+      explorer: config.introspection ? new Explorer() : null,
     }),
   );
   const webSockets = startWebSocketApi({ httpServer, schema, admission, pipeline, cors, context: () => new RequestContext(deps), format, metrics, logger });

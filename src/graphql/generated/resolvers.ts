@@ -27,39 +27,65 @@ export type Scalars = {
   SafeInt: { input: number; output: number; }
 };
 
+/**
+ * A trading account: `(owner, subaccount)`. Subaccounts are isolated from each other; the
+ * positions of one are cross-margined. Amounts are in quote units; risk is computed at the
+ * index prices of the served block (SPEC section 4).
+ */
 export type Account = {
   __typename?: 'Account';
+  /** Funding its open perpetual positions accrued since their last settlement, in quote units (positive: received). */
   accruedFunding: Scalars['Decimal']['output'];
+  /** Collateral C: deposits - withdrawals - fees - penalties + realized perpetual PnL + settled funding - option premiums + option payouts, in quote units. */
   collateral: Scalars['Decimal']['output'];
+  /** The block of its first event. */
   createdBlock: Scalars['SafeInt']['output'];
+  /** Collateral + perpetual unrealized PnL and accrued funding + the value of options held (size x option value), in quote units. */
   equity: Scalars['Decimal']['output'];
+  /** Its fills and liquidations, oldest first (`newestFirst`: newest first), optionally in one `market`, in blocks `fromBlock` to `toBlock` (inclusive, each optional); pages of `first` after `after`. */
   fills: FillConnection;
+  /** equity - initialMargin, in quote units (negative below the initial margin). */
   freeCollateral: Scalars['Decimal']['output'];
   /** Delta, gamma, theta and vega summed per underlying, with its liquidation price. */
   greeks: Array<UnderlyingExposure>;
   /** "<lower-case owner>:<subaccount>". */
   id: Scalars['ID']['output'];
+  /** Sum of its positions' initial margins, in quote units. */
   initialMargin: Scalars['Decimal']['output'];
-  /** Sum of notional / equity; null when equity <= 0. */
+  /** Sum of notional / equity, a multiple; null when equity <= 0. */
   leverage?: Maybe<Scalars['Decimal']['output']>;
+  /** Sum of its positions' maintenance margins, in quote units. */
   maintenanceMargin: Scalars['Decimal']['output'];
-  /** maintenanceMargin / equity; null when equity <= 0. */
+  /** maintenanceMargin / equity, a fraction (above 1: liquidatable); null when equity <= 0. */
   marginRatio?: Maybe<Scalars['Decimal']['output']>;
+  /** Its margin state after the served block. */
   marginState: MarginState;
+  /** Sum of its open positions' notional (|size| x index price), in quote units. */
   notional: Scalars['Decimal']['output'];
+  /** The owner's address (0x and 40 hex digits, lower case). */
   owner: Scalars['String']['output'];
   /** Open positions; closed ones too with `includeClosed`. */
   positions: Array<Position>;
-  /** This account at the committed block's marks with these shocks applied (as in `Query.stress`). */
+  /** This account at the committed block's marks with the `shocks` applied (as in `Query.stress`). */
   stress: StressedAccount;
+  /** The subaccount number (a uint32). */
   subaccount: Scalars['SafeInt']['output'];
+  /** Its deposits and withdrawals, oldest first (`newestFirst`: newest first); pages of `first` after `after`. */
   transfers: CollateralTransferConnection;
+  /** Its margin transitions, oldest first (`newestFirst`: newest first); pages of `first` after `after`. */
   transitions: MarginTransitionConnection;
+  /** Sum of its open positions' unrealized PnL, in quote units. */
   unrealizedPnl: Scalars['Decimal']['output'];
+  /** The block of its last change: an event, an option payout at expiry or a margin state change. */
   updatedBlock: Scalars['SafeInt']['output'];
 };
 
 
+/**
+ * A trading account: `(owner, subaccount)`. Subaccounts are isolated from each other; the
+ * positions of one are cross-margined. Amounts are in quote units; risk is computed at the
+ * index prices of the served block (SPEC section 4).
+ */
 export type AccountFillsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -70,16 +96,31 @@ export type AccountFillsArgs = {
 };
 
 
+/**
+ * A trading account: `(owner, subaccount)`. Subaccounts are isolated from each other; the
+ * positions of one are cross-margined. Amounts are in quote units; risk is computed at the
+ * index prices of the served block (SPEC section 4).
+ */
 export type AccountPositionsArgs = {
   includeClosed?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
+/**
+ * A trading account: `(owner, subaccount)`. Subaccounts are isolated from each other; the
+ * positions of one are cross-margined. Amounts are in quote units; risk is computed at the
+ * index prices of the served block (SPEC section 4).
+ */
 export type AccountStressArgs = {
   shocks: Array<ShockInput>;
 };
 
 
+/**
+ * A trading account: `(owner, subaccount)`. Subaccounts are isolated from each other; the
+ * positions of one are cross-margined. Amounts are in quote units; risk is computed at the
+ * index prices of the served block (SPEC section 4).
+ */
 export type AccountTransfersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -87,247 +128,393 @@ export type AccountTransfersArgs = {
 };
 
 
+/**
+ * A trading account: `(owner, subaccount)`. Subaccounts are isolated from each other; the
+ * positions of one are cross-margined. Amounts are in quote units; risk is computed at the
+ * index prices of the served block (SPEC section 4).
+ */
 export type AccountTransitionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   newestFirst?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** A page of accounts. */
 export type AccountConnection = {
   __typename?: 'AccountConnection';
+  /** The page's accounts, in the list's order. */
   edges: Array<AccountEdge>;
+  /** Where the page stands. */
   pageInfo: PageInfo;
+  /** How many accounts the whole filtered list has (a statement of its own: ask only when needed). */
   totalCount: Scalars['Int']['output'];
 };
 
+/** An account in a page of accounts. */
 export type AccountEdge = {
   __typename?: 'AccountEdge';
+  /** Pass as `after` for the items that follow this one. */
   cursor: Scalars['String']['output'];
+  /** The account. */
   node: Account;
 };
 
 /** Orderings of `Query.accounts`. Ties and pages are broken by account id. */
 export type AccountOrder =
+  /** Lowest equity first. */
   | 'EQUITY_ASC'
+  /** Highest equity first. */
   | 'EQUITY_DESC'
+  /** By account id ("<owner>:<subaccount>"), ascending. */
   | 'ID_ASC'
+  /** Lowest margin ratio first; a null ratio (equity <= 0) counts as infinite, so those come last. */
   | 'MARGIN_RATIO_ASC'
+  /** Highest margin ratio first; a null ratio (equity <= 0) counts as infinite, so those come first. */
   | 'MARGIN_RATIO_DESC'
+  /** Smallest total notional first. */
   | 'NOTIONAL_ASC'
+  /** Largest total notional first. */
   | 'NOTIONAL_DESC'
   /** The riskiest first: negative or zero equity (lowest first), then the highest margin ratio. */
   | 'RISK_DESC';
 
+/** An event the ingester skipped, or applied against the usual rules, and why (SPEC section 2). */
 export type Anomaly = {
   __typename?: 'Anomaly';
+  /** The block of the event. */
   blockNumber: Scalars['SafeInt']['output'];
   /** The offending values, as a JSON object. */
   data?: Maybe<Scalars['String']['output']>;
+  /** MALFORMED_LOG, UNKNOWN_MARKET, ZERO_PRICE, EXPIRED_OPTION_FILL, ZERO_SIZE_FILL, DUPLICATE_MARKET, INVALID_MARKET, VALUE_OUT_OF_RANGE, NEGATIVE_COLLATERAL, FUNDING_DISABLED or SETTLEMENT_DEFERRED. */
   kind: Scalars['String']['output'];
+  /** The event's log index in its block; null for an anomaly of the block itself (funding, expiry). */
   logIndex?: Maybe<Scalars['Int']['output']>;
+  /** What happened, in words. */
   message: Scalars['String']['output'];
+  /** The transaction that emitted it; null for an anomaly of the block itself. */
   transactionHash?: Maybe<Scalars['String']['output']>;
+  /** The contract that emitted it (lower case); null for an anomaly of the block itself. */
   venue?: Maybe<Scalars['String']['output']>;
 };
 
+/** A page of anomalies. */
 export type AnomalyConnection = {
   __typename?: 'AnomalyConnection';
+  /** The page's anomalies, in the list's order. */
   edges: Array<AnomalyEdge>;
+  /** Where the page stands. */
   pageInfo: PageInfo;
+  /** How many anomalies the whole filtered list has. */
   totalCount: Scalars['Int']['output'];
 };
 
+/** An anomaly in a page of them. */
 export type AnomalyEdge = {
   __typename?: 'AnomalyEdge';
+  /** Pass as `after` for the items that follow this one. */
   cursor: Scalars['String']['output'];
+  /** The anomaly. */
   node: Anomaly;
 };
 
+/** A block committed by the ingester (the `meta` shape, and whether it starts a new branch). */
 export type BlockCommitted = {
   __typename?: 'BlockCommitted';
+  /** Its hash, 0x and 64 hex digits. */
   blockHash: Scalars['String']['output'];
+  /** The committed block's number. */
   blockNumber: Scalars['SafeInt']['output'];
+  /** Its timestamp, seconds since the Unix epoch. */
   blockTimestamp: Scalars['SafeInt']['output'];
+  /** The chain's EIP-155 id. */
   chainId: Scalars['SafeInt']['output'];
+  /** The newest block number seen on the chain when it was committed. */
   headBlockNumber: Scalars['SafeInt']['output'];
   /** Set on the first block of a new branch after a reorg. */
   reorg?: Maybe<Reorg>;
 };
 
+/** A deposit or withdrawal of collateral. */
 export type CollateralTransfer = {
   __typename?: 'CollateralTransfer';
+  /** The amount moved, positive either way, in quote units. */
   amount: Scalars['Decimal']['output'];
+  /** The block of the event. */
   blockNumber: Scalars['SafeInt']['output'];
+  /** That block's timestamp, seconds since the epoch. */
   blockTimestamp: Scalars['SafeInt']['output'];
+  /** The account's collateral after it, in quote units (negative if a withdrawal took more than there was). */
   collateralAfter: Scalars['Decimal']['output'];
+  /** Deposit or withdrawal. */
   kind: TransferKind;
+  /** The event's log index in its block. */
   logIndex: Scalars['Int']['output'];
+  /** The transaction that emitted the event (0x and 64 hex digits). */
   transactionHash: Scalars['String']['output'];
 };
 
+/** A page of collateral transfers. */
 export type CollateralTransferConnection = {
   __typename?: 'CollateralTransferConnection';
+  /** The page's transfers, in the list's order. */
   edges: Array<CollateralTransferEdge>;
+  /** Where the page stands. */
   pageInfo: PageInfo;
+  /** How many transfers the whole filtered list has. */
   totalCount: Scalars['Int']['output'];
 };
 
+/** A collateral transfer in a page of them. */
 export type CollateralTransferEdge = {
   __typename?: 'CollateralTransferEdge';
+  /** Pass as `after` for the items that follow this one. */
   cursor: Scalars['String']['output'];
+  /** The transfer. */
   node: CollateralTransfer;
 };
 
+/** A trade (`Filled`) or a liquidation (`Liquidated`) of one account in one market. */
 export type Fill = {
   __typename?: 'Fill';
+  /** The account whose position changed. */
   account: Account;
+  /** The block of the event. */
   blockNumber: Scalars['SafeInt']['output'];
+  /** That block's timestamp, seconds since the epoch. */
   blockTimestamp: Scalars['SafeInt']['output'];
+  /** The fee paid, in quote units (0 for a liquidation, which has `penalty`). */
   fee: Scalars['Decimal']['output'];
+  /** "<block number>:<log index>". */
   id: Scalars['ID']['output'];
+  /** Whether it was a liquidation. */
   liquidation: Scalars['Boolean']['output'];
+  /** Liquidations: the liquidator's address (lower case). */
   liquidator?: Maybe<Scalars['String']['output']>;
+  /** The event's log index in its block. */
   logIndex: Scalars['Int']['output'];
+  /** The market traded. */
   market: Market;
+  /** Liquidations: the penalty taken from collateral, in quote units. */
   penalty?: Maybe<Scalars['Decimal']['output']>;
+  /** The position lifecycle it changed (opened, if the account held none in the market). */
   position: Position;
+  /** The fill price, quote per unit (for options: the premium per unit). */
   price: Scalars['Decimal']['output'];
+  /** PnL realized by the part of the fill that reduced the position, in quote units. */
   realizedPnl: Scalars['Decimal']['output'];
+  /** The signed size change (sizeDelta), in units of the underlying: bought > 0, sold < 0. */
   size: Scalars['Decimal']['output'];
+  /** The transaction that emitted the event (0x and 64 hex digits). */
   transactionHash: Scalars['String']['output'];
 };
 
+/** A page of fills. */
 export type FillConnection = {
   __typename?: 'FillConnection';
+  /** The page's fills, in the list's order. */
   edges: Array<FillEdge>;
+  /** Where the page stands. */
   pageInfo: PageInfo;
+  /** How many fills the whole filtered list has. */
   totalCount: Scalars['Int']['output'];
 };
 
+/** A fill in a page of fills. */
 export type FillEdge = {
   __typename?: 'FillEdge';
+  /** Pass as `after` for the items that follow this one. */
   cursor: Scalars['String']['output'];
+  /** The fill. */
   node: Fill;
 };
 
+/** Funding settled for a perpetual over one or more consecutive funding periods at one rate (SPEC section 3, funding). */
 export type FundingSettlement = {
   __typename?: 'FundingSettlement';
+  /** The block that settled it: the first at or after the end of the last period. */
   blockNumber: Scalars['SafeInt']['output'];
+  /** That block's timestamp, seconds since the epoch. */
   blockTimestamp: Scalars['SafeInt']['output'];
+  /** The market's cumulative funding index after it, quote per unit. */
   cumulativeFunding: Scalars['Decimal']['output'];
+  /** The index price it was settled on (before the settling block's events), quote per unit. */
   indexPrice: Scalars['Decimal']['output'];
+  /** The perpetual. */
   market: Market;
   /** First funding period settled: [period * interval, (period + periods) * interval). */
   period: Scalars['SafeInt']['output'];
+  /** How many consecutive periods were settled at `rate` (more than 1 across a gap in blocks). */
   periods: Scalars['SafeInt']['output'];
+  /** The funding rate of each of those periods, a fraction of the index per interval, clamped to the market's cap (positive: longs pay shorts). */
   rate: Scalars['Decimal']['output'];
 };
 
+/** A page of funding settlements. */
 export type FundingSettlementConnection = {
   __typename?: 'FundingSettlementConnection';
+  /** The page's settlements, in the list's order. */
   edges: Array<FundingSettlementEdge>;
+  /** Where the page stands. */
   pageInfo: PageInfo;
+  /** How many settlements the whole filtered list has. */
   totalCount: Scalars['Int']['output'];
 };
 
+/** A funding settlement in a page of them. */
 export type FundingSettlementEdge = {
   __typename?: 'FundingSettlementEdge';
+  /** Pass as `after` for the items that follow this one. */
   cursor: Scalars['String']['output'];
+  /** The settlement. */
   node: FundingSettlement;
 };
 
+/** An underlying's index price as set by a block: a change of its value or staleness. */
 export type IndexPrice = {
   __typename?: 'IndexPrice';
+  /** The block that set it. */
   blockNumber: Scalars['SafeInt']['output'];
+  /** That block's timestamp, seconds since the epoch. */
   blockTimestamp: Scalars['SafeInt']['output'];
+  /** The index price from that block on, quote per unit. */
   price: Scalars['Decimal']['output'];
+  /** Whether no source was fresh (the previous index kept). */
   stale: Scalars['Boolean']['output'];
+  /** The underlying's ASCII name ("ETH"). */
   underlying: Scalars['String']['output'];
 };
 
+/** A page of index price changes. */
 export type IndexPriceConnection = {
   __typename?: 'IndexPriceConnection';
+  /** The page's index prices, in the list's order. */
   edges: Array<IndexPriceEdge>;
+  /** Where the page stands. */
   pageInfo: PageInfo;
+  /** How many index prices the whole filtered list has. */
   totalCount: Scalars['Int']['output'];
 };
 
+/** An index price change in a page of them. */
 export type IndexPriceEdge = {
   __typename?: 'IndexPriceEdge';
+  /** Pass as `after` for the items that follow this one. */
   cursor: Scalars['String']['output'];
+  /** The index price. */
   node: IndexPrice;
 };
 
+/** An account's margin state after a block (SPEC section 4), from its equity against its margins. */
 export type MarginState =
+  /** Negative equity: the account owes more than it holds. */
   | 'BANKRUPT'
+  /** Equity at or above the initial margin (new accounts start here). */
   | 'HEALTHY'
+  /** Equity below the maintenance margin, not negative: the venue may liquidate it. */
   | 'LIQUIDATABLE'
+  /** Equity below the initial margin, at or above the maintenance margin. */
   | 'MARGIN_CALL';
 
+/** A change of an account's margin state, caused by a block (SPEC section 4); amounts as of that block, in quote units. */
 export type MarginTransition = {
   __typename?: 'MarginTransition';
+  /** The account whose state changed. */
   account: Account;
+  /** The block that caused it. */
   blockNumber: Scalars['SafeInt']['output'];
+  /** That block's timestamp, seconds since the epoch. */
   blockTimestamp: Scalars['SafeInt']['output'];
+  /** The account's equity after the block, in quote units. */
   equity: Scalars['Decimal']['output'];
+  /** The state before the block. */
   from: MarginState;
+  /** Its initial margin after the block, in quote units. */
   initialMargin: Scalars['Decimal']['output'];
+  /** Its maintenance margin after the block, in quote units. */
   maintenanceMargin: Scalars['Decimal']['output'];
+  /** The state after the block. */
   to: MarginState;
 };
 
+/** A page of margin transitions. */
 export type MarginTransitionConnection = {
   __typename?: 'MarginTransitionConnection';
+  /** The page's transitions, in the list's order. */
   edges: Array<MarginTransitionEdge>;
+  /** Where the page stands. */
   pageInfo: PageInfo;
+  /** How many transitions the whole filtered list has. */
   totalCount: Scalars['Int']['output'];
 };
 
+/** A margin transition in a page of them. */
 export type MarginTransitionEdge = {
   __typename?: 'MarginTransitionEdge';
+  /** Pass as `after` for the items that follow this one. */
   cursor: Scalars['String']['output'];
+  /** The transition. */
   node: MarginTransition;
 };
 
+/** A market listed by a venue (`MarketListed`): a perpetual or a European option on an underlying. */
 export type Market = {
   __typename?: 'Market';
-  /** Perpetuals: the cumulative funding index F. */
+  /** Perpetuals: the cumulative funding index F, quote per unit (0 for options): each funding interval adds rate x index price; a position accrues -size x (F - F at its last settlement). */
   cumulativeFunding: Scalars['Decimal']['output'];
   /** Options only: seconds since the epoch. */
   expiry?: Maybe<Scalars['SafeInt']['output']>;
+  /** Its fills and liquidations, oldest first (`newestFirst`: newest first), in blocks `fromBlock` to `toBlock` (inclusive, each optional); pages of `first` after `after`. */
   fills: FillConnection;
+  /** Perpetuals: its funding settlements, oldest first (`newestFirst`: newest first); pages of `first` after `after`. */
   fundingHistory: FundingSettlementConnection;
   /** Perpetuals: seconds per funding period. */
   fundingInterval?: Maybe<Scalars['SafeInt']['output']>;
+  /** Its ASCII name ("ETH-PERP", "ETH-3000-C"). */
   id: Scalars['ID']['output'];
+  /** Options: the latest implied volatility, annualised ("0.8" = 80%); null before any report, and for perpetuals. */
   impliedVolatility?: Maybe<Scalars['Decimal']['output']>;
+  /** The underlying's index price (median of the fresh oracle reports), quote per unit; null before any report. */
   indexPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** Whether no oracle source reported within PTS_ORACLE_STALENESS_SECONDS: the last index is kept (true also with no index at all). */
   indexPriceStale: Scalars['Boolean']['output'];
+  /** Initial margin as a fraction of notional ("0.1" = 10%). */
   initialMarginFraction: Scalars['Decimal']['output'];
+  /** Perpetual, call or put. */
   kind: MarketKind;
+  /** The price of the last fill or liquidation, quote per unit; null before any. */
   lastFillPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** Perpetuals: the rate of the last settled funding interval, a fraction of the index per interval (positive: longs pay shorts); null before the first. */
   lastFundingRate?: Maybe<Scalars['Decimal']['output']>;
+  /** The block of its `MarketListed` event. */
   listedBlock: Scalars['SafeInt']['output'];
+  /** Open long positions (accounts holding a positive size). */
   longCount: Scalars['Int']['output'];
+  /** Maintenance margin as a fraction of notional ("0.05" = 5%). */
   maintenanceMarginFraction: Scalars['Decimal']['output'];
+  /** Perpetuals: the cap on the funding rate, each way, a fraction of the index per funding interval. */
   maxFundingRate?: Maybe<Scalars['Decimal']['output']>;
-  /** Sum of long sizes. */
+  /** Sum of long sizes, in units of the underlying. */
   openInterest: Scalars['Decimal']['output'];
+  /** Options: the block that settled the market at expiry; null until then. */
   settledBlock?: Maybe<Scalars['SafeInt']['output']>;
-  /** Options: the index at which open positions settled at expiry. */
+  /** Options: the index at which open positions settled at expiry, quote per unit; null until then. */
   settlementPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** Open short positions (accounts holding a negative size). */
   shortCount: Scalars['Int']['output'];
-  /** Sum of short sizes, as a positive number. */
+  /** Sum of short sizes, as a positive number, in units of the underlying. */
   shortInterest: Scalars['Decimal']['output'];
-  /** Options only. */
+  /** Options only: the strike price, quote per unit. */
   strike?: Maybe<Scalars['Decimal']['output']>;
+  /** The underlying's ASCII name ("ETH"): the index price that marks the market. */
   underlying: Scalars['String']['output'];
-  /** Value of one unit at the index: the index for a perpetual, Black-Scholes for an option. */
+  /** Value of one unit at the index, quote per unit: the index for a perpetual, Black-Scholes for an option (null without an index, or an option without an implied volatility). */
   value?: Maybe<Scalars['Decimal']['output']>;
+  /** The venue contract that listed it (0x and 40 hex digits, lower case). */
   venue: Scalars['String']['output'];
 };
 
 
+/** A market listed by a venue (`MarketListed`): a perpetual or a European option on an underlying. */
 export type MarketFillsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -337,155 +524,254 @@ export type MarketFillsArgs = {
 };
 
 
+/** A market listed by a venue (`MarketListed`): a perpetual or a European option on an underlying. */
 export type MarketFundingHistoryArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   newestFirst?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** What a market trades. */
 export type MarketKind =
+  /** A European call option, cash-settled in quote at expiry: pays max(0, index - strike) per unit. */
   | 'CALL'
+  /** A perpetual future: no expiry, funding paid between longs and shorts every funding interval. */
   | 'PERPETUAL'
+  /** A European put option, cash-settled in quote at expiry: pays max(0, strike - index) per unit. */
   | 'PUT';
 
+/** The block an answer is computed at, and the chain head the ingester has seen. */
 export type Meta = {
   __typename?: 'Meta';
+  /** Its hash, 0x and 64 hex digits. */
   blockHash: Scalars['String']['output'];
+  /** The last committed block: every field of the answer is as of this block. */
   blockNumber: Scalars['SafeInt']['output'];
+  /** Its timestamp, seconds since the Unix epoch: the "now" of option pricing, funding and oracle staleness. */
   blockTimestamp: Scalars['SafeInt']['output'];
+  /** The chain's EIP-155 id (31337 on the devnet). */
   chainId: Scalars['SafeInt']['output'];
+  /** The newest block number the ingester has seen on the chain (it stays PTS_CONFIRMATIONS behind). */
   headBlockNumber: Scalars['SafeInt']['output'];
 };
 
+/** An oracle source's latest price report for an underlying. */
 export type OracleSource = {
   __typename?: 'OracleSource';
+  /** The block of the report. */
   blockNumber: Scalars['SafeInt']['output'];
+  /** That block's timestamp, seconds since the epoch. */
   blockTimestamp: Scalars['SafeInt']['output'];
+  /** The price it reported, quote per unit. */
   price: Scalars['Decimal']['output'];
+  /** The reporting address (0x and 40 hex digits, lower case). */
   source: Scalars['String']['output'];
   /** Whether the report is older than the staleness window at the served block. */
   stale: Scalars['Boolean']['output'];
 };
 
+/** Where a page of a connection stands in its list. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** The cursor of the page's last item; null when the page is empty. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether items follow this page: ask for them with `after: endCursor`. */
   hasNextPage: Scalars['Boolean']['output'];
+  /** Whether items precede this page: true exactly when it was asked with `after`. */
   hasPreviousPage: Scalars['Boolean']['output'];
+  /** The cursor of the page's first item; null when the page is empty. */
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
+/**
+ * One lifecycle of an account's position in a market: opened from size 0, closed when it
+ * returns to 0 (kept as history). Amounts in quote units, sizes in units of the underlying,
+ * prices in quote per unit; Greeks are per position (times its size).
+ */
 export type Position = {
   __typename?: 'Position';
+  /** The account holding it. */
   account: Account;
+  /** Perpetuals: funding accrued since the last settlement, -size x (F now - F then), in quote units (positive: received). */
   accruedFunding: Scalars['Decimal']['output'];
+  /** The block that closed it; null while open. */
   closedBlock?: Maybe<Scalars['SafeInt']['output']>;
+  /** size x dValue/dIndex, in units of the underlying (a perpetual: its size). */
   delta: Scalars['Decimal']['output'];
-  /** Null once closed. */
+  /** The average entry price, quote per unit (SPEC section 3); null once closed. */
   entryPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** Fees paid on this lifecycle's fills, in quote units. */
   feesPaid: Scalars['Decimal']['output'];
+  /** Its fills and liquidations, in chain order; pages of `first` after `after`. */
   fills: FillConnection;
+  /** size x d2Value/dIndex2: change of delta (units of the underlying) per one quote unit move of the index (0 for perpetuals). */
   gamma: Scalars['Decimal']['output'];
+  /** "<account id>:<market id>:<n>", n counting the account's lifecycles in the market from 1. */
   id: Scalars['ID']['output'];
+  /** Perpetuals and short options: |size| x index x initial margin fraction; long options 0; in quote units. */
   initialMargin: Scalars['Decimal']['output'];
+  /** The account's liquidation price on this position's underlying, quote per unit (see `UnderlyingExposure.liquidationPrice`); null when closed or none exists. */
   liquidationPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** Perpetuals and short options: |size| x index x maintenance margin fraction; long options 0; in quote units. */
   maintenanceMargin: Scalars['Decimal']['output'];
-  /** The index price of the underlying. */
+  /** The index price of the underlying, quote per unit. */
   markPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** The market it is in. */
   market: Market;
+  /** |size| x index price, in quote units. */
   notional: Scalars['Decimal']['output'];
+  /** Whether the size is not 0. */
   open: Scalars['Boolean']['output'];
+  /** The block of the fill that opened it. */
   openedBlock: Scalars['SafeInt']['output'];
+  /** PnL realized by reducing or closing this lifecycle, in quote units (for options, reported only: the premiums moved collateral). */
   realizedPnl: Scalars['Decimal']['output'];
+  /** Perpetuals: funding settled into collateral during this lifecycle, in quote units (positive: received). */
   settledFunding: Scalars['Decimal']['output'];
+  /** Signed size in units of the underlying: long > 0, short < 0; 0 once closed. */
   size: Scalars['Decimal']['output'];
+  /** size x the change of option value per calendar day (dV/dt / 365), in quote units (0 for perpetuals). */
   theta: Scalars['Decimal']['output'];
+  /** Perpetuals: size x (index - entry price); options: size x (value - entry price); in quote units. */
   unrealizedPnl: Scalars['Decimal']['output'];
-  /** Value of one unit: the index for a perpetual, Black-Scholes for an option. */
+  /** Value of one unit, quote per unit: the index for a perpetual, Black-Scholes for an option. */
   value?: Maybe<Scalars['Decimal']['output']>;
+  /** size x the change of option value per volatility point (dV/dsigma / 100), in quote units (0 for perpetuals). */
   vega: Scalars['Decimal']['output'];
 };
 
 
+/**
+ * One lifecycle of an account's position in a market: opened from size 0, closed when it
+ * returns to 0 (kept as history). Amounts in quote units, sizes in units of the underlying,
+ * prices in quote per unit; Greeks are per position (times its size).
+ */
 export type PositionFillsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A page of positions. */
 export type PositionConnection = {
   __typename?: 'PositionConnection';
+  /** The page's positions, in the list's order. */
   edges: Array<PositionEdge>;
+  /** Where the page stands. */
   pageInfo: PageInfo;
+  /** How many positions the whole filtered list has. */
   totalCount: Scalars['Int']['output'];
 };
 
+/** A position in a page of positions. */
 export type PositionEdge = {
   __typename?: 'PositionEdge';
+  /** Pass as `after` for the items that follow this one. */
   cursor: Scalars['String']['output'];
+  /** The position. */
   node: Position;
 };
 
+/** One `PriceReported` event of an oracle source. */
 export type PriceReport = {
   __typename?: 'PriceReport';
+  /** The block of the event. */
   blockNumber: Scalars['SafeInt']['output'];
+  /** That block's timestamp, seconds since the epoch. */
   blockTimestamp: Scalars['SafeInt']['output'];
+  /** The event's log index in its block. */
   logIndex: Scalars['Int']['output'];
+  /** The price reported, quote per unit. */
   price: Scalars['Decimal']['output'];
+  /** The reporting address (0x and 40 hex digits, lower case). */
   source: Scalars['String']['output'];
+  /** The transaction that emitted the event (0x and 64 hex digits). */
   transactionHash: Scalars['String']['output'];
+  /** The underlying's ASCII name ("ETH"). */
   underlying: Scalars['String']['output'];
 };
 
+/** A page of price reports. */
 export type PriceReportConnection = {
   __typename?: 'PriceReportConnection';
+  /** The page's reports, in the list's order. */
   edges: Array<PriceReportEdge>;
+  /** Where the page stands. */
   pageInfo: PageInfo;
+  /** How many reports the whole filtered list has. */
   totalCount: Scalars['Int']['output'];
 };
 
+/** A price report in a page of them. */
 export type PriceReportEdge = {
   __typename?: 'PriceReportEdge';
+  /** Pass as `after` for the items that follow this one. */
   cursor: Scalars['String']['output'];
+  /** The report. */
   node: PriceReport;
 };
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type Query = {
   __typename?: 'Query';
+  /** The account of `owner` (an address, any case) and `subaccount` (a uint32, default 0); null if it never had an event. */
   account?: Maybe<Account>;
   /** Accounts; `first` defaults to 50 and may be at most 1000. */
   accounts: AccountConnection;
+  /** Ingestion anomalies (events skipped or applied against the rules, SPEC section 2) in chain order, optionally of one `kind` (MALFORMED_LOG, UNKNOWN_MARKET, ZERO_PRICE, ...), in blocks `fromBlock` to `toBlock` (inclusive, each optional); pages of `first` after `after`. */
   anomalies: AnomalyConnection;
   /** Fills in chain order (newest first with `newestFirst`). */
   fills: FillConnection;
+  /** The funding settlements of a perpetual `market`, oldest first (`newestFirst`: newest first); pages of `first` after `after`. */
   fundingHistory: FundingSettlementConnection;
-  /** Oracle marks: each change of an underlying's index price or staleness. */
+  /** Oracle marks: each change of the index price or staleness of the `underlying` (its name, "ETH"), oldest first (`newestFirst`: newest first), in blocks `fromBlock` to `toBlock` (inclusive, each optional); pages of `first` after `after`. */
   indexPrices: IndexPriceConnection;
+  /** The market whose `id` is given (its ASCII name, "ETH-PERP"); null if never listed. */
   market?: Maybe<Market>;
+  /** Every listed market, by id; `kind` and `underlying` (its name, "ETH") filter them. */
   markets: Array<Market>;
   /** The last committed block and the chain head seen. */
   meta: Meta;
+  /** The position whose `id` is given ("<account id>:<market id>:<lifecycle number>"); null if none. */
   position?: Maybe<Position>;
-  /** Positions across accounts, ordered by id. */
+  /** Positions across accounts, ordered by id: open ones (closed too with `includeClosed`), optionally only in one `market` or on one `underlying`; pages of `first` after `after`. */
   positions: PositionConnection;
+  /** Every price report (`PriceReported` event) of the `underlying` (its name, "ETH") in chain order, optionally of one `source` (an address, any case), in blocks `fromBlock` to `toBlock` (inclusive, each optional); pages of `first` after `after`. */
   priceReports: PriceReportConnection;
   /**
-   * What-if across the venue: every account at the committed block's marks with these shocks
+   * What-if across the venue: every account at the committed block's marks with the `shocks`
    * applied, nothing else moving (time, funding, collateral). Values are exact (SPEC section 4
    * at the shocked prices).
    */
   stress: StressResult;
+  /** Margin transitions in chain order (newest first with `newestFirst`). */
   transitions: MarginTransitionConnection;
+  /** The underlying whose `id` is given (its ASCII name, "ETH"); null if no market or oracle report names it. */
   underlying?: Maybe<Underlying>;
+  /** Every underlying with a market or an oracle report, by id. */
   underlyings: Array<Underlying>;
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryAccountArgs = {
   owner: Scalars['String']['input'];
   subaccount?: InputMaybe<Scalars['SafeInt']['input']>;
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryAccountsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -496,6 +782,11 @@ export type QueryAccountsArgs = {
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryAnomaliesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -505,6 +796,11 @@ export type QueryAnomaliesArgs = {
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryFillsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -518,6 +814,11 @@ export type QueryFillsArgs = {
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryFundingHistoryArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -526,6 +827,11 @@ export type QueryFundingHistoryArgs = {
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryIndexPricesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -536,22 +842,42 @@ export type QueryIndexPricesArgs = {
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryMarketArgs = {
   id: Scalars['String']['input'];
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryMarketsArgs = {
   kind?: InputMaybe<MarketKind>;
   underlying?: InputMaybe<Scalars['String']['input']>;
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryPositionArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryPositionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -561,6 +887,11 @@ export type QueryPositionsArgs = {
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryPriceReportsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -571,11 +902,21 @@ export type QueryPriceReportsArgs = {
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryStressArgs = {
   shocks: Array<ShockInput>;
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryTransitionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -588,10 +929,16 @@ export type QueryTransitionsArgs = {
 };
 
 
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
 export type QueryUnderlyingArgs = {
   id: Scalars['String']['input'];
 };
 
+/** A reorg: blocks undone back to the common ancestor before the new branch was applied. */
 export type Reorg = {
   __typename?: 'Reorg';
   /** The last block both branches share. */
@@ -613,16 +960,20 @@ export type ShockInput = {
 /** Accounts per margin state. */
 export type StateCounts = {
   __typename?: 'StateCounts';
+  /** Accounts with negative equity. */
   bankrupt: Scalars['Int']['output'];
+  /** Accounts whose equity covers their initial margin. */
   healthy: Scalars['Int']['output'];
+  /** Accounts with equity from zero up to (not including) their maintenance margin. */
   liquidatable: Scalars['Int']['output'];
+  /** Accounts between maintenance and initial margin. */
   marginCall: Scalars['Int']['output'];
 };
 
 /** The venue before and after a shock (`Query.stress`). */
 export type StressResult = {
   __typename?: 'StressResult';
-  /** The accounts whose margin state the shock changes, riskiest first (as `RISK_DESC`: equity <= 0 first, lowest first; then the highest margin ratio), with their values after it. */
+  /** The accounts whose margin state the shock changes, riskiest first (as `RISK_DESC`: equity <= 0 first, lowest first; then the highest margin ratio), with their values after it; pages of `first` after `after`. */
   accounts: StressedAccountConnection;
   /** Accounts per margin state after the shock. */
   accountsAfter: StateCounts;
@@ -648,14 +999,15 @@ export type StressResultAccountsArgs = {
 /** One account after a shock; amounts in quote units. */
 export type StressedAccount = {
   __typename?: 'StressedAccount';
+  /** The account as it stands at the block (its fields are not shocked). */
   account: Account;
-  /** Equity after the shock. */
+  /** Equity after the shock, in quote units. */
   equity: Scalars['Decimal']['output'];
-  /** Initial margin after the shock. */
+  /** Initial margin after the shock, in quote units. */
   initialMargin: Scalars['Decimal']['output'];
-  /** Maintenance margin after the shock. */
+  /** Maintenance margin after the shock, in quote units. */
   maintenanceMargin: Scalars['Decimal']['output'];
-  /** maintenanceMargin / equity after the shock; null when equity <= 0. */
+  /** maintenanceMargin / equity after the shock, as a fraction; null when equity <= 0. */
   marginRatio?: Maybe<Scalars['Decimal']['output']>;
   /** Margin state after the shock. */
   marginState: MarginState;
@@ -663,49 +1015,69 @@ export type StressedAccount = {
   stateBefore: MarginState;
 };
 
+/** A page of the accounts a shock moves to another margin state. */
 export type StressedAccountConnection = {
   __typename?: 'StressedAccountConnection';
+  /** The page's accounts, riskiest first. */
   edges: Array<StressedAccountEdge>;
+  /** Where the page stands. */
   pageInfo: PageInfo;
+  /** How many accounts the shock moves to another margin state. */
   totalCount: Scalars['Int']['output'];
 };
 
+/** An account in a page of stressed accounts. */
 export type StressedAccountEdge = {
   __typename?: 'StressedAccountEdge';
+  /** Pass as `after` for the items that follow this one (valid for the same shocks only). */
   cursor: Scalars['String']['output'];
+  /** The account after the shock. */
   node: StressedAccount;
 };
 
+/** Live events over WebSocket (graphql-ws on the same `/graphql`), each delivered once its block is committed. */
 export type Subscription = {
   __typename?: 'Subscription';
   /** Each committed block, in order; after a reorg, `reorg` says how deep it was. */
   blockCommitted: BlockCommitted;
-  /** A margin transition, once the block that caused it is committed; filters are optional. */
+  /** A margin transition, once the block that caused it is committed; filters are optional: `owner` (an address, any case), `subaccount` (with `owner`), `to` (only transitions into these states). */
   marginStateChanged: MarginTransition;
 };
 
 
+/** Live events over WebSocket (graphql-ws on the same `/graphql`), each delivered once its block is committed. */
 export type SubscriptionMarginStateChangedArgs = {
   owner?: InputMaybe<Scalars['String']['input']>;
   subaccount?: InputMaybe<Scalars['SafeInt']['input']>;
   to?: InputMaybe<Array<MarginState>>;
 };
 
+/** The direction of a collateral transfer. */
 export type TransferKind =
+  /** Collateral paid in (a `Deposited` event). */
   | 'DEPOSIT'
+  /** Collateral taken out (a `Withdrawn` event). */
   | 'WITHDRAWAL';
 
+/** An asset that markets are priced on, with its oracle index (SPEC section 3, oracle). */
 export type Underlying = {
   __typename?: 'Underlying';
+  /** Its ASCII name ("ETH"). */
   id: Scalars['ID']['output'];
+  /** The index price: the median of the sources' latest reports not older than PTS_ORACLE_STALENESS_SECONDS, quote per unit; null before any report. */
   indexPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** Whether no source reported recently enough: the last index is kept. */
   indexPriceStale: Scalars['Boolean']['output'];
+  /** Each change of its index price or staleness, oldest first (`newestFirst`: newest first), in blocks `fromBlock` to `toBlock` (inclusive, each optional); pages of `first` after `after`. */
   indexPrices: IndexPriceConnection;
+  /** The markets on it. */
   markets: Array<Market>;
+  /** The latest report of each oracle source, by source address. */
   sources: Array<OracleSource>;
 };
 
 
+/** An asset that markets are priced on, with its oracle index (SPEC section 3, oracle). */
 export type UnderlyingIndexPricesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -714,15 +1086,24 @@ export type UnderlyingIndexPricesArgs = {
   toBlock?: InputMaybe<Scalars['SafeInt']['input']>;
 };
 
+/** An account's exposure to one underlying: its open positions there summed. */
 export type UnderlyingExposure = {
   __typename?: 'UnderlyingExposure';
+  /** Sum of the positions' deltas, in units of the underlying: the exposure of an equivalent spot holding. */
   delta: Scalars['Decimal']['output'];
+  /** Sum of gammas: change of delta, in units of the underlying, per one quote unit move of the index. */
   gamma: Scalars['Decimal']['output'];
+  /** Its index price, quote per unit; null before any report. */
   indexPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** The index price of this underlying, quote per unit, nearest to the current one, at which equity would equal the maintenance margin (everything else held); null if none in (0, 100 x index]. */
   liquidationPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** Sum of notional (|size| x index price), in quote units. */
   notional: Scalars['Decimal']['output'];
+  /** Sum of thetas: change of value per calendar day that passes, in quote units. */
   theta: Scalars['Decimal']['output'];
+  /** The underlying's ASCII name ("ETH"). */
   underlying: Scalars['String']['output'];
+  /** Sum of vegas: change of value per volatility point (0.01 of implied volatility), in quote units. */
   vega: Scalars['Decimal']['output'];
 };
 

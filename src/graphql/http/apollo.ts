@@ -89,7 +89,8 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloServer<
       // No cache hints are served; the default cache-control plugin would still wrap every
       // field resolver (about a fifth of execution time on the account risk query).
       ApolloServerPluginCacheControlDisabled(),
-      ...(admission.options.introspection ? [] : [ApolloServerPluginLandingPageDisabled()]),
+      // Apollo's own landing pages load from a CDN; the explorer is ours (explorer.ts, routes.ts).
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();

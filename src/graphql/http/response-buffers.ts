@@ -32,11 +32,29 @@ export class ResponseBuffers {
   /** Ends `res` with `text` as UTF-8. */
   end(res: ServerResponse, text: string): void {
     if (text.length < this.minLength) return void res.end(text);
+    const { bytes, release } = this.encode(text);
+    res.setHeader('Content-Length', bytes.length);
+    res.end(bytes, release);
+  }
+
+  /**
+   * `text` as UTF-8 bytes, in a pooled buffer when it is long; `release` gives the buffer
+   * back (once, when nothing reads the bytes any more: compression.ts streams them).
+   */
+  encode(text: string): { bytes: Buffer; release(): void } {
+    if (text.length < this.minLength) return { bytes: Buffer.from(text), release: () => undefined };
     const size = Buffer.byteLength(text);
     const buffer = this.take(size);
     encoder.encodeInto(text, buffer);
-    res.setHeader('Content-Length', size);
-    res.end(buffer.subarray(0, size), () => this.give(buffer));
+    let released = false;
+    return {
+      bytes: buffer.subarray(0, size),
+      release: () => {
+        if (released) return;
+        released = true;
+        this.give(buffer);
+      },
+    };
   }
 
   /** Buffers held for reuse (for tests). */

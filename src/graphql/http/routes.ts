@@ -1,6 +1,7 @@
 // The HTTP side of the API on Node's own server: POST/GET /graphql through Apollo's
-// integration interface (executeHTTPGraphQLRequest), GET /health, /ready and /metrics, and a
-// JSON 404 for anything else. No web framework: the API has four routes, and Express's
+// integration interface (executeHTTPGraphQLRequest), the explorer page for a browser's GET
+// /graphql and its files under /graphql/assets/ (explorer.ts, when on), GET /health, /ready
+// and /metrics, and a JSON 404 for anything else. No web framework: the API has four routes, and Express's
 // router, body parser and response helpers took about a tenth of the server's CPU on the
 // account risk query (bench/api a).
 //
@@ -11,7 +12,8 @@
 // wrong (401) or over its rate (429), and before parsing when its text nests too deep;
 // past PTS_REQUEST_TIMEOUT_MS it is answered 503, its budget ended (its execution stops at
 // its next list) and its snapshot released; a client that goes away ends it the same way.
-// Its metrics are taken when the response closes, whatever ended it.
+// Its metrics are taken when the response closes, whatever ended it. Its answer, and that of
+// /metrics, is compressed by the client's Accept-Encoding when long enough (compression.ts).
 //
 // /metrics needs an API key when PTS_API_KEYS is set and counts against its rate; /ready
 // and /health stay open for load balancers and probes. All three answer from what they
@@ -26,8 +28,9 @@ import type { Readiness } from '../health.js';
 import type { ApiMetrics, OperationType, Outcome } from '../metrics.js';
 import { cancelledError, timeoutError, type Admission, type ExecutionBudget, type Principal } from '../protection/index.js';
 import { BodyError, readJsonBody } from './body.js';
+import { Compression } from './compression.js';
+import { ASSET_PATH, Explorer } from './explorer.js';
 import type { Cors } from './cors.js';
-import { ResponseBuffers } from './response-buffers.js';
 
 /** What one HTTP request carries through the routes, Apollo's hooks and the metrics. */
 export interface RequestInfo {
@@ -56,6 +59,8 @@ export interface HttpRoutesOptions {
   bodyLimit?: number;
   /** How long /ready and /metrics reuse what they computed, in ms; default 1000. */
   statusCacheMs?: number;
+  /** The explorer page (GraphiQL) at GET /graphql for a browser, when on (PTS_INTROSPECTION). */
+  explorer?: Explorer | null;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -63,10 +68,10 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /** The server's request listener. */
 export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { apollo, admission, cors, readiness, metrics, logger } = options;
+  const { apollo, admission, cors, readiness, metrics, logger, explorer } = options;
   const timeoutMs = admission.options.timeoutMs;
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
-  const bodies = new ResponseBuffers();
+  const answers = new Compression();
   const statusCacheMs = options.statusCacheMs ?? 1000;
   const readyReport = cached(() => readiness.check(), statusCacheMs);
   const metricsText = cached(() => metrics.text(), statusCacheMs);
@@ -154,7 +159,7 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
     if (res.headersSent || res.destroyed) return; // answered by the timer, or the client left
     res.statusCode = response.status ?? 200;
     for (const [name, value] of response.headers) res.setHeader(name, value);
-    if (response.body.kind === 'complete') return bodies.end(res, response.body.string);
+    if (response.body.kind === 'complete') return answers.end(req, res, response.body.string);
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };
@@ -166,8 +171,15 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     if (path === '/graphql') {
       if (cors.handle(req, res, 'GET, POST')) return;
-      return graphql(req, res, info, query < 0 ? '' : url.slice(query));
+      const search = query < 0 ? '' : url.slice(query);
+      // POST first: the hot path pays one comparison for the explorer.
+      if (req.method !== 'POST' && Explorer.wantsPage(req, search)) {
+        if (explorer) return explorer.servePage(req, res);
+        return sendError(res, info, 404, 'No explorer here: set PTS_INTROSPECTION=true for GraphiQL at this URL; send queries as POST or ?query=', 'NOT_FOUND');
+      }
+      return graphql(req, res, info, search);
     }
+    if (explorer && path.startsWith(ASSET_PATH) && (await explorer.serveAsset(req, res, path.slice(ASSET_PATH.length)))) return;
     if (path !== '/health' && path !== '/ready' && path !== '/metrics') {
       return sendError(res, info, 404, 'Not found: the API is at /graphql (also /health, /ready, /metrics)', 'NOT_FOUND');
     }
@@ -184,7 +196,7 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
     if (!admit(req, res, info)) return;
     const text = await metricsText();
     res.setHeader('Content-Type', metrics.contentType);
-    res.end(text);
+    answers.end(req, res, text);
   };
 
   return (req, res) => {

@@ -47,6 +47,13 @@ describe('configuration (SPEC 6)', () => {
     expect(() => loadConfig({ PTS_MAX_CONNECTIONS_PER_CLIENT: '0' })).toThrow(/PTS_MAX_CONNECTIONS_PER_CLIENT/);
   });
 
+  it('turns introspection and the explorer on in pts dev, off elsewhere unless PTS_INTROSPECTION says so', () => {
+    expect(loadConfig({}, 'dev').introspection).toBe(true);
+    for (const command of ['start', 'serve', undefined]) expect(loadConfig({}, command).introspection).toBe(false);
+    expect(loadConfig({ PTS_INTROSPECTION: 'true' }, 'serve').introspection).toBe(true);
+    expect(loadConfig({ PTS_INTROSPECTION: 'no' }, 'dev').introspection).toBe(false);
+  });
+
   it('reads PTS_CORS_ORIGINS: origins or *, lower-cased; pts dev allows any origin when unset', () => {
     expect(loadConfig({ PTS_CORS_ORIGINS: 'https://App.example.com, http://localhost:3000' }).corsOrigins).toEqual(['https://app.example.com', 'http://localhost:3000']);
     expect(loadConfig({ PTS_CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);

@@ -6,25 +6,41 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 /** Orderings of `Query.accounts`. Ties and pages are broken by account id. */
 export type AccountOrder =
+  /** Lowest equity first. */
   | 'EQUITY_ASC'
+  /** Highest equity first. */
   | 'EQUITY_DESC'
+  /** By account id ("<owner>:<subaccount>"), ascending. */
   | 'ID_ASC'
+  /** Lowest margin ratio first; a null ratio (equity <= 0) counts as infinite, so those come last. */
   | 'MARGIN_RATIO_ASC'
+  /** Highest margin ratio first; a null ratio (equity <= 0) counts as infinite, so those come first. */
   | 'MARGIN_RATIO_DESC'
+  /** Smallest total notional first. */
   | 'NOTIONAL_ASC'
+  /** Largest total notional first. */
   | 'NOTIONAL_DESC'
   /** The riskiest first: negative or zero equity (lowest first), then the highest margin ratio. */
   | 'RISK_DESC';
 
+/** An account's margin state after a block (SPEC section 4), from its equity against its margins. */
 export type MarginState =
+  /** Negative equity: the account owes more than it holds. */
   | 'BANKRUPT'
+  /** Equity at or above the initial margin (new accounts start here). */
   | 'HEALTHY'
+  /** Equity below the maintenance margin, not negative: the venue may liquidate it. */
   | 'LIQUIDATABLE'
+  /** Equity below the initial margin, at or above the maintenance margin. */
   | 'MARGIN_CALL';
 
+/** What a market trades. */
 export type MarketKind =
+  /** A European call option, cash-settled in quote at expiry: pays max(0, index - strike) per unit. */
   | 'CALL'
+  /** A perpetual future: no expiry, funding paid between longs and shorts every funding interval. */
   | 'PERPETUAL'
+  /** A European put option, cash-settled in quote at expiry: pays max(0, strike - index) per unit. */
   | 'PUT';
 
 export type AccountQueryVariables = Exact<{
