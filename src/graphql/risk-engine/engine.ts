@@ -25,14 +25,10 @@ import { copyOut } from '../../db/store/copy-out.js';
 import type { Logger } from '../../log/index.js';
 import type { Mark } from '../../risk/mark.js';
 import type { Market, MarginState } from '../../ledger/index.js';
-import type { AccountOrder } from '../modules/account/order.js';
 import type { SnapshotBlock } from '../snapshot.js';
-import { AccountColumns } from './columns.js';
-
-/** Relative error allowed for each float sum (a few dozen operations at 1.1e-16 each, with a wide margin). */
-const RELATIVE_ERROR = 1e-10;
-/** Absolute error per unit of size: the 1e-18 roundings of the marks, and of the served values. */
-const ABSOLUTE_ERROR = 1e-12;
+import { ABSOLUTE_ERROR, boundsOf, candidates, emptyBounds, RELATIVE_ERROR, type Bounds, type RiskOrder } from './bounds.js';
+import { AccountColumns, type Evaluated } from './columns.js';
+import type { StressOutcome } from './stress.js';
 
 export interface EngineFilter {
   owner?: string | null;
@@ -43,26 +39,15 @@ export interface EngineFilter {
 /** A cursor's sort key: bucket, key (an integer of 1e-18 units) and id. */
 export type CursorKey = readonly [string, string, string];
 
-/** Per account, the lowest and highest (bucket, key) its exact key may have in one order. */
-interface Bounds {
-  bLo: Uint8Array;
-  kLo: Float64Array;
-  bHi: Uint8Array;
-  kHi: Float64Array;
-}
-
 /** What a block's marks give every account: computed once per block, used by every page. */
-interface BlockValues {
+interface BlockValues extends Evaluated {
   hash: string;
   /** By order, made on the first page asked in it. */
   bounds: Map<string, Bounds>;
-  equity: Float64Array;
-  equityError: Float64Array;
-  maintenance: Float64Array;
-  maintenanceError: Float64Array;
-  notional: Float64Array;
-  notionalError: Float64Array;
 }
+
+/** Stress outcomes kept per block (each holds a few numbers per account it moves). */
+const STRESSES_KEPT = 8;
 
 export interface RiskEngineOptions {
   /** Reads the engine's rows, in snapshots of its own (the API's pool). */
@@ -80,6 +65,8 @@ export class RiskEngine {
   private reloadAll = true;
   private running: Promise<void> | null = null;
   private values: BlockValues | null = null;
+  /** Stress outcomes at the block held, by shock (stress.ts), the last few asked: a client pages through one. */
+  private readonly stresses = new Map<string, StressOutcome>();
   private stopped = false;
 
   constructor(private readonly options: RiskEngineOptions) {}
@@ -149,6 +136,7 @@ export class RiskEngine {
       const caughtUp = all || (notified !== null && cursor !== null && notified.number === cursor.number && notified.hash === cursor.hash);
       this.block = caughtUp ? cursor : null;
       this.values = null;
+      this.stresses.clear();
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -165,54 +153,54 @@ export class RiskEngine {
     block: SnapshotBlock,
     markets: ReadonlyMap<string, Market>,
     marks: ReadonlyMap<string, Mark>,
-    order: Exclude<AccountOrder, 'ID_ASC'>,
+    order: RiskOrder,
     filter: EngineFilter,
     cursor: CursorKey | null,
     first: number,
   ): string[] | null {
-    if (!this.block || this.block.number !== block.number || this.block.hash !== block.hash) return null;
+    if (!this.holds(block)) return null;
     const values = this.valuesAt(block.hash, markets, marks);
-    const c = this.columns;
-    const match = c.filter(filter);
-    const n = c.accountCount;
+    const n = this.columns.accountCount;
     let orderBounds = values.bounds.get(order);
     if (!orderBounds) {
-      orderBounds = { bLo: new Uint8Array(n), kLo: new Float64Array(n), bHi: new Uint8Array(n), kHi: new Float64Array(n) };
-      for (let i = 0; i < n; i++) bounds(order, values, i, orderBounds.bLo, orderBounds.kLo, orderBounds.bHi, orderBounds.kHi);
+      orderBounds = emptyBounds(n);
+      for (let i = 0; i < n; i++) boundsOf(order, values, i, orderBounds, i);
       values.bounds.set(order, orderBounds);
     }
-    const { bLo, kLo, bHi, kHi } = orderBounds;
-    const cb = cursor ? Number(cursor[0]) : -1;
-    // The cursor's key in units; compared with a tolerance far above its float rounding.
-    const ck = cursor ? Number(cursor[1]) / 1e18 : -Infinity;
-    const tolerance = cursor ? Math.abs(ck) * 1e-12 + 1e-15 : 0;
-    const surelyAfter = (i: number) => !cursor || bLo[i]! > cb || (bLo[i] === cb && kLo[i]! > ck + tolerance);
-    const mayBeAfter = (i: number) => !cursor || bHi[i]! > cb || (bHi[i] === cb && kHi[i]! >= ck - tolerance);
-    // U*: the (first + 1)-th smallest upper bound among the accounts surely after the cursor.
-    const top = new UpperBounds(first + 1);
-    for (let i = 0; i < n; i++) if (match(i) && surelyAfter(i)) top.offer(bHi[i]!, kHi[i]!);
-    const limit = top.limit();
-    const ids: string[] = [];
-    for (let i = 0; i < n; i++) {
-      if (!match(i) || !mayBeAfter(i)) continue;
-      if (limit && (bLo[i]! > limit.bucket || (bLo[i] === limit.bucket && kLo[i]! > limit.key))) continue;
-      ids.push(c.idAt(i));
-    }
-    return ids;
+    const place = cursor ? { bucket: Number(cursor[0]), key: Number(cursor[1]) / 1e18 } : null;
+    return candidates(orderBounds, n, this.columns.filter(filter), place, first).map((i) => this.columns.idAt(i));
   }
 
-  /** The engine's columns if they hold `block` (stress.ts reads them), else null. */
-  columnsAt(block: SnapshotBlock): AccountColumns | null {
-    return this.block && this.block.number === block.number && this.block.hash === block.hash ? this.columns : null;
+  /**
+   * A stress outcome at `block` for the shocks named by `key`: made by `make` from the
+   * engine's columns on the first ask, kept for the pages after it; null when the engine
+   * does not hold `block`.
+   */
+  stressAt(block: SnapshotBlock, key: string, make: (columns: AccountColumns) => StressOutcome): StressOutcome | null {
+    if (!this.holds(block)) return null;
+    const stresses = this.stresses;
+    let outcome = stresses.get(key);
+    if (outcome) {
+      stresses.delete(key); // most recently used last
+    } else {
+      outcome = make(this.columns);
+      if (stresses.size >= STRESSES_KEPT) stresses.delete(stresses.keys().next().value!);
+    }
+    stresses.set(key, outcome);
+    return outcome;
   }
 
   /** How many accounts pass `filter` (null when the engine does not hold `block`). */
   count(block: SnapshotBlock, filter: EngineFilter): number | null {
-    if (!this.block || this.block.number !== block.number || this.block.hash !== block.hash) return null;
+    if (!this.holds(block)) return null;
     const match = this.columns.filter(filter);
     let count = 0;
     for (let i = 0; i < this.columns.accountCount; i++) if (match(i)) count++;
     return count;
+  }
+
+  private holds(block: SnapshotBlock): boolean {
+    return this.block !== null && this.block.number === block.number && this.block.hash === block.hash;
   }
 
   private valuesAt(hash: string, markets: ReadonlyMap<string, Market>, marks: ReadonlyMap<string, Mark>): BlockValues {
@@ -231,109 +219,5 @@ export class RiskEngine {
     this.columns.evaluate(markets, marks, values, RELATIVE_ERROR, ABSOLUTE_ERROR);
     this.values = values;
     return values;
-  }
-}
-
-/** The lowest and highest (bucket, key) account i's exact key may have in `order` (SQL's SORT in order.ts). */
-function bounds(order: Exclude<AccountOrder, 'ID_ASC'>, v: BlockValues, i: number, bLo: Uint8Array, kLo: Float64Array, bHi: Uint8Array, kHi: Float64Array): void {
-  const e = v.equity[i]!;
-  const ee = v.equityError[i]!;
-  const m = v.maintenance[i]!;
-  const em = v.maintenanceError[i]!;
-  switch (order) {
-    case 'EQUITY_ASC':
-      return set(i, 0, e - ee, 0, e + ee, bLo, kLo, bHi, kHi);
-    case 'EQUITY_DESC':
-      return set(i, 0, -e - ee, 0, -e + ee, bLo, kLo, bHi, kHi);
-    case 'NOTIONAL_ASC':
-      return set(i, 0, v.notional[i]! - v.notionalError[i]!, 0, v.notional[i]! + v.notionalError[i]!, bLo, kLo, bHi, kHi);
-    case 'NOTIONAL_DESC':
-      return set(i, 0, -v.notional[i]! - v.notionalError[i]!, 0, -v.notional[i]! + v.notionalError[i]!, bLo, kLo, bHi, kHi);
-  }
-  // The margin ratio MM / E when E > 0 (solvent); its range while E's sign is certain.
-  const solvent = e - ee > 0;
-  const insolvent = e + ee <= 0;
-  const ratioLo = Math.max(0, m - em) / (e + ee);
-  const ratioHi = solvent ? (m + em) / (e - ee) : Infinity;
-  switch (order) {
-    case 'MARGIN_RATIO_ASC': // solvent: (0, MR); not: (1, 0)
-      if (solvent) return set(i, 0, ratioLo, 0, ratioHi, bLo, kLo, bHi, kHi);
-      if (insolvent) return set(i, 1, 0, 1, 0, bLo, kLo, bHi, kHi);
-      return set(i, 0, ratioLo, 1, 0, bLo, kLo, bHi, kHi);
-    case 'MARGIN_RATIO_DESC': // not solvent: (0, 0); solvent: (1, -MR)
-      if (solvent) return set(i, 1, -ratioHi, 1, -ratioLo, bLo, kLo, bHi, kHi);
-      if (insolvent) return set(i, 0, 0, 0, 0, bLo, kLo, bHi, kHi);
-      return set(i, 0, 0, 1, -ratioLo, bLo, kLo, bHi, kHi);
-    case 'RISK_DESC': // not solvent: (0, E); solvent: (1, -MR)
-      if (solvent) return set(i, 1, -ratioHi, 1, -ratioLo, bLo, kLo, bHi, kHi);
-      if (insolvent) return set(i, 0, e - ee, 0, e + ee, bLo, kLo, bHi, kHi);
-      return set(i, 0, e - ee, 1, -ratioLo, bLo, kLo, bHi, kHi);
-  }
-}
-
-function set(i: number, bl: number, kl: number, bh: number, kh: number, bLo: Uint8Array, kLo: Float64Array, bHi: Uint8Array, kHi: Float64Array): void {
-  bLo[i] = bl;
-  kLo[i] = kl;
-  bHi[i] = bh;
-  kHi[i] = kh;
-}
-
-/** The `count` smallest (bucket, key) pairs offered: a max-heap of them. */
-class UpperBounds {
-  private readonly buckets: Uint8Array;
-  private readonly keys: Float64Array;
-  private size = 0;
-
-  constructor(private readonly count: number) {
-    this.buckets = new Uint8Array(count);
-    this.keys = new Float64Array(count);
-  }
-
-  offer(bucket: number, key: number): void {
-    if (this.size < this.count) {
-      let i = this.size++;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (!this.greater(bucket, key, parent)) break;
-        this.buckets[i] = this.buckets[parent]!;
-        this.keys[i] = this.keys[parent]!;
-        i = parent;
-      }
-      this.buckets[i] = bucket;
-      this.keys[i] = key;
-      return;
-    }
-    // Replace the largest when smaller.
-    if (!(bucket < this.buckets[0]! || (bucket === this.buckets[0] && key < this.keys[0]!))) return;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= this.size) break;
-      const right = left + 1;
-      const child = right < this.size && this.larger(right, left) ? right : left;
-      if (!this.greaterAt(child, bucket, key)) break;
-      this.buckets[i] = this.buckets[child]!;
-      this.keys[i] = this.keys[child]!;
-      i = child;
-    }
-    this.buckets[i] = bucket;
-    this.keys[i] = key;
-  }
-
-  /** The largest of the `count` smallest; null when fewer were offered (the page reaches the end). */
-  limit(): { bucket: number; key: number } | null {
-    return this.size < this.count ? null : { bucket: this.buckets[0]!, key: this.keys[0]! };
-  }
-
-  private greater(bucket: number, key: number, at: number): boolean {
-    return bucket > this.buckets[at]! || (bucket === this.buckets[at] && key > this.keys[at]!);
-  }
-
-  private greaterAt(at: number, bucket: number, key: number): boolean {
-    return this.buckets[at]! > bucket || (this.buckets[at] === bucket && this.keys[at]! > key);
-  }
-
-  private larger(a: number, b: number): boolean {
-    return this.buckets[a]! > this.buckets[b]! || (this.buckets[a] === this.buckets[b] && this.keys[a]! > this.keys[b]!);
   }
 }

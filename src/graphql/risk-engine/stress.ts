@@ -8,13 +8,12 @@
  */
 import { narrow, wideRatio, type Fixed, type Wide } from '../../fixed/index.js';
 import type { Market, MarginState } from '../../ledger/index.js';
+import { ABSOLUTE_ERROR, boundsOf, candidates, emptyBounds, RELATIVE_ERROR, type Bounds } from './bounds.js';
 import { marginStateOf } from '../../risk/margin-state.js';
 import type { AccountRisk } from '../../risk/account.js';
 import type { Mark } from '../../risk/mark.js';
 import type { AccountColumns, Evaluated } from './columns.js';
 
-const RELATIVE_ERROR = 1e-10;
-const ABSOLUTE_ERROR = 1e-12;
 const STATES: readonly MarginState[] = ['HEALTHY', 'MARGIN_CALL', 'LIQUIDATABLE', 'BANKRUPT'];
 
 export type StateCounts = Record<MarginState, number>;
@@ -24,6 +23,11 @@ export interface Marked {
   marks: ReadonlyMap<string, Mark>;
 }
 
+/**
+ * A stress, with nothing of the columns it was made from: it outlives their next refresh
+ * (the engine keeps it for the pages after the first), and its pages are served from the
+ * request's own snapshot.
+ */
 export interface StressOutcome {
   before: StateCounts;
   after: StateCounts;
@@ -31,10 +35,9 @@ export interface StressOutcome {
   totalEquityAfter: Wide;
   /** The sum of the negative equities after the shock, as a positive number. */
   deficitAfter: Wide;
-  /** Rows whose state the shock changes. */
-  changed: readonly number[];
-  /** Float values after the shock (for ordering the changed ones). */
-  values: Evaluated;
+  /** The accounts whose state the shock changes, and where each may sit in the riskiest-first order. */
+  changed: readonly string[];
+  bounds: Bounds;
 }
 
 /** One account after the shock, as served. */
@@ -79,14 +82,16 @@ export function stress(columns: AccountColumns, now: Marked, shocked: Marked): S
     if (state !== stateBefore) changed.push(row);
     if (insolvent) negative.push(row);
   }
+  const bounds = emptyBounds(changed.length);
+  changed.forEach((row, at) => boundsOf('RISK_DESC', values, row, bounds, at));
   return {
     before,
     after,
     totalEquityBefore: columns.totalEquity(now.markets, now.marks),
     totalEquityAfter: columns.totalEquity(shocked.markets, shocked.marks),
     deficitAfter: -columns.sumEquity(negative, shocked.markets, shocked.marks),
-    changed,
-    values,
+    changed: changed.map((row) => columns.idAt(row)),
+    bounds,
   };
 }
 
@@ -110,10 +115,6 @@ function floatState(v: Evaluated, row: number): MarginState | null {
 }
 
 /** An account after the shock, exactly, with its riskiest-first sort key. */
-export function stressed(columns: AccountColumns, row: number, shocked: Marked): Stressed {
-  return served(columns.idAt(row), columns.stateAt(row), columns.exactRisk(row, shocked.markets, shocked.marks));
-}
-
 export function served(accountId: string, stateBefore: MarginState, risk: AccountRisk): Stressed {
   const equity = narrow(risk.equity);
   const marginRatio = risk.equity > 0n ? wideRatio(risk.maintenanceMargin, risk.equity) : null;
@@ -132,46 +133,22 @@ export function served(accountId: string, stateBefore: MarginState, risk: Accoun
 }
 
 /** Riskiest first, ties by account id. */
-export function compareStressed(a: Pick<Stressed, 'bucket' | 'key' | 'accountId'>, b: Pick<Stressed, 'bucket' | 'key' | 'accountId'>): number {
+export function compareStressed(a: StressedKey, b: StressedKey): number {
   if (a.bucket !== b.bucket) return a.bucket - b.bucket;
   if (a.key !== b.key) return a.key < b.key ? -1 : 1;
   return a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0;
 }
 
+export type StressedKey = Pick<Stressed, 'bucket' | 'key' | 'accountId'>;
+
 /**
- * The changed accounts after `cursor` (bucket, key, id), riskiest first, `first + 1` of
- * them, exact. Candidates come from the float values' bounds, as pages do (engine.ts):
- * every changed account whose exact key may lie between the cursor and the (first + 1)-th
- * smallest upper bound among those surely after it.
+ * The changed accounts that can be among the `first` + 1 after `cursor` (riskiest first),
+ * from their float bounds (bounds.ts): the caller evaluates them exactly, orders them with
+ * `compareStressed` and keeps those after the cursor.
  */
-export function stressedPage(columns: AccountColumns, outcome: StressOutcome, shocked: Marked, cursor: readonly [number, bigint, string] | null, first: number): Stressed[] {
-  const v = outcome.values;
-  type Range = { row: number; bLo: number; kLo: number; bHi: number; kHi: number };
-  const ranges: Range[] = outcome.changed.map((row) => {
-    const e = v.equity[row]!;
-    const ee = v.equityError[row]!;
-    const mm = v.maintenance[row]!;
-    const emm = v.maintenanceError[row]!;
-    const ratioLo = Math.max(0, mm - emm) / (e + ee);
-    if (e - ee > 0) return { row, bLo: 1, kLo: -(mm + emm) / (e - ee), bHi: 1, kHi: -ratioLo };
-    if (e + ee <= 0) return { row, bLo: 0, kLo: e - ee, bHi: 0, kHi: e + ee };
-    return { row, bLo: 0, kLo: e - ee, bHi: 1, kHi: -ratioLo };
-  });
-  const cb = cursor ? cursor[0] : -1;
-  const ck = cursor ? Number(cursor[1]) / 1e18 : -Infinity;
-  const tolerance = cursor ? Math.abs(ck) * 1e-12 + 1e-15 : 0;
-  const surelyAfter = (r: Range) => !cursor || r.bLo > cb || (r.bLo === cb && r.kLo > ck + tolerance);
-  const mayBeAfter = (r: Range) => !cursor || r.bHi > cb || (r.bHi === cb && r.kHi >= ck - tolerance);
-  const uppers = ranges.filter(surelyAfter).map((r) => [r.bHi, r.kHi] as const);
-  uppers.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const limit = uppers.length > first ? uppers[first]! : null;
-  const candidates = ranges.filter((r) => mayBeAfter(r) && (!limit || r.bLo < limit[0] || (r.bLo === limit[0] && r.kLo <= limit[1])));
-  const exact = candidates.map((r) => stressed(columns, r.row, shocked));
-  const after = cursor ? { bucket: cursor[0], key: cursor[1], accountId: cursor[2] } : null;
-  return exact
-    .filter((s) => !after || compareStressed(s, after) > 0)
-    .sort(compareStressed)
-    .slice(0, first + 1);
+export function pageCandidates(outcome: StressOutcome, cursor: StressedKey | null, first: number): string[] {
+  const place = cursor ? { bucket: cursor.bucket, key: Number(cursor.key) / 1e18 } : null;
+  return candidates(outcome.bounds, outcome.changed.length, () => true, place, first).map((i) => outcome.changed[i]!);
 }
 
 function emptyCounts(): StateCounts {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { narrow, type Wide } from '../../../fixed/index.js';
+import { narrow } from '../../../fixed/index.js';
 import type { Account, MarginState } from '../../../ledger/index.js';
 import { accountRisk } from '../../../risk/account.js';
 import { positionRisk } from '../../../risk/position.js';
@@ -7,27 +7,23 @@ import type { RequestContext } from '../../context.js';
 import { connectionOf, pageOf, type PageArgs } from '../../pagination.js';
 import type { ModuleResolvers } from '../../resolvers.js';
 import { AccountColumns } from '../../risk-engine/columns.js';
-import { served, stress, stressedPage, type Marked, type StateCounts, type Stressed, type StressOutcome } from '../../risk-engine/stress.js';
+import { compareStressed, pageCandidates, served, stress, type Marked, type StateCounts, type Stressed, type StressOutcome } from '../../risk-engine/stress.js';
 import { shockedMarks, type Shock } from './shock.js';
 
 /** The parent of StressResult fields: the outcome, and what its `accounts` page needs. */
 interface StressView {
   blockNumber: number;
   outcome: StressOutcome;
-  columns: AccountColumns;
   shocked: Marked;
   /** Tags the cursors of this stress (a cursor of other shocks is refused). */
   kind: string;
 }
 
 /**
- * The venue's accounts at this request's block: the risk engine's columns when it holds
- * that block (the same columns that pick risk-ordered pages), else read in the request's
- * own snapshot (a full read: the exact path, for a process whose engine is loading).
+ * Every account and open position read in the request's own snapshot: the exact path, for
+ * a process whose risk engine does not hold the request's block (loading, or behind).
  */
-async function columnsAt(ctx: RequestContext): Promise<AccountColumns> {
-  const held = ctx.riskEngine?.columnsAt(await ctx.block());
-  if (held) return held;
+async function readColumns(ctx: RequestContext): Promise<AccountColumns> {
   const [kinds, accounts, positions] = await Promise.all([
     ctx.query<{ id: string; kind: string }>('SELECT id, kind::text FROM market'),
     ctx.query<{ id: string; c: string; margin_state: MarginState }>('SELECT id, collateral::text AS c, margin_state FROM account'),
@@ -40,16 +36,27 @@ async function columnsAt(ctx: RequestContext): Promise<AccountColumns> {
   return columns;
 }
 
+/** One account after the shock, exactly, from the request's snapshot. */
+async function stressedAccount(ctx: RequestContext, account: Account, shocked: Marked): Promise<Stressed> {
+  const positions = await ctx.loaders.openPositions.load(account.id);
+  const risks = positions.map((p) => positionRisk(p, shocked.markets.get(p.marketId)!, shocked.marks.get(p.marketId)!));
+  return served(account.id, account.marginState, accountRisk(account.collateral, risks));
+}
+
 const counts = (c: StateCounts) => ({ healthy: c.HEALTHY, marginCall: c.MARGIN_CALL, liquidatable: c.LIQUIDATABLE, bankrupt: c.BANKRUPT });
+const shocksKey = (shocks: readonly Shock[]) =>
+  createHash('sha256').update(JSON.stringify(shocks, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).digest('hex').slice(0, 12);
 
 export const stressResolvers: ModuleResolvers = {
   Query: {
     stress: async (_: unknown, { shocks }: { shocks: Shock[] }, ctx): Promise<StressView> => {
       const block = await ctx.block();
-      const [{ now, shocked }, columns] = await Promise.all([shockedMarks(ctx, shocks), columnsAt(ctx)]);
+      const { now, shocked } = await shockedMarks(ctx, shocks);
+      const kind = `stress:${shocksKey(shocks)}`;
+      const make = (columns: AccountColumns) => stress(columns, now, shocked);
+      const outcome = ctx.riskEngine?.stressAt(block, kind, make) ?? make(await readColumns(ctx));
       await ctx.budget.resume();
-      const kind = `stress:${createHash('sha256').update(JSON.stringify(shocks, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).digest('hex').slice(0, 12)}`;
-      return { blockNumber: block.number, outcome: stress(columns, now, shocked), columns, shocked, kind };
+      return { blockNumber: block.number, outcome, shocked, kind };
     },
   },
   StressResult: {
@@ -57,11 +64,20 @@ export const stressResolvers: ModuleResolvers = {
     accountsAfter: (v: StressView) => counts(v.outcome.after),
     totalEquityBefore: (v: StressView) => narrow(v.outcome.totalEquityBefore),
     totalEquityAfter: (v: StressView) => narrow(v.outcome.totalEquityAfter),
-    deficitAfter: (v: StressView) => narrow(v.outcome.deficitAfter as Wide),
-    accounts: (v: StressView, args: PageArgs) => {
+    deficitAfter: (v: StressView) => narrow(v.outcome.deficitAfter),
+    accounts: async (v: StressView, args: PageArgs, ctx: RequestContext) => {
       const page = pageOf(args, v.kind, ['int4', 'numeric', 'text']);
-      const after = page.after ? ([Number(page.after[0]), BigInt(page.after[1]!), page.after[2]!] as const) : null;
-      const rows = stressedPage(v.columns, v.outcome, v.shocked, after, page.first);
+      const after = page.after ? { bucket: Number(page.after[0]), key: BigInt(page.after[1]!), accountId: page.after[2]! } : null;
+      const ids = pageCandidates(v.outcome, after, page.first);
+      const exact = await Promise.all(
+        ids.map(async (id) => {
+          const account = await ctx.loaders.account.load(id);
+          // The outcome was made at this request's block: its accounts are in its snapshot.
+          if (!account) throw new Error(`stressed account ${id} is not in the snapshot of block ${v.blockNumber}`);
+          return stressedAccount(ctx, account, v.shocked);
+        }),
+      );
+      const rows = exact.filter((s) => !after || compareStressed(s, after) > 0).sort(compareStressed);
       return connectionOf(rows, page, v.kind, (s) => [String(s.bucket), s.key.toString(), s.accountId], (s) => s, async () => v.outcome.changed.length);
     },
   },
@@ -69,10 +85,6 @@ export const stressResolvers: ModuleResolvers = {
     account: (s: Stressed, _: unknown, ctx: RequestContext) => ctx.loaders.accountOf(s.accountId),
   },
   Account: {
-    stress: async (a: Account, { shocks }: { shocks: Shock[] }, ctx): Promise<Stressed> => {
-      const [{ shocked }, positions] = await Promise.all([shockedMarks(ctx, shocks), ctx.loaders.openPositions.load(a.id)]);
-      const risks = positions.map((p) => positionRisk(p, shocked.markets.get(p.marketId)!, shocked.marks.get(p.marketId)!));
-      return served(a.id, a.marginState, accountRisk(a.collateral, risks));
-    },
+    stress: async (a: Account, { shocks }: { shocks: Shock[] }, ctx): Promise<Stressed> => stressedAccount(ctx, a, (await shockedMarks(ctx, shocks)).shocked),
   },
 };

@@ -6,7 +6,7 @@
 import { mul, narrow, toSql, wide, type Fixed, type Wide } from '../../../../src/fixed/index.js';
 import type { Market, MarginState } from '../../../../src/ledger/index.js';
 import { AccountColumns } from '../../../../src/graphql/risk-engine/columns.js';
-import { compareStressed, stress, stressedPage, stressed, type Marked } from '../../../../src/graphql/risk-engine/stress.js';
+import { compareStressed, pageCandidates, served, stress, type Marked, type Stressed, type StressedKey } from '../../../../src/graphql/risk-engine/stress.js';
 import { accountRisk, marginState } from '../../../../src/risk/account.js';
 import { markOf } from '../../../../src/risk/mark.js';
 import { positionRisk } from '../../../../src/risk/position.js';
@@ -90,20 +90,24 @@ describe('stress (pure)', () => {
       expect([state, outcome.before[state]]).toEqual([state, count(state, (e) => e.row.state)]);
     }
     const changed = exact.filter((e) => e.state !== e.row.state);
-    expect(outcome.changed.map((row) => columns.idAt(row)).sort()).toEqual(changed.map((e) => e.row.id).sort());
+    expect([...outcome.changed].sort()).toEqual(changed.map((e) => e.row.id).sort());
     expect(outcome.totalEquityAfter).toBe(exact.reduce((sum, e) => sum + e.risk.equity, 0n));
     expect(outcome.deficitAfter).toBe(exact.reduce((sum, e) => (e.risk.equity < 0n ? sum - e.risk.equity : sum), 0n));
 
-    // Paged to the end, 9 at a time: the exact riskiest-first order.
-    const want = outcome.changed.map((row) => stressed(columns, row, shocked)).sort(compareStressed).map((s) => s.accountId);
+    // Paged to the end, 9 at a time, each page's candidates evaluated exactly (as the
+    // resolver does): the exact riskiest-first order.
+    const exactById = new Map(exact.map((e) => [e.row.id, served(e.row.id, e.row.state, e.risk)]));
+    const want = changed.map((e) => exactById.get(e.row.id)!).sort(compareStressed).map((s) => s.accountId);
     const got: string[] = [];
-    let cursor: readonly [number, bigint, string] | null = null;
+    let cursor: StressedKey | null = null;
     for (;;) {
-      const page = stressedPage(columns, outcome, shocked, cursor, 9);
+      const page: Stressed[] = pageCandidates(outcome, cursor, 9)
+        .map((id) => exactById.get(id)!)
+        .filter((s) => !cursor || compareStressed(s, cursor) > 0)
+        .sort(compareStressed);
       got.push(...page.slice(0, 9).map((s) => s.accountId));
       if (page.length <= 9) break;
-      const last = page[8]!;
-      cursor = [last.bucket, last.key, last.accountId];
+      cursor = page[8]!;
     }
     expect(got).toEqual(want);
   });
