@@ -63,10 +63,13 @@ async function api(url: string): Promise<void> {
   const page = (order: string, filter: string) => `query ($after: String) { accounts(first: 50, orderBy: ${order}, ${filter} after: $after) { pageInfo { endCursor } edges { node { id equity marginRatio } } } }`;
   const deepCursor = async (server: { url: string }, order: string, filter: string) =>
     (await post(server, `{ accounts(first: 1000, orderBy: ${order}, ${filter}) { pageInfo { endCursor } } }`)).accounts.pageInfo.endCursor as string;
-  const STRESS = `{ stress(shocks: [{ underlying: "ETH", priceMove: "-0.2" }]) {
+  const stressQuery = (shocks: string) => `{ stress(shocks: [${shocks}]) {
     accountsBefore { healthy marginCall liquidatable bankrupt } accountsAfter { healthy marginCall liquidatable bankrupt }
     totalEquityBefore totalEquityAfter deficitAfter
     accounts(first: 50) { totalCount edges { node { account { id } equity marginRatio marginState } } } } }`;
+  const STRESS = stressQuery('{ underlying: "ETH", priceMove: "-0.2" }');
+  // Each asked once at the block: the outcome is made, not taken from the engine's cache.
+  const COLD_STRESSES = ['{ underlying: "ETH", priceMove: "-0.1", volatilityMove: "0.1" }', '{ underlying: "BTC", priceMove: "-0.3" }', '{ underlying: "ETH", priceMove: "0.05" }, { underlying: "SOL", priceMove: "-0.25" }'];
   const stressSummary = (data: any) =>
     `${data.stress.accounts.totalCount} accounts change state (${JSON.stringify(data.stress.accountsBefore)} -> ${JSON.stringify(data.stress.accountsAfter)}), deficit ${data.stress.deficitAfter}`;
   const measure = async (server: { url: string }, query: string, variables: Record<string, unknown>, count: number) => {
@@ -78,7 +81,7 @@ async function api(url: string): Promise<void> {
       times.push(performance.now() - t);
       first ??= data;
     }
-    return { times: times.sort((a, b) => a - b), data: first };
+    return { first: times[0]!, times: times.sort((a, b) => a - b), data: first };
   };
 
   const started = performance.now();
@@ -102,8 +105,10 @@ async function api(url: string): Promise<void> {
       );
     }
   }
-  const stress = await measure(server, STRESS, {}, Math.max(3, Math.ceil(requests / 4)));
-  log(`   stress(ETH -20%) engine: p50 ${ms(percentile(stress.times, 50))}, p99 ${ms(percentile(stress.times, 99))}; ${stressSummary(stress.data)}`);
+  const stress = await measure(server, STRESS, {}, requests);
+  const cold = [stress.first];
+  for (const shocks of COLD_STRESSES) cold.push((await measure(server, stressQuery(shocks), {}, 1)).first);
+  log(`   stress(ETH -20%) engine: first ask ${cold.map(ms).join(', ')} (4 shocks); asked again (kept) p50 ${ms(percentile(stress.times, 50))}; ${stressSummary(stress.data)}`);
   log(`   API process RSS after the pages and stress: ${mib(process.memoryUsage().rss)}`);
   await server.stop();
 

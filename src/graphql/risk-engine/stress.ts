@@ -106,12 +106,16 @@ function floatState(v: Evaluated, row: number): MarginState | null {
   const eim = v.initialError![row]!;
   const mm = v.maintenance[row]!;
   const emm = v.maintenanceError[row]!;
-  const decided = (x: number, error: number) => x > error || x < -error;
   if (!decided(e, ee) || !decided(e - im, ee + eim) || !decided(e - mm, ee + emm)) return null;
   if (e >= im) return 'HEALTHY';
   if (e >= mm) return 'MARGIN_CALL';
   if (e >= 0) return 'LIQUIDATABLE';
   return 'BANKRUPT';
+}
+
+/** Whether x's sign is certain though it may be off by `error`. */
+function decided(x: number, error: number): boolean {
+  return x > error || x < -error;
 }
 
 /** An account after the shock, exactly, with its riskiest-first sort key. */
