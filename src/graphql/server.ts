@@ -27,7 +27,7 @@ import { LatestBlock } from './latest-block.js';
 import { ApiMetrics } from './metrics.js';
 import { Admission, maskError, type QueryLimits } from './protection/index.js';
 import { buildSchema } from './schema.js';
-import { SubscriptionPipeline, type BlockFeed, type Hub, type subscriptionResolvers } from './subscriptions/index.js';
+import { SubscriptionPipeline, type BlockFeed, type Hub, type PipelineOptions, type subscriptionResolvers } from './subscriptions/index.js';
 import { startWebSocketApi } from './ws/server.js';
 
 export { CLOSE_TOO_SLOW } from './ws/server.js';
@@ -50,6 +50,8 @@ export interface StartServerOptions {
   subscriptionGraceMs?: number;
   /** How long /ready and /metrics reuse what they computed, in ms; default 1000 (http/routes.ts). */
   statusCacheMs?: number;
+  /** `afterBlock` replays: chunk size and a test hook (subscriptions/replay.ts). */
+  replay?: PipelineOptions['replay'];
   /** Builds the schema around the Subscription resolvers; default src/graphql/schema.ts (tests swap it). */
   schema?: (subscription: ReturnType<typeof subscriptionResolvers>) => GraphQLSchema;
 }
@@ -102,6 +104,9 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   });
   const pipeline = new SubscriptionPipeline({
     connectionString: database.url,
+    pool,
+    blockCache,
+    ...(options.replay ? { replay: options.replay } : {}),
     logger: logger.child({ component: 'subscription-feed' }),
     bufferSize: config.subscriptionBufferSize,
     ...(options.subscriptionGraceMs !== undefined ? { graceMs: options.subscriptionGraceMs } : {}),

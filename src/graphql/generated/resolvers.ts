@@ -584,6 +584,14 @@ export type Reorg = {
 
 export type Subscription = {
   __typename?: 'Subscription';
+  /**
+   * The account, after each committed block in which a value it serves changed (its own
+   * events; an index price, volatility, margin fraction or funding settlement of a market it
+   * holds; time, for an account holding an option), once per block, after the commit. An
+   * account with no open position changes only with its own events. Blocks committed before
+   * the server could read the previous one are served once, as of the newest.
+   */
+  accountUpdated: Account;
   /** Each committed block, in order; after a reorg, `reorg` says how deep it was. */
   blockCommitted: BlockCommitted;
   /** A margin transition, once the block that caused it is committed; filters are optional. */
@@ -591,7 +599,19 @@ export type Subscription = {
 };
 
 
+export type SubscriptionAccountUpdatedArgs = {
+  owner: Scalars['String']['input'];
+  subaccount?: InputMaybe<Scalars['SafeInt']['input']>;
+};
+
+
+export type SubscriptionBlockCommittedArgs = {
+  afterBlock?: InputMaybe<Scalars['SafeInt']['input']>;
+};
+
+
 export type SubscriptionMarginStateChangedArgs = {
+  afterBlock?: InputMaybe<Scalars['SafeInt']['input']>;
   owner?: InputMaybe<Scalars['String']['input']>;
   subaccount?: InputMaybe<Scalars['SafeInt']['input']>;
   to?: InputMaybe<Array<MarginState>>;
@@ -1122,7 +1142,8 @@ export interface SafeIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTy
 }
 
 export type SubscriptionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
-  blockCommitted?: SubscriptionResolver<ResolversTypes['BlockCommitted'], "blockCommitted", ParentType, ContextType>;
+  accountUpdated?: SubscriptionResolver<ResolversTypes['Account'], "accountUpdated", ParentType, ContextType, RequireFields<SubscriptionAccountUpdatedArgs, 'owner' | 'subaccount'>>;
+  blockCommitted?: SubscriptionResolver<ResolversTypes['BlockCommitted'], "blockCommitted", ParentType, ContextType, Partial<SubscriptionBlockCommittedArgs>>;
   marginStateChanged?: SubscriptionResolver<ResolversTypes['MarginTransition'], "marginStateChanged", ParentType, ContextType, Partial<SubscriptionMarginStateChangedArgs>>;
 };
 

@@ -95,7 +95,13 @@ export class SharedSubscriptions {
 }
 
 function executeOn(args: ExecutionArgs, event: unknown): Result {
-  return execute({ ...args, rootValue: event });
+  const result = execute({ ...args, rootValue: event });
+  const context = args.contextValue as { blockMoved?: boolean; restart?: () => Promise<void> } | undefined;
+  if (typeof context?.restart !== 'function') return result;
+  // An event pinned to its block (account-changes.ts) read a row the feed had not, and the
+  // chain had moved on: its fields would mix two blocks. Resolvers only read, so it runs
+  // again on the newest block, as an HTTP query does (compiled-executor.ts).
+  return then(result, (done) => (done.errors?.length && context.blockMoved ? context.restart!().then(() => execute({ ...args, rootValue: event })) : done));
 }
 
 /**

@@ -1,0 +1,108 @@
+/**
+ * Which watched accounts (those with an `accountUpdated` subscriber in this process) a
+ * chunk of committed blocks changed, worked out inside the feed's snapshot (feed.ts), and
+ * their rows read there, once for all of them, into the block's shared cache.
+ *
+ * An account's served values (SPEC sections 4 and 8) change with:
+ * - its own events: fills and liquidations, deposits and withdrawals, option settlements,
+ *   margin transitions (every write of its `account` or `position` rows comes with one of
+ *   these history rows, each stored with its block);
+ * - the marks of the markets it holds open positions in: an index price or its staleness
+ *   (`index_price`), an implied volatility, margin fractions, a funding settlement at a
+ *   rate other than 0 (at 0 the funding index does not move);
+ * - time, for an account holding an open option (its value and Greeks decay every block).
+ * One statement reads all of these for the chunk; the open positions that say what an
+ * account holds are the block cache's (carried over from the block before for accounts the
+ * commit did not change), and only the missing ones are read, in two statements for all.
+ *
+ * The events are executed at the block the rows were read at (the snapshot's, the newest
+ * committed then): the selection reads those rows from the cache, with no statement of its
+ * own. Only watched accounts cost anything, so a price tick costs per affected subscriber.
+ */
+import type { Account, Market, Position } from '../../ledger/index.js';
+import { BlockShared, type BlockCache } from '../block-cache.js';
+import { loadAccounts } from '../modules/account/sql.js';
+import { loadMarkets } from '../modules/market/sql.js';
+import { loadPositionsOf } from '../modules/position/sql.js';
+import type { SnapshotBlock } from '../snapshot.js';
+import type { AccountChangeReader, ReadRows } from './feed.js';
+import type { AccountEvent, Hub } from './hub.js';
+
+export class AccountChanges implements AccountChangeReader {
+  constructor(
+    private readonly hub: Hub,
+    /** The process's block cache (HTTP requests at the same block share the rows); absent: a private one per chunk. */
+    private readonly blockCache?: BlockCache,
+  ) {}
+
+  wanted(): boolean {
+    return this.hub.hasAccountSubscribers;
+  }
+
+  async read(run: ReadRows, range: { after: number; last: number }, block: SnapshotBlock, everything: boolean, epoch: number): Promise<AccountEvent[]> {
+    const watched = [...this.hub.subscribedAccounts()];
+    if (watched.length === 0) return [];
+    const shared = this.blockCache?.at(block) ?? new BlockShared(watched.length);
+    const { after, last } = range;
+    const within = `block_number > ${int(after)} AND block_number <= ${int(last)}`;
+    const moves = await run<{ k: string; id: string }>(
+      `SELECT 'u' AS k, underlying AS id FROM index_price WHERE ${within}
+       UNION SELECT 'm', market_id FROM volatility_report WHERE ${within}
+       UNION SELECT 'm', market_id FROM margin_fraction_update WHERE ${within}
+       UNION SELECT 'm', market_id FROM funding_settlement WHERE ${within} AND rate <> 0
+       UNION SELECT 'a', account_id FROM fill WHERE ${within}
+       UNION SELECT 'a', account_id FROM collateral_transfer WHERE ${within}
+       UNION SELECT 'a', account_id FROM option_settlement WHERE ${within}
+       UNION SELECT 'a', account_id FROM margin_transition WHERE ${within}`,
+    );
+    const underlyings = new Set<string>();
+    const markets = new Set<string>();
+    const own = new Set<string>();
+    for (const { k, id } of moves) (k === 'u' ? underlyings : k === 'm' ? markets : own).add(id);
+
+    // What the watched accounts hold, and their rows, at `block`: from the cache where it has them.
+    const missing = watched.filter((id) => !shared.accounts.has(id) || !shared.openPositions.has(id));
+    // Kept here too: a full cache (20,000 accounts) ignores new keys, and their executions read them again.
+    let accounts = new Map<string, Account>();
+    let positions = new Map<string, Position[]>();
+    if (missing.length > 0) {
+      accounts = await loadAccounts(run, missing);
+      positions = await loadPositionsOf(run, missing, false);
+      for (const id of missing) {
+        shared.accounts.set(id, accounts.get(id) ?? null);
+        shared.openPositions.set(id, positions.get(id) ?? []);
+      }
+    }
+    let byId: ReadonlyMap<string, Market> | undefined = shared.markets;
+    if (!byId) {
+      byId = await loadMarkets(run);
+      shared.markets = byId;
+    }
+
+    const events: AccountEvent[] = [];
+    for (const id of watched) {
+      const account = accounts.get(id) ?? shared.accounts.get(id);
+      if (!account) continue; // not (or no longer) an account: nothing to serve
+      const held = positions.get(id) ?? shared.openPositions.get(id) ?? [];
+      if (!(everything || own.has(id) || holdsMoved(held, byId, markets, underlyings))) continue;
+      events.push({ kind: 'account', accountId: id, block, shared, epoch });
+    }
+    return events;
+  }
+}
+
+/** Whether any of `positions` is in a market whose mark moved, or is an option (time moved). */
+function holdsMoved(positions: readonly { marketId: string }[], markets: ReadonlyMap<string, Market>, movedMarkets: ReadonlySet<string>, movedUnderlyings: ReadonlySet<string>): boolean {
+  for (const { marketId } of positions) {
+    if (movedMarkets.has(marketId)) return true;
+    const market = markets.get(marketId);
+    if (!market || market.kind !== 'PERPETUAL' || movedUnderlyings.has(market.underlying)) return true;
+  }
+  return false;
+}
+
+/** A number written into SQL text: only a safe integer passes. */
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new Error(`not a safe integer: ${n}`);
+  return String(n);
+}
