@@ -7,8 +7,9 @@
  *
  * Apollo Server 5 takes a custom executor only through its gateway interface; this is
  * that interface with a fixed schema. Parsing, validation (with the limits), the cost
- * check, context and error masking stay Apollo's: only execution changes. Subscriptions
- * (graphql-ws) still execute with graphql-js: each event is one small selection.
+ * check, context and error masking stay Apollo's: only execution changes. Subscription
+ * events run compiled too (`operationCompiler`, subscriptions/shared-execution.ts): a tick
+ * executes one selection per watched account.
  */
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { getVariableValues, GraphQLError, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
@@ -24,9 +25,10 @@ type Result = ExecutionResult<Record<string, unknown>>;
  */
 type Compiled = Map<string, CompiledQuery>;
 
-export function compiledExecutor(schema: GraphQLSchema): Gateway {
+/** Compiles an operation of `schema` once per parsed document and operation name. */
+export function operationCompiler(schema: GraphQLSchema): (document: DocumentNode, operationName: string | undefined) => CompiledQuery | Result {
   const compiled = new WeakMap<DocumentNode, Compiled>();
-  const compile = (document: DocumentNode, operationName: string | undefined): CompiledQuery | Result => {
+  return (document, operationName) => {
     let byOperation = compiled.get(document);
     if (!byOperation) compiled.set(document, (byOperation = new Map()));
     const cached = byOperation.get(operationName ?? '');
@@ -41,6 +43,10 @@ export function compiledExecutor(schema: GraphQLSchema): Gateway {
     byOperation.set(operationName ?? '', made);
     return made;
   };
+}
+
+export function compiledExecutor(schema: GraphQLSchema): Gateway {
+  const compile = operationCompiler(schema);
   return {
     async load() {
       return {
@@ -76,7 +82,7 @@ export function compiledExecutor(schema: GraphQLSchema): Gateway {
   };
 }
 
-function withGraphQLErrors(result: Result): Result {
+export function withGraphQLErrors(result: Result): Result {
   return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
 }
 

@@ -19,11 +19,9 @@
  * committed then): the selection reads those rows from the cache, with no statement of its
  * own. Only watched accounts cost anything, so a price tick costs per affected subscriber.
  */
-import type { Account, Market, Position } from '../../ledger/index.js';
+import type { LedgerParams, Market } from '../../ledger/index.js';
 import { BlockShared, type BlockCache } from '../block-cache.js';
-import { loadAccounts } from '../modules/account/sql.js';
-import { loadMarkets } from '../modules/market/sql.js';
-import { loadPositionsOf } from '../modules/position/sql.js';
+import { Loaders } from '../loaders.js';
 import type { SnapshotBlock } from '../snapshot.js';
 import type { AccountChangeReader, ReadRows } from './feed.js';
 import type { AccountEvent, Hub } from './hub.js';
@@ -31,6 +29,8 @@ import type { AccountEvent, Hub } from './hub.js';
 export class AccountChanges implements AccountChangeReader {
   constructor(
     private readonly hub: Hub,
+    /** What option pricing and oracle staleness need (the API's). */
+    private readonly params: LedgerParams,
     /** The process's block cache (HTTP requests at the same block share the rows); absent: a private one per chunk. */
     private readonly blockCache?: BlockCache,
   ) {}
@@ -60,30 +60,26 @@ export class AccountChanges implements AccountChangeReader {
     const own = new Set<string>();
     for (const { k, id } of moves) (k === 'u' ? underlyings : k === 'm' ? markets : own).add(id);
 
-    // What the watched accounts hold, and their rows, at `block`: from the cache where it has them.
-    const missing = watched.filter((id) => !shared.accounts.has(id) || !shared.openPositions.has(id));
-    // Kept here too: a full cache (20,000 accounts) ignores new keys, and their executions read them again.
-    let accounts = new Map<string, Account>();
-    let positions = new Map<string, Position[]>();
-    if (missing.length > 0) {
-      accounts = await loadAccounts(run, missing);
-      positions = await loadPositionsOf(run, missing, false);
-      for (const id of missing) {
-        shared.accounts.set(id, accounts.get(id) ?? null);
-        shared.openPositions.set(id, positions.get(id) ?? []);
-      }
-    }
-    let byId: ReadonlyMap<string, Market> | undefined = shared.markets;
-    if (!byId) {
-      byId = await loadMarkets(run);
-      shared.markets = byId;
-    }
+    // What the watched accounts hold, their rows and the block's markets and oracles, into the
+    // block's shared values, through the loaders every request uses: the executions then find
+    // everything there (10,000 of them starting at once each read the oracles themselves).
+    const loaders = new Loaders(serialized(run), async () => block.timestamp, this.params, async () => shared);
+    const [byId, , accountList, positionLists] = await Promise.all([
+      loaders.markets(),
+      loaders.underlyings(),
+      loaders.account.loadMany(watched),
+      loaders.openPositions.loadMany(watched),
+    ]);
+    // Also by value: a full cache (20,000 accounts) ignores new keys, and their executions read them again.
+    const accounts = new Map(watched.map((id, i) => [id, accountList[i]]));
+    const positions = new Map(watched.map((id, i) => [id, positionLists[i]]));
 
     const events: AccountEvent[] = [];
     for (const id of watched) {
-      const account = accounts.get(id) ?? shared.accounts.get(id);
-      if (!account) continue; // not (or no longer) an account: nothing to serve
-      const held = positions.get(id) ?? shared.openPositions.get(id) ?? [];
+      const account = accounts.get(id);
+      if (!account || account instanceof Error) continue; // not (or no longer) an account: nothing to serve
+      const held = positions.get(id);
+      if (!held || held instanceof Error) continue;
       if (!(everything || own.has(id) || holdsMoved(held, byId, markets, underlyings))) continue;
       events.push({ kind: 'account', accountId: id, block, shared, epoch });
     }
@@ -99,6 +95,16 @@ function holdsMoved(positions: readonly { marketId: string }[], markets: Readonl
     if (!market || market.kind !== 'PERPETUAL' || movedUnderlyings.has(market.underlying)) return true;
   }
   return false;
+}
+
+/** `run` one statement at a time (pg deprecates queueing several on a connection). */
+function serialized(run: ReadRows): ReadRows {
+  let previous: Promise<unknown> = Promise.resolve();
+  return <R>(sql: string, params?: unknown[]) => {
+    const next = previous.then(() => run<R>(sql, params));
+    previous = next.catch(() => undefined);
+    return next;
+  };
 }
 
 /** A number written into SQL text: only a safe integer passes. */

@@ -18,6 +18,7 @@
 import type { DocumentNode, ExecutionResult } from 'graphql';
 import type pg from 'pg';
 import type { WebSocket } from 'ws';
+import type { LedgerParams } from '../../ledger/index.js';
 import type { BlockCache } from '../block-cache.js';
 import { AccountChanges } from './account-changes.js';
 import type { BlocksCommitted } from '../../db/store/ledger-store.js';
@@ -34,6 +35,8 @@ export interface PipelineOptions {
   connectionString: string;
   /** The API's pool: stored history for `afterBlock` replays is read there. */
   pool: pg.Pool;
+  /** Option pricing and oracle staleness (the API's), for the values the feed prepares for `accountUpdated`. */
+  params: LedgerParams;
   /** The process's block cache: account rows the feed reads for `accountUpdated` go there. */
   blockCache?: BlockCache;
   /** Replay tuning and its test hook (replay.ts). */
@@ -82,7 +85,7 @@ export class SubscriptionPipeline {
       connectionString: options.connectionString,
       logger: options.logger,
       publish: (event) => this.hub.publish(event),
-      accounts: new AccountChanges(this.hub, options.blockCache),
+      accounts: new AccountChanges(this.hub, options.params, options.blockCache),
       ...(options.onNotified ? { onNotified: options.onNotified } : {}),
     });
     this.resolvers = subscriptionResolvers({ hub: this.hub, feed: this.feed, pool: options.pool, ...options.replay });
