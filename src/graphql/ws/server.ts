@@ -2,7 +2,10 @@
  * GraphQL over WebSocket (graphql-ws, "graphql-transport-ws") on the HTTP server's
  * `/graphql`, through the same admission as HTTP (protection/admission.ts):
  *
- * - upgrade: the path is /graphql, the Origin is allowed (cors.ts);
+ * - upgrade: the path is /graphql, the Origin is allowed (cors.ts); at most
+ *   `maxOpening` connections are between their upgrade and their `connection_init` at a
+ *   time, the others wait their turn (accept pacing: a reconnect storm of 10,000 clients is
+ *   taken in order instead of all at once, which starved the event loop);
  * - connection_init: the API key (close 4403), then the client's connection count
  *   (PTS_MAX_CONNECTIONS_PER_CLIENT, close 4029);
  * - subscribe: the key's rate, the text, parsing and validation, the operation (coerced
@@ -49,6 +52,8 @@ export interface WebSocketApiOptions {
   logger: Logger;
   /** Largest message a client may send, in bytes. Default 1 MiB. */
   maxPayload?: number;
+  /** Connections between their upgrade and their `connection_init` at a time; more wait. Default 256. */
+  maxOpening?: number;
 }
 
 /** What one WebSocket connection holds, kept on graphql-ws's per-connection `extra`. */
@@ -76,11 +81,19 @@ export function startWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   // would also re-emit the HTTP server's errors (a port in use) on the WebSocket server,
   // where graphql-ws prints them as an internal error of its own.
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload ?? 1024 * 1024 });
+  const opening = new OpeningPacer(options.maxOpening ?? 256, (request, socket, head, done) =>
+    wsServer.handleUpgrade(request, socket, head, (ws) => {
+      openingDone.set(ws, done);
+      wsServer.emit('connection', ws, request);
+    }),
+  );
+  /** Per socket still opening: gives its turn to the next upgrade (at its connection_init, or its close). */
+  const openingDone = new WeakMap<WebSocket, () => void>();
   options.httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((request.url ?? '').split('?', 1)[0] !== '/graphql') return refuseUpgrade(socket, 404, 'Not Found');
     // Browsers send any site's Origin to any WebSocket server: only allowed origins connect.
     if (!options.cors.allowsWebSocket(request)) return refuseUpgrade(socket, 403, 'Forbidden');
-    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
+    opening.add(request, socket, head);
   });
   wsServer.on('connection', (socket) => {
     metrics.connectionOpened();
@@ -116,6 +129,7 @@ export function startWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
       // (masked) error: graphql-ws would close the whole connection with its message.
       subscribe: (args) => Promise.resolve(pipeline.subscribe(args)).catch((error: unknown) => internalError(error)),
       onConnect: (ctx) => {
+        openingDone.get(ctx.extra.socket)?.();
         const params = ctx.connectionParams ?? {};
         const given = params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
         const auth = admission.authenticate(given, ctx.extra.request.socket.remoteAddress);
@@ -229,6 +243,61 @@ async function executeQuery(args: ExecutionArgs): Promise<AsyncIterableIterator<
     },
   };
   return iterator;
+}
+
+type Upgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer, done: () => void) => void;
+
+/**
+ * At most `max` upgrades in progress (upgraded, not yet past `connection_init`); the rest
+ * wait in arrival order, their sockets unread (the kernel holds what the client sends).
+ * A waiting socket that closes is skipped. A slot comes back when its connection sends
+ * `connection_init` or closes (graphql-ws closes one that sends nothing within 3 s).
+ */
+class OpeningPacer {
+  private readonly waiting: [http.IncomingMessage, Duplex, Buffer][] = [];
+  private head = 0;
+  private open = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly upgrade: Upgrade,
+  ) {}
+
+  add(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    // An upgrade's socket has no error listener of Node's any more: one while it waits.
+    socket.on('error', destroyOnError);
+    this.waiting.push([request, socket, head]);
+    this.next();
+  }
+
+  private next(): void {
+    while (this.open < this.max && this.head < this.waiting.length) {
+      const [request, socket, head] = this.waiting[this.head]!;
+      this.waiting[this.head++] = undefined as never;
+      if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+        this.waiting.splice(0, this.head);
+        this.head = 0;
+      }
+      socket.off('error', destroyOnError);
+      if (socket.destroyed) continue;
+      this.open++;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        socket.off('close', release);
+        this.open--;
+        this.next();
+      };
+      // Also when the handshake is refused (ws answers 400 and closes without a connection).
+      socket.once('close', release);
+      this.upgrade(request, socket, head, release);
+    }
+  }
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
