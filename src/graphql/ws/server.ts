@@ -253,7 +253,7 @@ type Upgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer, don
  * A waiting socket that closes is skipped. A slot comes back when its connection sends
  * `connection_init` or closes (graphql-ws closes one that sends nothing within 3 s).
  */
-class OpeningPacer {
+export class OpeningPacer {
   private readonly waiting: [http.IncomingMessage, Duplex, Buffer][] = [];
   private head = 0;
   private open = 0;
