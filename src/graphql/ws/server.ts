@@ -3,9 +3,9 @@
  * `/graphql`, through the same admission as HTTP (protection/admission.ts):
  *
  * - upgrade: the path is /graphql, the Origin is allowed (cors.ts); at most
- *   `maxOpening` connections are between their upgrade and their `connection_init` at a
- *   time, the others wait their turn (accept pacing: a reconnect storm of 10,000 clients is
- *   taken in order instead of all at once, which starved the event loop);
+ *   `upgradesPerTurn` handshakes per turn of the event loop, the others on the next turns
+ *   (accept pacing: a reconnect storm of 10,000 clients is taken in order, the loop
+ *   turning between, instead of all at once);
  * - connection_init: the API key (close 4403), then the client's connection count
  *   (PTS_MAX_CONNECTIONS_PER_CLIENT, close 4029);
  * - subscribe: the key's rate, the text, parsing and validation, the operation (coerced
@@ -52,8 +52,8 @@ export interface WebSocketApiOptions {
   logger: Logger;
   /** Largest message a client may send, in bytes. Default 1 MiB. */
   maxPayload?: number;
-  /** Connections between their upgrade and their `connection_init` at a time; more wait. Default 256. */
-  maxOpening?: number;
+  /** WebSocket handshakes per turn of the event loop; more wait for the next turns. Default 64. */
+  upgradesPerTurn?: number;
 }
 
 /** What one WebSocket connection holds, kept on graphql-ws's per-connection `extra`. */
@@ -81,19 +81,14 @@ export function startWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   // would also re-emit the HTTP server's errors (a port in use) on the WebSocket server,
   // where graphql-ws prints them as an internal error of its own.
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload ?? 1024 * 1024 });
-  const opening = new OpeningPacer(options.maxOpening ?? 256, (request, socket, head, done) =>
-    wsServer.handleUpgrade(request, socket, head, (ws) => {
-      openingDone.set(ws, done);
-      wsServer.emit('connection', ws, request);
-    }),
+  const upgrades = new UpgradeTurns(options.upgradesPerTurn ?? 64, (request, socket, head) =>
+    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request)),
   );
-  /** Per socket still opening: gives its turn to the next upgrade (at its connection_init, or its close). */
-  const openingDone = new WeakMap<WebSocket, () => void>();
   options.httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((request.url ?? '').split('?', 1)[0] !== '/graphql') return refuseUpgrade(socket, 404, 'Not Found');
     // Browsers send any site's Origin to any WebSocket server: only allowed origins connect.
     if (!options.cors.allowsWebSocket(request)) return refuseUpgrade(socket, 403, 'Forbidden');
-    opening.add(request, socket, head);
+    upgrades.add(request, socket, head);
   });
   wsServer.on('connection', (socket) => {
     metrics.connectionOpened();
@@ -129,7 +124,6 @@ export function startWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
       // (masked) error: graphql-ws would close the whole connection with its message.
       subscribe: (args) => Promise.resolve(pipeline.subscribe(args)).catch((error: unknown) => internalError(error)),
       onConnect: (ctx) => {
-        openingDone.get(ctx.extra.socket)?.();
         const params = ctx.connectionParams ?? {};
         const given = params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
         const auth = admission.authenticate(given, ctx.extra.request.socket.remoteAddress);
@@ -245,21 +239,24 @@ async function executeQuery(args: ExecutionArgs): Promise<AsyncIterableIterator<
   return iterator;
 }
 
-type Upgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer, done: () => void) => void;
+type Upgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /**
- * At most `max` upgrades in progress (upgraded, not yet past `connection_init`); the rest
- * wait in arrival order, their sockets unread (the kernel holds what the client sends).
- * A waiting socket that closes is skipped. A slot comes back when its connection sends
- * `connection_init` or closes (graphql-ws closes one that sends nothing within 3 s).
+ * Upgrades taken in turns of the event loop: at most `perTurn` handshakes per turn, the rest
+ * in arrival order on the next turns (their sockets unread meanwhile: the kernel holds what
+ * the clients send). Between turns the loop runs timers and the messages of connections
+ * already open, so a reconnect storm neither starves them nor trips graphql-ws's 3 s
+ * `connection_init` timer of connections it has just opened. A socket that closed while
+ * waiting is skipped.
  */
-export class OpeningPacer {
+export class UpgradeTurns {
   private readonly waiting: [http.IncomingMessage, Duplex, Buffer][] = [];
   private head = 0;
-  private open = 0;
+  private taken = 0;
+  private scheduled = false;
 
   constructor(
-    private readonly max: number,
+    private readonly perTurn: number,
     private readonly upgrade: Upgrade,
   ) {}
 
@@ -267,31 +264,27 @@ export class OpeningPacer {
     // An upgrade's socket has no error listener of Node's any more: one while it waits.
     socket.on('error', destroyOnError);
     this.waiting.push([request, socket, head]);
-    this.next();
+    this.take();
   }
 
-  private next(): void {
-    while (this.open < this.max && this.head < this.waiting.length) {
+  private take(): void {
+    while (this.taken < this.perTurn && this.head < this.waiting.length) {
       const [request, socket, head] = this.waiting[this.head]!;
       this.waiting[this.head++] = undefined as never;
-      if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-        this.waiting.splice(0, this.head);
-        this.head = 0;
-      }
       socket.off('error', destroyOnError);
       if (socket.destroyed) continue;
-      this.open++;
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        socket.off('close', release);
-        this.open--;
-        this.next();
-      };
-      // Also when the handshake is refused (ws answers 400 and closes without a connection).
-      socket.once('close', release);
-      this.upgrade(request, socket, head, release);
+      this.taken++;
+      this.upgrade(request, socket, head);
+    }
+    if (this.head === this.waiting.length) this.waiting.length = this.head = 0;
+    if (!this.scheduled && (this.taken > 0 || this.head < this.waiting.length)) {
+      // The next turn starts a new count (and takes whoever waits).
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.taken = 0;
+        this.take();
+      });
     }
   }
 }
