@@ -2,9 +2,11 @@
 // delivered once per committed block in which a value it serves changed: its own events,
 // a price move of an underlying it holds, time for an option holder; never for a price it
 // does not hold, and an account without positions only for its own events. Each delivery is
-// the subscriber's selection at that block: what `Query.account` answers then.
+// the subscriber's selection at that block: what `Query.account` answers then. After a
+// reorg, every watched account is sent once, as of the new branch.
 import type { PtsServer } from '../../../src/graphql/server.js';
 import { alignedTime, startDevnet, TRADERS, type Devnet, type FollowingIngester } from '../../support/devnet.js';
+import { chainHead, cursorOf, hashOf, reorg, until } from '../../support/reorgs.js';
 import { Collected, data, sleep, startTestServer, wsClient, type WsClient } from './server-support.js';
 
 const [ALICE, , CAROL, DAVE, ERIN, FRANK] = TRADERS as [`0x${string}`, `0x${string}`, `0x${string}`, `0x${string}`, `0x${string}`, `0x${string}`];
@@ -104,6 +106,17 @@ describe('accountUpdated on a real chain', () => {
     await settle(b4.blockNumber, { alice: 2, erin: 4 }, ['alice', 'erin']);
     await sleep(300);
     expect(counts()).toEqual({ alice: 2, carol: 1, dave: 1, erin: 4 });
+
+    // A reorg replaces b4 (same number, another branch, Alice's deposit gone): whatever the
+    // undone block had changed, every watched account is sent once, as of the new branch.
+    await reorg(net, 1, [{ offset: 0, calls: [c.depositFor(DAVE, 0, 5)] }]);
+    const tip = await chainHead(net);
+    expect(tip).toBe(b4.blockNumber);
+    await until('the new branch committed', async () => (await cursorOf(net))?.hash === (await hashOf(net, tip)));
+    await settle(tip, { alice: 3, carol: 2, dave: 2, erin: 5 }, ['alice', 'carol', 'dave', 'erin']);
+    expect(got.alice.data[2].accountUpdated.collateral).toBe(got.alice.data[0].accountUpdated.collateral); // the deposit undone
+    await sleep(300);
+    expect(counts()).toEqual({ alice: 3, carol: 2, dave: 2, erin: 5 });
     for (const c of Object.values(got)) c.unsubscribe();
     await waitFor(() => server.hub.subscriberCount === 0, 'unsubscribed');
   });
