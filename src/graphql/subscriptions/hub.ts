@@ -347,8 +347,17 @@ export class Hub {
         if (subscriber.push(value)) metrics?.delivered(kind);
       },
       fail: (error) => subscriber.fail(error),
+      // As for published events: a subscriber that takes nothing for the grace period is cut off.
       room: async () => {
-        while (!subscriber.done && subscriber.pending > subscriber.bufferSize / 2) await subscriber.whenRoom();
+        let since = Date.now();
+        while (!subscriber.done && subscriber.pending > subscriber.bufferSize / 2) {
+          const left = since + this.graceMs - Date.now();
+          if (left <= 0) return subscriber.overflow();
+          let timer: NodeJS.Timeout | undefined;
+          const took = await Promise.race([subscriber.whenRoom().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, left, false)))]);
+          clearTimeout(timer);
+          if (took) since = Date.now();
+        }
       },
       get done() {
         return subscriber.done;
