@@ -5,7 +5,16 @@
 //   node bin/run-ts.js bench/api.ts [--accounts 1000] [--positions 10] [--seconds 10]
 //     [--concurrency 16] [--heavy-seconds 10] [--heavy-concurrency 2] [--subscribers 5000]
 //     [--client-processes 2] [--rounds 1] [--fanout-rounds 3] [--only account,heavy,fanout] [--block-every-ms 0]
-//     [--server-processes 0]   (--only also takes hostile)
+//     [--server-processes 0]   (--only also takes hostile and accounts)
+//
+// c and e start their N clients at once, as a reconnect storm after a restart would: each
+// prints how many subscriptions were established and when the clients were acknowledged.
+// A client refused or cut off retries after a random wait (full jitter, doubling up to 8 s,
+// 8 attempts), as the typed client should; the retries are counted.
+// e (--only accounts, issue 17): N clients each subscribe `accountUpdated` on a distinct
+// account (--accounts must be at least --subscribers), then each round commits a price tick
+// (ETH 0.1%) that changes every one of them (they all hold ETH-PERP): time from the commit
+// to each client's receipt, p50 and p99.
 //
 // --server-processes N (N >= 1) serves a and b from `pts serve` with PTS_API_PROCESSES=N in
 // a child process (node:cluster, all cores) instead of this process; c needs the server
