@@ -623,7 +623,11 @@ async function main(): Promise<void> {
           const t0 = clock();
           await store.commit({ chainId: 31337, headBlockNumber: move.block.number, batch: [move], undo: new Map() });
           const committed = clock();
-          await new Promise((r) => setTimeout(r, 3000));
+          // Until the server has handed every expected message to its socket (at most 60 s),
+          // then a moment for the clients to read them: a round never spills into the next.
+          const expectedMessages = mode === 'accounts' ? SUBSCRIBERS : SUBSCRIBERS + expectedTransitions;
+          while (sent.length < expectedMessages && clock() - committed < 60_000) await new Promise((r) => setTimeout(r, 50));
+          await new Promise((r) => setTimeout(r, 1000));
           await stopProfile();
           const fanoutCpu = serverCpu() - cpuBefore;
           const reports = await collect();
@@ -644,7 +648,6 @@ async function main(): Promise<void> {
           for (const xs of [blockTimes, transitionTimes, accountTimes]) xs.sort((a, b) => a - b);
           const line = (name: string, xs: number[], expectedCount: number, verb = 'received') =>
             `${name} ${xs.length}/${expectedCount} ${verb}, p50 ${ms(percentile(xs, 50))}, p99 ${ms(percentile(xs, 99))}, max ${ms(xs.at(-1) ?? NaN)}`;
-          const expectedMessages = mode === 'accounts' ? SUBSCRIBERS : SUBSCRIBERS + expectedTransitions;
           log(
             `${label} block ${move.block.number} (${move.description}; ${move.transitions.length} margin transitions), commit took ${ms(committed - t0)}; ` +
               `the server's hub had it ${ms((published.get(move.block.number) ?? NaN) - committed)} after the commit returned; from the commit returning:`,
