@@ -125,6 +125,8 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     pool,
     params,
     blockCache,
+    // `deps` is made below; warming starts only once subscriptions arrive.
+    warmContext: () => new RequestContext(deps),
     ...(options.replay ? { replay: options.replay } : {}),
     logger: logger.child({ component: 'subscription-feed' }),
     bufferSize: config.subscriptionBufferSize,

@@ -20,6 +20,7 @@ import type pg from 'pg';
 import type { WebSocket } from 'ws';
 import type { LedgerParams } from '../../ledger/index.js';
 import type { BlockCache } from '../block-cache.js';
+import type { RequestContext } from '../context.js';
 import { AccountChanges } from './account-changes.js';
 import type { BlocksCommitted } from '../../db/store/ledger-store.js';
 import type { Logger } from '../../log/index.js';
@@ -39,6 +40,8 @@ export interface PipelineOptions {
   params: LedgerParams;
   /** The process's block cache: account rows the feed reads for `accountUpdated` go there. */
   blockCache?: BlockCache;
+  /** A read context at the newest block (the API's): new account watchers' rows are read ahead with it. */
+  warmContext?: () => RequestContext;
   /** Replay tuning and its test hook (replay.ts). */
   replay?: Pick<ReplayDeps, 'chunkBlocks' | 'onChunkRead'>;
   logger: Logger;
@@ -73,6 +76,7 @@ export interface SubscriptionOperation {
 export class SubscriptionPipeline {
   readonly feed: BlockFeed;
   readonly hub: Hub;
+  private readonly accounts: AccountChanges;
   /** The Subscription resolvers for the schema. */
   readonly resolvers: ReturnType<typeof subscriptionResolvers>;
   private readonly shared = new SharedSubscriptions();
@@ -81,14 +85,15 @@ export class SubscriptionPipeline {
 
   constructor(private readonly options: PipelineOptions) {
     this.hub = new Hub({ bufferSize: options.bufferSize, ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) });
+    this.accounts = new AccountChanges(this.hub, options.params, options.blockCache, options.warmContext);
     this.feed = new BlockFeed({
       connectionString: options.connectionString,
       logger: options.logger,
       publish: (event) => this.hub.publish(event),
-      accounts: new AccountChanges(this.hub, options.params, options.blockCache),
+      accounts: this.accounts,
       ...(options.onNotified ? { onNotified: options.onNotified } : {}),
     });
-    this.resolvers = subscriptionResolvers({ hub: this.hub, feed: this.feed, pool: options.pool, ...options.replay });
+    this.resolvers = subscriptionResolvers({ hub: this.hub, feed: this.feed, pool: options.pool, ...options.replay }, (id) => this.accounts.watch(id));
   }
 
   /** Starts listening for commits. */

@@ -42,7 +42,7 @@ interface MarginStateChangedArgs {
  * snapshot taken after the event's block was committed. Between events the context holds
  * no snapshot (and no pooled connection).
  */
-export function subscriptionResolvers(replay: Omit<ReplayDeps, 'hub'> & { hub: Hub }) {
+export function subscriptionResolvers(replay: Omit<ReplayDeps, 'hub'> & { hub: Hub }, watch?: (accountId: string) => void) {
   const { hub } = replay;
   /** Live events only, or (with `afterBlock`) the stored ones after it first. */
   const source = <T extends object>(kind: string, select: (event: HubEvent) => T | undefined, context: SubscriptionContext, route: string | undefined, afterBlock: number | null | undefined, transitions: boolean) => {
@@ -68,6 +68,7 @@ export function subscriptionResolvers(replay: Omit<ReplayDeps, 'hub'> & { hub: H
     accountUpdated: {
       subscribe: (_root: unknown, args: { owner: string; subaccount?: number | null }, context: SubscriptionContext) => {
         const id = accountId(ownerArgument(args.owner), subaccountArgument(args.subaccount ?? 0));
+        watch?.(id);
         // Once per block: an event as of a block this subscriber was already served at (the
         // feed had read a later block for an earlier notification) is dropped.
         let epoch = -1;
