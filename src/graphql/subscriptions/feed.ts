@@ -15,6 +15,10 @@
 // to the cursor: nothing is skipped, nothing is sent twice. A reorg moves the feed back to
 // the common ancestor; the first block published after it carries the reorg (from the
 // notification, or worked out from the remembered hashes if the notice was missed).
+//
+// With `accounts` (account-changes.ts), each chunk also tells, in the same snapshot, which
+// watched accounts it changed; their events follow the chunk's last block. `atBoundary`
+// lets a replay (replay.ts) hand over to live events between two publications.
 import pg from 'pg';
 import { BLOCKS_CHANNEL, type BlocksCommitted, type ReorgInfo } from '../../db/store/ledger-store.js';
 import { accountIdParts } from '../../ledger/index.js';

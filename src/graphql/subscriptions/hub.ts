@@ -3,7 +3,9 @@
 // move that changes thousands of margin states) pauses publication until the subscriber
 // makes room; a subscriber whose buffer stays full for longer than the grace period is
 // too slow and is cut off, its buffer dropped. Memory is at most bufferSize events per
-// subscriber, whatever the chain does.
+// subscriber, whatever the chain does. Subscribers are routed by kind (blocks), owner
+// (transitions) or account (`accountUpdated`), so an event costs per subscriber it is for;
+// a replaying subscriber is fed by its replay until it is attached (replay.ts).
 import { GraphQLError } from 'graphql';
 import type { ReorgInfo } from '../../db/store/ledger-store.js';
 import type { TransitionRecord } from '../../ledger/index.js';
