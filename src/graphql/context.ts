@@ -8,6 +8,7 @@ import { GraphQLError } from 'graphql';
 import type pg from 'pg';
 import type { LedgerParams } from '../ledger/index.js';
 import { ExecutionBudget } from './protection/budget.js';
+import type { RiskEngine } from './risk-engine/engine.js';
 import type { BlockCache, BlockShared } from './block-cache.js';
 import type { LatestBlock } from './latest-block.js';
 import { Loaders } from './loaders.js';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   latestBlock?: LatestBlock;
   /** A new budget for an operation or subscription event (the admission's); default: no time limit. */
   budget?: () => ExecutionBudget;
+  /** Risk-ordered pages from the whole account set in memory (risk-engine/); tests may leave it out. */
+  riskEngine?: RiskEngine;
 }
 
 export interface RequestOptions {
@@ -87,6 +90,10 @@ export class RequestContext {
 
   get params(): LedgerParams {
     return this.deps.params;
+  }
+
+  get riskEngine(): RiskEngine | undefined {
+    return this.deps.riskEngine;
   }
 
   /** Created on first use: a subscription refreshes around every event, most of which read nothing. */

@@ -25,6 +25,7 @@ import { startApollo } from './http/apollo.js';
 import { Cors } from './http/cors.js';
 import { httpRoutes, type RequestInfo } from './http/routes.js';
 import { LatestBlock } from './latest-block.js';
+import { RiskEngine } from './risk-engine/engine.js';
 import { ApiMetrics } from './metrics.js';
 import { Admission, maskError, type QueryLimits } from './protection/index.js';
 import { buildSchema } from './schema.js';
@@ -70,6 +71,8 @@ export interface StartServerOptions {
   statusCacheMs?: number;
   /** `afterBlock` replays: chunk size and a test hook (subscriptions/replay.ts). */
   replay?: PipelineOptions['replay'];
+  /** Whether risk-ordered pages use the risk engine (risk-engine/); default true (benchmarks compare without). */
+  riskEngine?: boolean;
   /** Builds the schema around the Subscription resolvers; default src/graphql/schema.ts (tests swap it). */
   schema?: (subscription: ReturnType<typeof subscriptionResolvers>) => GraphQLSchema;
 }
@@ -81,6 +84,7 @@ export interface PtsServer {
   hub: Hub;
   feed: BlockFeed;
   metrics: ApiMetrics;
+  riskEngine: RiskEngine;
   /** Graceful: refuses new work, lets in-flight HTTP requests finish, closes WebSockets (1001). */
   stop(): Promise<void>;
 }
@@ -112,6 +116,8 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   // Trusted only while the pipeline's feed LISTENs; it forgets the block on every notification.
   const latestBlock = new LatestBlock({ listening: () => pipeline.feed.connected });
   const blockCache = new BlockCache();
+  const riskEngine = new RiskEngine({ pool, logger: logger.child({ component: 'risk-engine' }) });
+  const useRiskEngine = options.riskEngine ?? true;
 
   // The schema needs the pipeline's Subscription resolvers, the pipeline the admission's
   // serializer, the admission the schema: the serializer is reached through `admission`.
@@ -135,6 +141,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     onNotified: (commit) => {
       latestBlock.forget();
       blockCache.committed(commit);
+      if (useRiskEngine) riskEngine.committed(commit);
     },
     serialize: (result, requestId) => admission.serialize(result, undefined, requestId),
     format,
@@ -151,7 +158,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
     ...(options.limits ? { limits: options.limits } : {}),
   });
-  const deps: ApiDeps = { pool, params, blockCache, latestBlock, budget: () => admission.budget() };
+  const deps: ApiDeps = { pool, params, blockCache, latestBlock, ...(useRiskEngine ? { riskEngine } : {}), budget: () => admission.budget() };
 
   // Its request listener is added once Apollo has started.
   const httpServer = http.createServer();
@@ -182,6 +189,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   // ---------------------------------------------------------------- start
   try {
     await pipeline.start();
+    if (useRiskEngine) riskEngine.start();
     const port = options.port ?? config.port;
     await new Promise<void>((resolve, reject) => {
       const failed = (error: NodeJS.ErrnoException) =>
@@ -196,6 +204,8 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     await pipeline.stop();
     await webSockets.dispose();
     await apollo.stop().catch(() => undefined);
+    riskEngine.stop();
+    await riskEngine.idle();
     await pool.end();
     throw error;
   }
@@ -216,8 +226,10 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
       // ...while in-flight HTTP requests finish (up to the request timeout) before the port closes.
       await apollo.stop();
       await pipeline.stop();
+      riskEngine.stop();
+      await riskEngine.idle();
       await pool.end();
     })());
 
-  return { url, httpServer, hub: pipeline.hub, feed: pipeline.feed, metrics, stop };
+  return { url, httpServer, hub: pipeline.hub, feed: pipeline.feed, metrics, riskEngine, stop };
 }

@@ -1,6 +1,8 @@
 import type { Fixed } from '../fixed/index.js';
 import type { BlockHeader, MarketKind } from './events.js';
 import { emptyWatch, type MarginWatch } from './margin-watch.js';
+import { AccountTable } from './tables/account-table.js';
+import { PositionTable } from './tables/position-table.js';
 
 export type { MarginState } from '../risk/margin-state.js';
 import type { MarginState } from '../risk/margin-state.js';
@@ -93,20 +95,58 @@ export interface Position {
  * Everything the ledger needs to apply the next block. The shell (the ingester) owns it:
  * it loads it from the database on start and advances it with `commitBlock` after the
  * block's database transaction has committed.
+ *
+ * Accounts and positions are kept in columns (`tables/`), read like Maps: a venue's
+ * million accounts fit in a fraction of the memory objects would take.
  */
 export interface LedgerState {
   markets: Map<string, Market>;
   underlyings: Map<string, Underlying>;
-  accounts: Map<string, Account>;
-  /** The latest lifecycle of each (account, market), open or closed; see `positionKey`. */
-  positions: Map<string, Position>;
+  accounts: AccountTable;
+  /** The latest lifecycle of each (account, market), open or closed; `get(positionKey(...))` or `latest(...)`. */
+  positions: PositionTable;
   /** Derived: accounts holding an open position, by market id. */
-  holders: Map<string, Set<string>>;
-  /** Derived: each account's open positions, by market id (margin evaluation reads these for every holder). */
-  openPositions: Map<string, Map<string, Position>>;
+  holders: Holders;
+  /** Derived: each account's open positions, by market id. */
+  openPositions: OpenPositions;
   /** Derived, in memory only: which holders the margin pass may skip (margin-watch.ts); empty after a load. */
   marginWatch: MarginWatch;
   lastBlock: BlockHeader | null;
+}
+
+/** The accounts holding an open position in one market. */
+export interface HolderSet extends Iterable<string> {
+  has(accountId: string): boolean;
+  readonly size: number;
+}
+
+/** Holders by market id, read from the position table. */
+export class Holders {
+  constructor(private readonly positions: PositionTable) {}
+
+  get(marketId: string): HolderSet {
+    const positions = this.positions;
+    return {
+      [Symbol.iterator]: () => positions.holders(marketId),
+      has: (accountId) => positions.holds(accountId, marketId),
+      get size() {
+        return positions.holderCount(marketId);
+      },
+    };
+  }
+}
+
+/** Open positions by account id, read from the position table (each read builds the account's map). */
+export class OpenPositions implements Iterable<[string, Map<string, Position>]> {
+  constructor(private readonly positions: PositionTable) {}
+
+  get(accountId: string): Map<string, Position> {
+    return this.positions.openOf(accountId);
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, Map<string, Position>]> {
+    return this.positions.openByAccount();
+  }
 }
 
 export function positionKey(accountId: string, marketId: string): string {
@@ -122,13 +162,15 @@ export function isOpen(position: Position): boolean {
 }
 
 export function emptyState(): LedgerState {
+  const accounts = new AccountTable();
+  const positions = new PositionTable(accounts);
   return {
     markets: new Map(),
     underlyings: new Map(),
-    accounts: new Map(),
-    positions: new Map(),
-    holders: new Map(),
-    openPositions: new Map(),
+    accounts,
+    positions,
+    holders: new Holders(positions),
+    openPositions: new OpenPositions(positions),
     marginWatch: emptyWatch(),
     lastBlock: null,
   };
@@ -151,25 +193,7 @@ export function stateFrom(rows: {
   return state;
 }
 
-/** Stores a position version and keeps the derived holder indexes in step. */
+/** Stores a position version (the holder indexes are the table's own). */
 export function putPosition(state: LedgerState, position: Position): void {
-  const key = positionKey(position.accountId, position.marketId);
-  const current = state.positions.get(key);
-  if (current && current.seq > position.seq) return; // an older lifecycle: history only
-  state.positions.set(key, position);
-  const holders = getOrAdd(state.holders, position.marketId, () => new Set<string>());
-  const open = getOrAdd(state.openPositions, position.accountId, () => new Map<string, Position>());
-  if (isOpen(position)) {
-    holders.add(position.accountId);
-    open.set(position.marketId, position);
-  } else {
-    holders.delete(position.accountId);
-    open.delete(position.marketId);
-  }
-}
-
-function getOrAdd<K, V>(map: Map<K, V>, key: K, create: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) map.set(key, (value = create()));
-  return value;
+  state.positions.put(position);
 }

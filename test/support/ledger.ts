@@ -90,8 +90,18 @@ export class LedgerChain {
   }
 }
 
-/** What of a state the database keeps: all of it but the margin watch, which lives in memory. */
-export const stored = ({ marginWatch: _, ...rest }: LedgerState) => rest;
+/**
+ * What of a state the database keeps, as plain sorted data: all of it but the margin
+ * watch, which lives in memory (the tables' row order is the order of first sight, which a
+ * load from the database need not repeat).
+ */
+export const stored = (state: LedgerState) => ({
+  markets: state.markets,
+  underlyings: state.underlyings,
+  accounts: [...state.accounts.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+  positions: [...state.positions.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+  lastBlock: state.lastBlock,
+});
 
 /** A market's mark at the state's last block (risk-free rate 0). */
 export const markAt = (state: LedgerState, market: Market) =>

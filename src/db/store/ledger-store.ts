@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import type { BlockChanges, BlockHeader, LedgerState, Market, OracleSource, Position } from '../../ledger/index.js';
-import { stateFrom } from '../../ledger/index.js';
+import { emptyState } from '../../ledger/index.js';
 import type { MarketKind, MarginState } from '../../ledger/index.js';
 import { copyRows, deleteRows, insertRows, type Queryable } from './bulk.js';
+import { copyOut, fixedOfNumeric18 } from './copy-out.js';
 import { keyOf, read, rowOf, type TableSpec } from './columns.js';
 import * as tables from './tables.js';
 import type { UndoEntry } from './undo.js';
@@ -113,11 +114,31 @@ export class LedgerStore {
       const markets = await client.query('SELECT * FROM market');
       const underlyings = await client.query('SELECT * FROM underlying');
       const sources = await client.query('SELECT * FROM oracle_source');
-      const accounts = await client.query('SELECT * FROM account');
-      const positions = await client.query(
-        'SELECT DISTINCT ON (account_id, market_id) * FROM position ORDER BY account_id, market_id, seq DESC',
-      );
       const cursor = await this.cursor(client);
+      const state = emptyState();
+      // Accounts and positions straight into the state's columns (copy-out.ts): a million
+      // accounts' rows as result objects took most of a restart.
+      const { rows: sizes } = await client.query(
+        `SELECT relname, GREATEST(reltuples, 0)::int8 AS n FROM pg_class WHERE relname IN ('account', 'position') AND relkind = 'r'`,
+      );
+      const estimate = (table: string) => Number(sizes.find((r) => r.relname === table)?.n ?? 0);
+      state.accounts.reserve(Math.ceil(estimate('account') * 1.05));
+      state.positions.reserve(Math.ceil(estimate('position') * 1.05), Math.ceil(estimate('account') * 1.05));
+      await copyOut(client, 'SELECT id, subaccount, collateral, margin_state, created_block, updated_block FROM account', (f) =>
+        state.accounts.load(f[0]!, Number(f[1]), fixedOfNumeric18(f[2]!), f[3] as MarginState, Number(f[4]), Number(f[5])),
+      );
+      // Every lifecycle, in (account, market, seq) order (the unique index's): the last of each pair stays.
+      await copyOut(
+        client,
+        `SELECT account_id, market_id, seq, size, entry_price, realized_pnl, funding_snapshot, settled_funding, fees_paid,
+                opened_block, closed_block, updated_block
+           FROM position ORDER BY account_id, market_id, seq`,
+        (f) =>
+          state.positions.load(
+            f[0]!, f[1]!, Number(f[2]), fixedOfNumeric18(f[3]!), f[4] == null ? null : fixedOfNumeric18(f[4]), fixedOfNumeric18(f[5]!),
+            fixedOfNumeric18(f[6]!), fixedOfNumeric18(f[7]!), fixedOfNumeric18(f[8]!), Number(f[9]), f[10] == null ? null : Number(f[10]), Number(f[11]),
+          ),
+      );
       await client.query('COMMIT');
       const sourcesBy = new Map<string, Map<string, OracleSource>>();
       for (const row of sources.rows) {
@@ -132,27 +153,18 @@ export class LedgerStore {
         if (!map) sourcesBy.set(source.underlying, (map = new Map()));
         map.set(source.source, source);
       }
-      return stateFrom({
-        markets: markets.rows.map(marketFromRow),
-        underlyings: underlyings.rows.map((row) => ({
+      for (const row of markets.rows) state.markets.set(row.id, marketFromRow(row));
+      for (const row of underlyings.rows) {
+        state.underlyings.set(row.id, {
           id: row.id,
           sources: sourcesBy.get(row.id) ?? new Map(),
           indexPrice: read.fixedOrNull(row.index_price),
           indexStale: row.index_stale,
           updatedBlock: read.int(row.updated_block),
-        })),
-        accounts: accounts.rows.map((row) => ({
-          id: row.id,
-          owner: row.owner,
-          subaccount: read.int(row.subaccount),
-          collateral: read.fixed(row.collateral),
-          marginState: row.margin_state as MarginState,
-          createdBlock: read.int(row.created_block),
-          updatedBlock: read.int(row.updated_block),
-        })),
-        positions: positions.rows.map(positionFromRow),
-        lastBlock: cursor?.block ?? null,
-      });
+        });
+      }
+      state.lastBlock = cursor?.block ?? null;
+      return state;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;

@@ -4,7 +4,7 @@ import { graphql, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type pg from 'pg';
 import { LedgerStore } from '../../../src/db/store/ledger-store.js';
 import type { LedgerParams } from '../../../src/ledger/index.js';
-import { RequestContext } from '../../../src/graphql/context.js';
+import { RequestContext, type ApiDeps } from '../../../src/graphql/context.js';
 import { ALICE, BOB, CAROL, LedgerChain, ORACLE_1, ORACLE_2, ev } from '../../support/ledger.js';
 
 export const DAVE = '0x000000000000000000000000000000000000da7e';
@@ -69,8 +69,9 @@ export async function execute(
   pool: pg.Pool,
   source: string,
   variableValues?: Record<string, unknown>,
+  deps: Partial<ApiDeps> = {},
 ): Promise<ExecutionResult> {
-  const contextValue = new RequestContext({ pool, params: PARAMS });
+  const contextValue = new RequestContext({ pool, params: PARAMS, ...deps });
   try {
     return await graphql({ schema, source, variableValues, contextValue });
   } finally {
@@ -79,8 +80,8 @@ export async function execute(
 }
 
 /** The data of a successful execution; fails the test with the errors otherwise. */
-export async function data<T = any>(schema: GraphQLSchema, pool: pg.Pool, source: string, variables?: Record<string, unknown>): Promise<T> {
-  const result = await execute(schema, pool, source, variables);
+export async function data<T = any>(schema: GraphQLSchema, pool: pg.Pool, source: string, variables?: Record<string, unknown>, deps: Partial<ApiDeps> = {}): Promise<T> {
+  const result = await execute(schema, pool, source, variables, deps);
   if (result.errors?.length) throw new Error(result.errors.map((e) => `${e.message} at ${e.path?.join('.')}`).join('\n'));
   return result.data as T;
 }

@@ -21,6 +21,7 @@ import { ownerArgument } from '../../account-args.js';
 import type { RequestContext } from '../../context.js';
 import { Params, whereClause } from '../../keyset.js';
 import { connectionOf, pageOf, type Connection, type PageArgs } from '../../pagination.js';
+import type { CursorKey } from '../../risk-engine/engine.js';
 import { accountFromRow } from './sql.js';
 
 export type AccountOrder =
@@ -119,7 +120,13 @@ export async function accountsPage(ctx: RequestContext, filter: AccountFilter, o
       indexes: p.add(ids.map((id) => nullable(marks.get(id)!.indexPrice)), 'numeric[]'),
       values: p.add(ids.map((id) => nullable(marks.get(id)!.value)), 'numeric[]'),
     };
-    const candidates = `SELECT a.id, a.collateral FROM account a ${whereClause(filterConditions(p, filter))}`;
+    // The engine's candidates (risk-engine/engine.ts) hold every account that can be on
+    // this page; without it (loading, behind, an owner filter), every account is one.
+    const engine = filter.owner == null ? ctx.riskEngine : undefined;
+    const picked = engine ? engine.candidates(await ctx.block(), await ctx.loaders.markets(), marks, orderBy, filter, page.after as CursorKey | null, page.first) : null;
+    const where = filterConditions(p, filter);
+    if (picked) where.push(`a.id = ANY(${p.add(picked, 'text[]')})`);
+    const candidates = `SELECT a.id, a.collateral FROM account a ${whereClause(where)}`;
     const sort = SORT[orderBy];
     const after = page.after
       ? `WHERE (keyed.bucket, keyed.k, keyed.id) > (${p.add(page.after[0], 'int4')}, ${p.add(page.after[1], 'numeric')}, ${p.add(page.after[2], 'text')})`
@@ -140,6 +147,8 @@ SELECT a.*, keyed.bucket AS sort_bucket, keyed.k::text AS sort_key
     ? ({ row }: { row: Record<string, unknown> }) => [row.id as string]
     : ({ row }: { row: Record<string, unknown> }) => [String(row.sort_bucket), row.sort_key as string, row.id as string];
   return connectionOf(rows, page, kind, keyOf, (r) => r.account, async () => {
+    const counted = filter.owner == null ? ctx.riskEngine?.count(await ctx.block(), filter) : null;
+    if (counted != null) return counted;
     const q = new Params();
     const [row] = await ctx.query<{ n: number }>(`SELECT count(*)::int4 AS n FROM account a ${whereClause(filterConditions(q, filter))}`, q.values);
     return row!.n;

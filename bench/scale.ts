@@ -1,0 +1,216 @@
+// bench/scale: the tracker at 100,000 and 1,000,000 accounts x 5 positions (issue 15).
+//
+//   node --max-semi-space-size=64 bin/run-ts.js bench/scale.ts [--accounts 100000,1000000] [--ticks 50] [--only load,ticks,api]
+//     [--requests 20] [--sql-requests 2]
+//
+// For each size: the dataset (bench/scale-dataset.ts: three underlyings, perpetuals and
+// options, written straight into PostgreSQL), then, in a child process as the ingester
+// would run: the state load (time, RSS after it), and price ticks through the ledger and
+// the store: a 0.1% ETH report and a 7% ETH move, each from the report to the block's
+// commit (applyBlock with its margin pass, the undo entries, LedgerStore.commit), p50/p99
+// over --ticks, with the transitions each made.
+// api: an API server in a child process (`startServer`, its risk engine loading the
+// accounts), `accounts(first: 50)` in each risk order, with and without the filters, the
+// first page and a page after the first 1,000 accounts, p50/p99 over --requests; then the
+// same through today's full SQL pass (a server without the engine), over --sql-requests
+// (each is a pass over every account), and the ratio. RSS of the API process.
+//
+// DATABASE_URL picks the PostgreSQL server (a fresh database per size, dropped after);
+// unset, an embedded PostgreSQL in a temporary folder.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { benchDatabase, percentile } from './support/database.js';
+
+const { values } = parseArgs({
+  options: {
+    role: { type: 'string', default: 'main' },
+    accounts: { type: 'string', default: '100000,1000000' },
+    ticks: { type: 'string', default: '50' },
+    only: { type: 'string', default: 'load,ticks,api' },
+    requests: { type: 'string', default: '20' },
+    'sql-requests': { type: 'string', default: '2' },
+    engine: { type: 'string', default: 'true' },
+    url: { type: 'string', default: '' },
+  },
+  strict: false,
+});
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+if (values.role === 'ingester') await ingester(String(values.url));
+else if (values.role === 'api') await api(String(values.url));
+else await main();
+
+/** The API's side: risk-ordered pages with the engine, then through today's SQL pass. */
+async function api(url: string): Promise<void> {
+  process.env.NODE_ENV ??= 'production';
+  const { loadConfig } = await import('../src/config/index.js');
+  const { startServer } = await import('../src/graphql/server.js');
+  const { silentLogger } = await import('../src/log/index.js');
+  const config = { ...loadConfig({}), logFormat: 'json' as const, requestTimeoutMs: 600_000 };
+  const post = async (server: { url: string }, query: string, variables: Record<string, unknown> = {}) => {
+    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const body = (await response.json()) as { data?: any; errors?: unknown[] };
+    if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 500));
+    return body.data;
+  };
+  const orders = ['RISK_DESC', 'MARGIN_RATIO_DESC', 'MARGIN_RATIO_ASC', 'EQUITY_DESC', 'EQUITY_ASC', 'NOTIONAL_DESC', 'NOTIONAL_ASC'];
+  const filters = ['', 'marginState: [MARGIN_CALL],', 'market: "ETH-60D-3000-C",'];
+  const page = (order: string, filter: string) => `query ($after: String) { accounts(first: 50, orderBy: ${order}, ${filter} after: $after) { pageInfo { endCursor } edges { node { id equity marginRatio } } } }`;
+  const deepCursor = async (server: { url: string }, order: string, filter: string) =>
+    (await post(server, `{ accounts(first: 1000, orderBy: ${order}, ${filter}) { pageInfo { endCursor } } }`)).accounts.pageInfo.endCursor as string;
+  const measure = async (server: { url: string }, query: string, variables: Record<string, unknown>, count: number) => {
+    const times: number[] = [];
+    let first: unknown;
+    for (let i = 0; i < count; i++) {
+      const t = performance.now();
+      const data = await post(server, query, variables);
+      times.push(performance.now() - t);
+      first ??= data;
+    }
+    return { times: times.sort((a, b) => a - b), data: first };
+  };
+
+  const started = performance.now();
+  const server = await startServer({ config, database: { url }, logger: silentLogger, port: 0, host: '127.0.0.1' });
+  while (!server.riskEngine.currentBlock) await new Promise((r) => setTimeout(r, 50));
+  (globalThis as { gc?: () => void }).gc?.();
+  log(`   API process: risk engine loaded in ${((performance.now() - started) / 1000).toFixed(1)} s; RSS ${mib(process.memoryUsage().rss)}`);
+  const requests = Number(values.requests);
+  const answers = new Map<string, unknown>();
+  for (const order of orders) {
+    for (const filter of filters) {
+      if (filter && order !== 'RISK_DESC' && order !== 'MARGIN_RATIO_DESC') continue;
+      const query = page(order, filter);
+      const firstPage = await measure(server, query, { after: null }, requests);
+      const after = await deepCursor(server, order, filter);
+      const deep = await measure(server, query, { after }, requests);
+      answers.set(`${order}|${filter}`, [firstPage.data, deep.data, after]);
+      log(
+        `   accounts(first: 50, orderBy: ${order}${filter ? `, ${filter.slice(0, -1)}` : ''}) engine: first page p50 ${ms(percentile(firstPage.times, 50))}, p99 ${ms(percentile(firstPage.times, 99))}; ` +
+          `after 1,000: p50 ${ms(percentile(deep.times, 50))}, p99 ${ms(percentile(deep.times, 99))}`,
+      );
+    }
+  }
+  log(`   API process RSS after the pages: ${mib(process.memoryUsage().rss)}`);
+  await server.stop();
+
+  // Today's path: every account's risk in SQL per request.
+  const sqlRequests = Number(values['sql-requests']);
+  if (sqlRequests <= 0) return;
+  const sql = await startServer({ config, database: { url }, logger: silentLogger, port: 0, host: '127.0.0.1', riskEngine: false });
+  for (const order of ['RISK_DESC', 'EQUITY_DESC']) {
+    const query = page(order, '');
+    const [engineFirst, , after] = answers.get(`${order}|`) as [unknown, unknown, string];
+    const firstPage = await measure(sql, query, { after: null }, sqlRequests);
+    const deep = await measure(sql, query, { after }, sqlRequests);
+    const same = JSON.stringify(firstPage.data) === JSON.stringify(engineFirst);
+    log(
+      `   accounts(first: 50, orderBy: ${order}) full SQL pass: first page p50 ${ms(percentile(firstPage.times, 50))}, after 1,000 p50 ${ms(percentile(deep.times, 50))} ` +
+        `(${same ? 'the same page as the engine' : 'A DIFFERENT PAGE FROM THE ENGINE'})`,
+    );
+  }
+  await sql.stop();
+}
+
+async function main(): Promise<void> {
+  const { createPool } = await import('../src/db/adapter.js');
+  const { migrate } = await import('../src/db/migrate.js');
+  const { buildScaleDataset } = await import('./scale-dataset.js');
+  for (const size of String(values.accounts).split(',').map(Number)) {
+    const db = await benchDatabase();
+    const pool = createPool(db.url, { max: 4 });
+    try {
+      await migrate(db.url);
+      log(`pts bench/scale: ${size.toLocaleString('en-US')} accounts x 5 positions (${db.kind})`);
+      const started = performance.now();
+      await buildScaleDataset(pool, size, log);
+      log(`   dataset built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      const only = new Set(String(values.only).split(','));
+      if (only.has('load') || only.has('ticks')) await runChild('ingester', db.url);
+      if (only.has('api')) await runChild('api', db.url);
+    } finally {
+      await pool.end();
+      await db.done();
+    }
+  }
+}
+
+function runChild(role: string, url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const args = ['--role', role, '--url', url, '--ticks', String(values.ticks), '--only', String(values.only), '--requests', String(values.requests), '--sql-requests', String(values['sql-requests'])];
+    const child = fork(fileURLToPath(new URL('../bin/run-ts.js', import.meta.url)), [fileURLToPath(import.meta.url), ...args], {
+      execArgv: ['--max-semi-space-size=64', '--max-old-space-size=4096'],
+      stdio: 'inherit',
+    });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${role} exited with ${code}`))));
+  });
+}
+
+/** The ingester's side: load the state, then price ticks through the ledger and the store. */
+async function ingester(url: string): Promise<void> {
+  const { createPool } = await import('../src/db/adapter.js');
+  const { LedgerStore } = await import('../src/db/store/ledger-store.js');
+  const { undoEntries } = await import('../src/db/store/undo.js');
+  const { applyBlock, commitBlock } = await import('../src/ledger/index.js');
+  const { parseFixed } = await import('../src/fixed/index.js');
+  const { PARAMS, ORACLES, SPOT, VENUE, header } = await import('./scale-dataset.js');
+  const only = new Set(String(values.only).split(','));
+  const pool = createPool(url, { max: 4 });
+  const store = new LedgerStore(pool);
+  const rssBefore = process.memoryUsage().rss;
+  let started = performance.now();
+  const state = await store.loadState();
+  const loadMs = performance.now() - started;
+  (globalThis as { gc?: () => void }).gc?.();
+  const memory = process.memoryUsage();
+  log(
+    `   ingester state load: ${(loadMs / 1000).toFixed(1)} s; RSS ${mib(memory.rss)} (${mib(memory.rss - rssBefore)} for the state), ` +
+      `heap ${mib(memory.heapUsed)}, array buffers ${mib(memory.arrayBuffers)}; ${state.accounts.size.toLocaleString('en-US')} accounts, ${state.positions.count.toLocaleString('en-US')} positions`,
+  );
+  if (!only.has('ticks')) return void (await pool.end());
+
+  let number = state.lastBlock!.number;
+  let time = state.lastBlock!.timestamp;
+  let eth = SPOT.ETH!;
+  const block = async (price: number) => {
+    number += 1;
+    time += 12;
+    eth = price;
+    const events = ORACLES.map((source, i) => ({
+      type: 'PriceReported' as const, underlying: 'ETH', source, price: parseFixed(price.toFixed(6)),
+      blockNumber: number, transactionIndex: i, logIndex: i, transactionHash: `0x${number.toString(16).padStart(64, '0')}`, venue: VENUE,
+    }));
+    const t0 = performance.now();
+    const changes = applyBlock(state, header(number, time), events, PARAMS);
+    const applied = performance.now();
+    const undo = undoEntries(state, changes);
+    await store.commit({ chainId: 31337, headBlockNumber: number, batch: [changes], undo: new Map([[number, undo]]) });
+    commitBlock(state, changes);
+    return { total: performance.now() - t0, apply: applied - t0, transitions: changes.transitions.length };
+  };
+  // The first block after a load evaluates every account once (the margin index lives in memory).
+  started = performance.now();
+  const first = await block(eth);
+  log(`   first block after the load (every account evaluated): ${ms(first.total)} (apply ${ms(first.apply)}), ${first.transitions} transitions`);
+  const ticks = Number(values.ticks);
+  const tick: number[] = [];
+  const apply: number[] = [];
+  let transitions = 0;
+  for (let i = 0; i < ticks; i++) {
+    const r = await block(eth * (i % 2 === 0 ? 1.001 : 0.999));
+    tick.push(r.total);
+    apply.push(r.apply);
+    transitions += r.transitions;
+  }
+  tick.sort((a, b) => a - b);
+  apply.sort((a, b) => a - b);
+  log(`   0.1% ETH tick, report to commit: p50 ${ms(percentile(tick, 50))}, p99 ${ms(percentile(tick, 99))} (apply p50 ${ms(percentile(apply, 50))}, p99 ${ms(percentile(apply, 99))}); ${transitions} transitions over ${ticks} ticks`);
+  for (const [name, factor] of [['7% ETH move down', 0.93], ['back up', 1 / 0.93]] as const) {
+    const r = await block(eth * factor);
+    log(`   ${name}, report to commit: ${ms(r.total)} (apply ${ms(r.apply)}), ${r.transitions} transitions`);
+  }
+  await pool.end();
+}

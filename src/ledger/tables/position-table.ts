@@ -1,0 +1,254 @@
+import type { Position } from '../state.js';
+import type { AccountTable } from './account-table.js';
+import { Column, FixedColumn, grownCapacity } from './columns.js';
+
+/** A closed-block column holds NaN while the position is open (NaN is the one value unequal to itself). */
+function isOpenAt(closedBlock: number): boolean {
+  return closedBlock !== closedBlock;
+}
+
+/** No slot (the end of a chain, an account without positions). */
+const NONE = -1;
+const ENTRY_NULL = 1;
+
+/**
+ * The latest lifecycle of each (account, market) position, one slot each in columns. An
+ * account's slots are chained (`firstSlot`, `nextSlot`), and each market lists its slots,
+ * so the ledger reads an account's positions, or a market's holders, without a map per
+ * account. A lifecycle that replaces a closed one takes over its slot.
+ */
+export class PositionTable {
+  private slots = 0;
+  private readonly marketRows = new Map<string, number>();
+  private readonly marketIds: string[] = [];
+  /** Per market: its slots, in a growable array, and how many are used. */
+  private readonly marketSlots: { slots: Int32Array; length: number }[] = [];
+  private readonly account: Column<Int32Array>;
+  private readonly market: Column<Uint16Array>;
+  private readonly seq: Column<Uint32Array>;
+  private readonly flags: Column<Uint8Array>;
+  private readonly size: FixedColumn;
+  private readonly entryPrice: FixedColumn;
+  private readonly realizedPnl: FixedColumn;
+  private readonly fundingSnapshot: FixedColumn;
+  private readonly settledFunding: FixedColumn;
+  private readonly feesPaid: FixedColumn;
+  private readonly openedBlock: Column<Float64Array>;
+  /** NaN: still open. */
+  private readonly closedBlock: Column<Float64Array>;
+  private readonly updatedBlock: Column<Float64Array>;
+  private readonly nextSlot: Column<Int32Array>;
+  /** Per account row: its first slot. */
+  private readonly firstSlot: Column<Int32Array>;
+
+  constructor(private readonly accounts: AccountTable, capacity = 1024) {
+    this.account = new Column(Int32Array, capacity);
+    this.market = new Column(Uint16Array, capacity);
+    this.seq = new Column(Uint32Array, capacity);
+    this.flags = new Column(Uint8Array, capacity);
+    this.size = new FixedColumn(capacity);
+    this.entryPrice = new FixedColumn(capacity);
+    this.realizedPnl = new FixedColumn(capacity);
+    this.fundingSnapshot = new FixedColumn(capacity);
+    this.settledFunding = new FixedColumn(capacity);
+    this.feesPaid = new FixedColumn(capacity);
+    this.openedBlock = new Column(Float64Array, capacity);
+    this.closedBlock = new Column(Float64Array, capacity);
+    this.updatedBlock = new Column(Float64Array, capacity);
+    this.nextSlot = new Column(Int32Array, capacity);
+    this.firstSlot = new Column(Int32Array, capacity, NONE);
+  }
+
+  /** Makes room for `count` positions of `accounts` accounts at once (a load knows how many it reads). */
+  reserve(count: number, accounts: number): void {
+    for (const column of this.columns()) column.reserve(count);
+    this.firstSlot.reserve(accounts);
+  }
+
+  /** Positions held (one per account and market, open or closed). */
+  get count(): number {
+    return this.slots;
+  }
+
+  /** The latest lifecycle of an account's position in a market. */
+  latest(accountId: string, marketId: string): Position | undefined {
+    const slot = this.slotOf(accountId, marketId);
+    return slot === NONE ? undefined : this.at(slot);
+  }
+
+  /** By `positionKey(accountId, marketId)` (account ids never contain '|'). */
+  get(key: string): Position | undefined {
+    const bar = key.indexOf('|');
+    return this.latest(key.slice(0, bar), key.slice(bar + 1));
+  }
+
+  /**
+   * Stores a position version as the latest of its (account, market), unless a later
+   * lifecycle is there already (an older one is history only).
+   */
+  put(position: Position): void {
+    const marketRow = this.marketRow(position.marketId);
+    let slot = this.slotOf(position.accountId, position.marketId);
+    if (slot !== NONE && this.seq.array[slot]! > position.seq) return;
+    if (slot === NONE) slot = this.addSlot(this.accounts.rowFor(position.accountId), marketRow);
+    this.write(slot, position.seq, position.size, position.entryPrice, position.realizedPnl, position.fundingSnapshot, position.settledFunding,
+      position.feesPaid, position.openedBlock, position.closedBlock, position.updatedBlock);
+  }
+
+  /**
+   * Loads a position version from its values, rows ordered by (account, market, seq): the
+   * versions of one (account, market) come together, the last one stays (no lookup, no
+   * object per row).
+   */
+  load(
+    accountId: string, marketId: string, seq: number, size: bigint, entryPrice: bigint | null, realizedPnl: bigint, fundingSnapshot: bigint,
+    settledFunding: bigint, feesPaid: bigint, openedBlock: number, closedBlock: number | null, updatedBlock: number,
+  ): void {
+    let slot: number;
+    if (this.lastLoaded !== null && this.lastLoaded.accountId === accountId && this.lastLoaded.marketId === marketId) {
+      slot = this.lastLoaded.slot;
+    } else {
+      slot = this.addSlot(this.accounts.rowFor(accountId), this.marketRow(marketId));
+      this.lastLoaded = { accountId, marketId, slot };
+    }
+    this.write(slot, seq, size, entryPrice, realizedPnl, fundingSnapshot, settledFunding, feesPaid, openedBlock, closedBlock, updatedBlock);
+  }
+
+  /** The slot the last `load` wrote (its successor for the same pair overwrites it). */
+  private lastLoaded: { accountId: string; marketId: string; slot: number } | null = null;
+
+  private write(
+    slot: number, seq: number, size: bigint, entryPrice: bigint | null, realizedPnl: bigint, fundingSnapshot: bigint,
+    settledFunding: bigint, feesPaid: bigint, openedBlock: number, closedBlock: number | null, updatedBlock: number,
+  ): void {
+    this.seq.array[slot] = seq;
+    this.flags.array[slot] = entryPrice === null ? ENTRY_NULL : 0;
+    this.size.set(slot, size);
+    this.entryPrice.set(slot, entryPrice ?? 0n);
+    this.realizedPnl.set(slot, realizedPnl);
+    this.fundingSnapshot.set(slot, fundingSnapshot);
+    this.settledFunding.set(slot, settledFunding);
+    this.feesPaid.set(slot, feesPaid);
+    this.openedBlock.array[slot] = openedBlock;
+    this.closedBlock.array[slot] = closedBlock ?? NaN;
+    this.updatedBlock.array[slot] = updatedBlock;
+  }
+
+  /** The account's open positions, by market id. */
+  openOf(accountId: string): Map<string, Position> {
+    const open = new Map<string, Position>();
+    const row = this.accounts.row(accountId);
+    if (row === undefined || row >= this.firstSlot.array.length) return open;
+    for (let slot = this.firstSlot.array[row]!; slot !== NONE; slot = this.nextSlot.array[slot]!) {
+      if (isOpenAt(this.closedBlock.array[slot]!)) open.set(this.marketIds[this.market.array[slot]!]!, this.at(slot));
+    }
+    return open;
+  }
+
+  /** Whether the account has an open position in the market. */
+  holds(accountId: string, marketId: string): boolean {
+    const slot = this.slotOf(accountId, marketId);
+    return slot !== NONE && isOpenAt(this.closedBlock.array[slot]!);
+  }
+
+  /** The accounts with an open position in the market. */
+  *holders(marketId: string): IterableIterator<string> {
+    const row = this.marketRows.get(marketId);
+    if (row === undefined) return;
+    const list = this.marketSlots[row]!;
+    for (let i = 0; i < list.length; i++) {
+      const slot = list.slots[i]!;
+      if (isOpenAt(this.closedBlock.array[slot]!)) yield this.accounts.idAt(this.account.array[slot]!);
+    }
+  }
+
+  /** How many accounts hold an open position in the market. */
+  holderCount(marketId: string): number {
+    let count = 0;
+    for (const _ of this.holders(marketId)) count++;
+    return count;
+  }
+
+  /** The latest lifecycle of every (account, market), open or closed. */
+  *values(): IterableIterator<Position> {
+    for (let slot = 0; slot < this.slots; slot++) yield this.at(slot);
+  }
+
+  /** Every account with at least one slot, with its open positions. */
+  *openByAccount(): IterableIterator<[string, Map<string, Position>]> {
+    for (let row = 0; row < this.accounts.size; row++) {
+      if (row >= this.firstSlot.array.length || this.firstSlot.array[row] === NONE) continue;
+      const id = this.accounts.idAt(row);
+      yield [id, this.openOf(id)];
+    }
+  }
+
+  private at(slot: number): Position {
+    const accountId = this.accounts.idAt(this.account.array[slot]!);
+    const marketId = this.marketIds[this.market.array[slot]!]!;
+    const seq = this.seq.array[slot]!;
+    const closed = this.closedBlock.array[slot]!;
+    return {
+      id: `${accountId}:${marketId}:${seq}`,
+      accountId,
+      marketId,
+      seq,
+      size: this.size.get(slot),
+      entryPrice: this.flags.array[slot]! & ENTRY_NULL ? null : this.entryPrice.get(slot),
+      realizedPnl: this.realizedPnl.get(slot),
+      fundingSnapshot: this.fundingSnapshot.get(slot),
+      settledFunding: this.settledFunding.get(slot),
+      feesPaid: this.feesPaid.get(slot),
+      openedBlock: this.openedBlock.array[slot]!,
+      closedBlock: isOpenAt(closed) ? null : closed,
+      updatedBlock: this.updatedBlock.array[slot]!,
+    };
+  }
+
+  private columns(): { reserve(capacity: number): void }[] {
+    return [
+      this.account, this.market, this.seq, this.flags, this.size, this.entryPrice, this.realizedPnl, this.fundingSnapshot,
+      this.settledFunding, this.feesPaid, this.openedBlock, this.closedBlock, this.updatedBlock, this.nextSlot,
+    ];
+  }
+
+  private slotOf(accountId: string, marketId: string): number {
+    const row = this.accounts.row(accountId);
+    const marketRow = this.marketRows.get(marketId);
+    if (row === undefined || marketRow === undefined || row >= this.firstSlot.array.length) return NONE;
+    for (let slot = this.firstSlot.array[row]!; slot !== NONE; slot = this.nextSlot.array[slot]!) {
+      if (this.market.array[slot] === marketRow) return slot;
+    }
+    return NONE;
+  }
+
+  private marketRow(marketId: string): number {
+    let row = this.marketRows.get(marketId);
+    if (row === undefined) {
+      row = this.marketIds.length;
+      if (row > 0xffff) throw new Error('more than 65,536 markets');
+      this.marketRows.set(marketId, row);
+      this.marketIds.push(marketId);
+      this.marketSlots.push({ slots: new Int32Array(64), length: 0 });
+    }
+    return row;
+  }
+
+  private addSlot(accountRow: number, marketRow: number): number {
+    const slot = this.slots++;
+    if (slot >= this.account.array.length) for (const column of this.columns()) column.reserve(grownCapacity(this.account.array.length, slot + 1));
+    this.firstSlot.ensure(accountRow);
+    this.account.array[slot] = accountRow;
+    this.market.array[slot] = marketRow;
+    this.nextSlot.array[slot] = this.firstSlot.array[accountRow]!;
+    this.firstSlot.array[accountRow] = slot;
+    const list = this.marketSlots[marketRow]!;
+    if (list.length === list.slots.length) {
+      const grown = new Int32Array(list.slots.length * 2);
+      grown.set(list.slots);
+      list.slots = grown;
+    }
+    list.slots[list.length++] = slot;
+    return slot;
+  }
+}
