@@ -5,7 +5,16 @@
 //   node bin/run-ts.js bench/api.ts [--accounts 1000] [--positions 10] [--seconds 10]
 //     [--concurrency 16] [--heavy-seconds 10] [--heavy-concurrency 2] [--subscribers 5000]
 //     [--client-processes 2] [--rounds 1] [--fanout-rounds 3] [--only account,heavy,fanout] [--block-every-ms 0]
-//     [--server-processes 0]   (--only also takes hostile and compression)
+//     [--server-processes 0]   (--only also takes hostile, compression and accounts)
+//
+// c and f start their N clients at once, as a reconnect storm after a restart would: each
+// prints how many subscriptions were established and when the clients were acknowledged.
+// A client refused or cut off retries after a random wait (full jitter, doubling up to 8 s,
+// 8 attempts), as the typed client should; the retries are counted.
+// f (--only accounts, issue 17): N clients each subscribe `accountUpdated` on a distinct
+// account (--accounts must be at least --subscribers), then each round commits a price tick
+// (ETH 0.1%) that changes every one of them (they all hold ETH-PERP): time from the commit
+// to each client's receipt, p50 and p99.
 //
 // --server-processes N (N >= 1) serves a and b from `pts serve` with PTS_API_PROCESSES=N in
 // a child process (node:cluster, all cores) instead of this process; c needs the server
@@ -97,6 +106,10 @@ const FILLS_QUERY = `query Fills($outer: Int = 1000, $inner: Int = 150) { fills(
 const SUBSCRIPTION_BLOCKS = 'subscription { blockCommitted { chainId blockNumber blockHash blockTimestamp headBlockNumber reorg { depth commonAncestor } } }';
 const SUBSCRIPTION_MARGIN = `subscription ($owner: String) { marginStateChanged(owner: $owner) {
   account { id owner subaccount } from to blockNumber blockTimestamp equity initialMargin maintenanceMargin } }`;
+/** A dashboard's live account: its risk and its positions' (f). */
+const SUBSCRIPTION_ACCOUNT = `subscription ($owner: String!) { accountUpdated(owner: $owner) {
+  id collateral equity initialMargin maintenanceMargin freeCollateral marginRatio leverage marginState unrealizedPnl
+  positions { market { id } size markPrice unrealizedPnl } } }`;
 
 // ================================================================ child: HTTP load
 interface LoadJob {
@@ -241,8 +254,26 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
 // ================================================================ child: WebSocket subscribers
 interface FanoutJob {
   url: string;
-  /** One client per owner: blockCommitted, and marginStateChanged of that owner. */
+  /**
+   * One client per owner. `blocks` (c): blockCommitted and marginStateChanged of that owner;
+   * `accounts` (f): accountUpdated of that owner's account.
+   */
   owners: string[];
+  mode: 'blocks' | 'accounts';
+}
+
+/** What a subscriber process reports per round: receipt times (ms since the epoch). */
+interface FanoutReport {
+  blocks: [number, number[]][];
+  transitions: { block: number; at: number }[];
+  accounts: number[];
+  failures: string[];
+  failureCount: number;
+  /** Reconnections the clients made (their retries, with jitter). */
+  retries: number;
+  /** When each client was first acknowledged by the server (`connection_ack`), once: the storm's connect times. */
+  connectedAt: number[];
+  cpuMs: number;
 }
 
 async function runSubscribers(job: FanoutJob): Promise<void> {
@@ -251,42 +282,58 @@ async function runSubscribers(job: FanoutJob): Promise<void> {
   const send = (message: unknown) => process.send!(message);
   const blocks = new Map<number, number[]>(); // block number -> receipt times
   const transitions: { owner: string; block: number; at: number }[] = [];
+  const accounts: number[] = [];
   const failures: string[] = [];
+  const connectedAt: number[] = [];
+  let retries = 0;
+  let closing = false;
+  const subscribe = <T>(client: ReturnType<typeof createClient>, name: string, query: string, variables: Record<string, unknown> | undefined, next: (data: T, at: number) => void) =>
+    client.subscribe<T>(
+      { query, ...(variables ? { variables } : {}) },
+      {
+        next: (result) => {
+          const at = clock();
+          if (!result.data) return void failures.push(`${name}: ${JSON.stringify(result)}`);
+          next(result.data, at);
+        },
+        error: (error) => failures.push(`${name}: ${describe(error)}`),
+        complete: () => undefined,
+      },
+    );
   const clients = job.owners.map((owner) => {
+    let connected = false;
+    // As after a restart, every client connects at once; one that is refused or cut off
+    // retries after a random wait (full jitter, doubling up to 8 s), as the typed client does.
     const client = createClient({
       url: job.url.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
       lazy: false,
-      retryAttempts: 0,
+      retryAttempts: 8,
+      shouldRetry: () => !closing,
+      retryWait: (retry) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(8000, 250 * 2 ** retry))),
       onNonLazyError: (error) => failures.push(describe(error)),
+      on: {
+        connected: () => {
+          if (!connected) connectedAt.push(clock());
+          connected = true;
+        },
+        closed: () => {
+          if (!closing) retries++;
+        },
+      },
     });
-    client.subscribe<{ blockCommitted: { blockNumber: number } }>(
-      { query: SUBSCRIPTION_BLOCKS },
-      {
-        next: (result) => {
-          const at = clock();
-          const n = result.data?.blockCommitted.blockNumber;
-          if (n === undefined) return void failures.push(JSON.stringify(result));
-          let list = blocks.get(n);
-          if (!list) blocks.set(n, (list = []));
-          list.push(at);
-        },
-        error: (error) => failures.push(`blockCommitted: ${describe(error)}`),
-        complete: () => undefined,
-      },
-    );
-    client.subscribe<{ marginStateChanged: { blockNumber: number } }>(
-      { query: SUBSCRIPTION_MARGIN, variables: { owner } },
-      {
-        next: (result) => {
-          const at = clock();
-          const n = result.data?.marginStateChanged.blockNumber;
-          if (n === undefined) return void failures.push(JSON.stringify(result));
-          transitions.push({ owner, block: n, at });
-        },
-        error: (error) => failures.push(`marginStateChanged: ${describe(error)}`),
-        complete: () => undefined,
-      },
+    if (job.mode === 'accounts') {
+      subscribe<{ accountUpdated: { id: string } }>(client, 'accountUpdated', SUBSCRIPTION_ACCOUNT, { owner }, (_data, at) => accounts.push(at));
+      return client;
+    }
+    subscribe<{ blockCommitted: { blockNumber: number } }>(client, 'blockCommitted', SUBSCRIPTION_BLOCKS, undefined, (data, at) => {
+      const n = data.blockCommitted.blockNumber;
+      let list = blocks.get(n);
+      if (!list) blocks.set(n, (list = []));
+      list.push(at);
+    });
+    subscribe<{ marginStateChanged: { blockNumber: number } }>(client, 'marginStateChanged', SUBSCRIPTION_MARGIN, { owner }, (data, at) =>
+      transitions.push({ owner, block: data.marginStateChanged.blockNumber, at }),
     );
     return client;
   });
@@ -301,10 +348,13 @@ async function runSubscribers(job: FanoutJob): Promise<void> {
       const used = process.cpuUsage(cpu);
       await stopProfile();
       const cpuMs = (used.user + used.system) / 1000;
-      send({ type: 'report', blocks: [...blocks], transitions, failures: failures.slice(0, 5), failureCount: failures.length, cpuMs });
+      send({ type: 'report', blocks: [...blocks], transitions, accounts, failures: failures.slice(0, 5), failureCount: failures.length, retries, connectedAt, cpuMs } satisfies FanoutReport & { type: string });
       blocks.clear();
-      transitions.length = 0;
+      transitions.length = accounts.length = 0;
+      failures.length = 0;
+      retries = 0;
     } else if (message.type === 'close') {
+      closing = true;
       await Promise.all(clients.map((c) => c.dispose()));
       send({ type: 'closed' });
       process.exit(0);
@@ -610,109 +660,145 @@ async function main(): Promise<void> {
       }
     }
 
-    // ------------------------------------------------------------ c. fan-out
-    if (only.has('fanout') && server) {
-      // When the server writes each subscription message to its socket (eagerSend writes
-      // a whole text frame; ws writes a header, then the text): what the server did, apart
-      // from when the clients, on the same cores, got to read it.
-      const sent: number[] = [];
+    // ------------------------------------------------------------ c. and f. fan-out
+    // When the server writes each subscription message to its socket (eagerSend writes a whole
+    // text frame; ws writes a header, then the text): what the server did, apart from when the
+    // clients, on the same cores, got to read it.
+    const sent: number[] = [];
+    if ((only.has('fanout') || only.has('accounts')) && server) {
+      const api = server;
       const { Socket } = await import('node:net');
       const write = Socket.prototype.write;
       Socket.prototype.write = function (this: InstanceType<typeof Socket>, chunk: unknown, ...rest: unknown[]) {
         if ((typeof chunk === 'string' || Buffer.isBuffer(chunk)) && chunk.includes('"type":"next"')) sent.push(clock());
         return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
       } as typeof write;
-      const processes = Math.max(1, Number(values['client-processes']));
-      started = performance.now();
-      const procs = Array.from({ length: processes }, () => child('subscribers'));
-      const clientOwners = Array.from({ length: SUBSCRIBERS }, (_, i) => owners[i % owners.length]!);
-      await Promise.all(
-        procs.map((proc, k) => {
-          const started = once(proc, 'started');
-          proc.send({ url, owners: clientOwners.filter((_, i) => i % processes === k) } satisfies FanoutJob);
-          return started;
-        }),
-      );
-      // Every client has two subscriptions: wait until the server holds all of them.
-      while (server.hub.subscriberCount < 2 * SUBSCRIBERS) {
-        if (performance.now() - started > 120_000) {
-          log(`c. WARNING: only ${server.hub.subscriberCount} of ${2 * SUBSCRIBERS} subscriptions after 2 min; measuring those (client failures below)`);
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      log(`c. ${SUBSCRIBERS} graphql-ws clients (${processes} processes), ${server.hub.subscriberCount} subscriptions, connected in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-
-      // When the server's feed hands the block to its hub (after LISTEN/NOTIFY and reading the rows).
+      // When the server's feed hands each block to its hub (after LISTEN/NOTIFY and reading the rows).
       const published = new Map<number, number>();
-      const hub = server.hub;
+      const hub = api.hub;
       const publish = hub.publish.bind(hub);
       hub.publish = (event) => {
         if (event.kind === 'block' && !published.has(event.blockNumber)) published.set(event.blockNumber, clock());
         return publish(event);
       };
-      for (let round = 1; round <= fanoutRounds; round++) {
-        const move = market.priceMove(round);
-        const subscribedOwners = new Map<string, number>();
-        for (const owner of clientOwners) subscribedOwners.set(owner, (subscribedOwners.get(owner) ?? 0) + 1);
-        let expectedTransitions = 0;
-        for (const t of move.transitions) expectedTransitions += subscribedOwners.get(t.accountId.split(':')[0]!) ?? 0;
-        sent.length = 0;
-        const cpuBefore = serverCpu();
+
+      /**
+       * SUBSCRIBERS clients in child processes connect at once (a reconnect storm: as after a
+       * restart), then `fanoutRounds` blocks are committed and each reported from the commit.
+       */
+      const fanout = async (mode: FanoutJob['mode'], label: string) => {
+        const processes = Math.max(1, Number(values['client-processes']));
+        const perClient = mode === 'accounts' ? 1 : 2;
+        const base = api.hub.subscriberCount;
+        const connectStarted = clock();
+        const procs = Array.from({ length: processes }, () => child('subscribers'));
+        // accounts: distinct accounts (the dataset has at least SUBSCRIBERS); blocks: owners in turn.
+        const clientOwners = Array.from({ length: SUBSCRIBERS }, (_, i) => owners[i % owners.length]!);
+        await Promise.all(
+          procs.map((proc, k) => {
+            const ready = once(proc, 'started');
+            proc.send({ url, owners: clientOwners.filter((_, i) => i % processes === k), mode } satisfies FanoutJob);
+            return ready;
+          }),
+        );
+        const expected = perClient * SUBSCRIBERS;
+        while (api.hub.subscriberCount - base < expected) {
+          if (clock() - connectStarted > 180_000) {
+            log(`${label} WARNING: only ${api.hub.subscriberCount - base} of ${expected} subscriptions after 3 min; measuring those (client failures below)`);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const establishedMs = clock() - connectStarted;
+        const collect = () =>
+          Promise.all(
+            procs.map((proc) => {
+              const got = once<FanoutReport>(proc, 'report');
+              proc.send({ type: 'report' });
+              return got;
+            }),
+          );
+        const connectReports = await collect();
+        const connects = connectReports.flatMap((r) => r.connectedAt.map((t) => t - connectStarted)).sort((a, b) => a - b);
+        log(
+          `${label} ${SUBSCRIBERS} graphql-ws clients connecting at once (${processes} processes): ${api.hub.subscriberCount - base}/${expected} subscriptions established in ${(establishedMs / 1000).toFixed(1)} s; ` +
+            `connection_ack p50 ${ms(percentile(connects, 50))}, p99 ${ms(percentile(connects, 99))}, max ${ms(connects.at(-1) ?? NaN)} (${connects.length} clients); ` +
+            `${connectReports.reduce((n, r) => n + r.retries, 0)} client retries, ${connectReports.reduce((n, r) => n + r.failureCount, 0)} client failures`,
+        );
+        for (const r of connectReports) for (const f of r.failures) log(`   client failure: ${f}`);
+
+        for (let round = 1; round <= fanoutRounds; round++) {
+          const move = mode === 'accounts' ? Object.assign(market.tick(round), { description: `ETH ${round % 2 === 1 ? 'up' : 'down'} 0.1%`, transitions: [] as { accountId: string }[] }) : market.priceMove(round);
+          const subscribedOwners = new Map<string, number>();
+          for (const owner of clientOwners) subscribedOwners.set(owner, (subscribedOwners.get(owner) ?? 0) + 1);
+          let expectedTransitions = 0;
+          if (mode === 'blocks') for (const t of move.transitions) expectedTransitions += subscribedOwners.get(t.accountId.split(':')[0]!) ?? 0;
+          sent.length = 0;
+          const cpuBefore = serverCpu();
+          await Promise.all(
+            procs.map((proc) => {
+              const marked = once(proc, 'marked');
+              proc.send({ type: 'mark' });
+              return marked;
+            }),
+          );
+          const stopProfile = await profilePhase(`${mode}-${round}`);
+          const t0 = clock();
+          await store.commit({ chainId: 31337, headBlockNumber: move.block.number, batch: [move], undo: new Map() });
+          const committed = clock();
+          // Until the server has handed every expected message to its socket (at most 60 s),
+          // then a moment for the clients to read them: a round never spills into the next.
+          const expectedMessages = mode === 'accounts' ? SUBSCRIBERS : SUBSCRIBERS + expectedTransitions;
+          while (sent.length < expectedMessages && clock() - committed < 60_000) await new Promise((r) => setTimeout(r, 50));
+          await new Promise((r) => setTimeout(r, 1000));
+          await stopProfile();
+          const fanoutCpu = serverCpu() - cpuBefore;
+          const reports = await collect();
+          const blockTimes: number[] = [];
+          const transitionTimes: number[] = [];
+          const accountTimes: number[] = [];
+          let failures = 0;
+          let clientCpu = 0;
+          for (const r of reports) {
+            clientCpu += r.cpuMs;
+            for (const [n, times] of r.blocks) if (n === move.block.number) blockTimes.push(...times.map((t) => t - committed));
+            for (const t of r.transitions) if (t.block === move.block.number) transitionTimes.push(t.at - committed);
+            accountTimes.push(...r.accounts.map((t) => t - committed));
+            failures += r.failureCount;
+            for (const f of r.failures) log(`   client failure: ${f}`);
+          }
+          const all = [...blockTimes, ...transitionTimes, ...accountTimes].sort((a, b) => a - b);
+          for (const xs of [blockTimes, transitionTimes, accountTimes]) xs.sort((a, b) => a - b);
+          const line = (name: string, xs: number[], expectedCount: number, verb = 'received') =>
+            `${name} ${xs.length}/${expectedCount} ${verb}, p50 ${ms(percentile(xs, 50))}, p99 ${ms(percentile(xs, 99))}, max ${ms(xs.at(-1) ?? NaN)}`;
+          log(
+            `${label} block ${move.block.number} (${move.description}; ${move.transitions.length} margin transitions), commit took ${ms(committed - t0)}; ` +
+              `the server's hub had it ${ms((published.get(move.block.number) ?? NaN) - committed)} after the commit returned; from the commit returning:`,
+          );
+          if (mode === 'accounts') {
+            log(`   ${line('accountUpdated:', accountTimes, SUBSCRIBERS)}`);
+          } else {
+            log(`   ${line('blockCommitted:', blockTimes, SUBSCRIBERS)}`);
+            log(`   ${line('marginStateChanged:', transitionTimes, expectedTransitions)}`);
+          }
+          log(`   ${line('all messages:', all, expectedMessages)}; ${failures} client failures; CPU: server process ${ms(fanoutCpu)} (commit included), client processes ${ms(clientCpu)}`);
+          const handed = sent.map((t) => t - committed).sort((a, b) => a - b);
+          log(`   ${line('server side:', handed, expectedMessages, 'handed to their sockets')}`);
+        }
         await Promise.all(
           procs.map((proc) => {
-            const marked = once(proc, 'marked');
-            proc.send({ type: 'mark' });
-            return marked;
+            const closed = once(proc, 'closed').catch(() => undefined);
+            proc.send({ type: 'close' });
+            return closed;
           }),
         );
-        const stopProfile = await profilePhase(`fanout-${round}`);
-        const t0 = clock();
-        await store.commit({ chainId: 31337, headBlockNumber: move.block.number, batch: [move], undo: new Map() });
-        const committed = clock();
-        await new Promise((r) => setTimeout(r, 3000));
-        await stopProfile();
-        const fanoutCpu = serverCpu() - cpuBefore;
-        const reports = await Promise.all(
-          procs.map((proc) => {
-            const got = once<{ blocks: [number, number[]][]; transitions: { block: number; at: number }[]; failures: string[]; failureCount: number; cpuMs: number }>(proc, 'report');
-            proc.send({ type: 'report' });
-            return got;
-          }),
-        );
-        const blockTimes: number[] = [];
-        const transitionTimes: number[] = [];
-        let failures = 0;
-        let clientCpu = 0;
-        for (const r of reports) {
-          clientCpu += r.cpuMs;
-          for (const [n, times] of r.blocks) if (n === move.block.number) blockTimes.push(...times.map((t) => t - committed));
-          for (const t of r.transitions) if (t.block === move.block.number) transitionTimes.push(t.at - committed);
-          failures += r.failureCount;
-          for (const f of r.failures) log(`   client failure: ${f}`);
-        }
-        const all = [...blockTimes, ...transitionTimes].sort((a, b) => a - b);
-        blockTimes.sort((a, b) => a - b);
-        transitionTimes.sort((a, b) => a - b);
-        const line = (name: string, xs: number[], expected: number, verb = 'received') =>
-          `${name} ${xs.length}/${expected} ${verb}, p50 ${ms(percentile(xs, 50))}, p99 ${ms(percentile(xs, 99))}, max ${ms(xs.at(-1) ?? NaN)}`;
-        log(
-          `c. block ${move.block.number} (${move.description}; ${move.transitions.length} margin transitions), commit took ${ms(committed - t0)}; ` +
-            `the server's hub had it ${ms((published.get(move.block.number) ?? NaN) - committed)} after the commit returned; from the commit returning:`,
-        );
-        log(`   ${line('blockCommitted:', blockTimes, SUBSCRIBERS)}`);
-        log(`   ${line('marginStateChanged:', transitionTimes, expectedTransitions)}`);
-        log(`   ${line('all messages:', all, SUBSCRIBERS + expectedTransitions)}; ${failures} client failures; CPU: server process ${ms(fanoutCpu)} (commit included), client processes ${ms(clientCpu)}`);
-        const handed = sent.map((t) => t - committed).sort((a, b) => a - b);
-        log(`   ${line('server side:', handed, SUBSCRIBERS + expectedTransitions, 'handed to their sockets')}`);
+        while (api.hub.subscriberCount > base) await new Promise((r) => setTimeout(r, 50));
+      };
+      if (only.has('fanout')) await fanout('blocks', 'c.');
+      if (only.has('accounts')) {
+        if (ACCOUNTS < SUBSCRIBERS) log(`f. skipped: --accounts ${ACCOUNTS} < --subscribers ${SUBSCRIBERS} (each subscriber watches a distinct account)`);
+        else await fanout('accounts', 'f.');
       }
-      await Promise.all(
-        procs.map((proc) => {
-          const closed = once(proc, 'closed').catch(() => undefined);
-          proc.send({ type: 'close' });
-          return closed;
-        }),
-      );
     }
   } finally {
     await server?.stop();

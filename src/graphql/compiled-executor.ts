@@ -7,8 +7,9 @@
  *
  * Apollo Server 5 takes a custom executor only through its gateway interface; this is
  * that interface with a fixed schema. Parsing, validation (with the limits), the cost
- * check, context and error masking stay Apollo's: only execution changes. Subscriptions
- * (graphql-ws) still execute with graphql-js: each event is one small selection.
+ * check, context and error masking stay Apollo's: only execution changes. Subscription
+ * events run compiled too (`operationCompiler`, subscriptions/shared-execution.ts): a tick
+ * executes one selection per watched account.
  */
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { getVariableValues, GraphQLError, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
@@ -23,17 +24,18 @@ type Result = ExecutionResult<Record<string, unknown>>;
  * Operations compiled per parsed document (Apollo reuses the document of a query text it
  * has seen, from its bounded document store; a document it drops takes its entry along).
  */
-type Compiled = Map<string, Operation>;
+type Compiled = Map<string, CompiledOperation>;
 
 /** An operation compiled, and the values of the variables that took its literals' place (literal-variables.ts). */
-interface Operation {
+export interface CompiledOperation {
   compiled: CompiledQuery;
   literals: Record<string, unknown> | null;
 }
 
-export function compiledExecutor(schema: GraphQLSchema): Gateway {
+/** Compiles an operation of `schema` once per parsed document and operation name. */
+export function operationCompiler(schema: GraphQLSchema): (document: DocumentNode, operationName: string | undefined) => CompiledOperation | Result {
   const compiled = new WeakMap<DocumentNode, Compiled>();
-  const compile = (document: DocumentNode, operationName: string | undefined): Operation | Result => {
+  return (document, operationName) => {
     let byOperation = compiled.get(document);
     if (!byOperation) compiled.set(document, (byOperation = new Map()));
     const cached = byOperation.get(operationName ?? '');
@@ -50,6 +52,19 @@ export function compiledExecutor(schema: GraphQLSchema): Gateway {
     byOperation.set(operationName ?? '', operation);
     return operation;
   };
+}
+
+export function isCompiledOperation(compiled: CompiledOperation | Result): compiled is CompiledOperation {
+  return 'compiled' in compiled;
+}
+
+/** Runs a compiled operation with the request's variables and its literals' values. */
+export function runOperation(operation: CompiledOperation, root: unknown, context: unknown, variables: Record<string, unknown>): ReturnType<CompiledQuery['query']> {
+  return operation.compiled.query(root, context, operation.literals ? { ...variables, ...operation.literals } : variables);
+}
+
+export function compiledExecutor(schema: GraphQLSchema): Gateway {
+  const compile = operationCompiler(schema);
   return {
     async load() {
       return {
@@ -57,16 +72,14 @@ export function compiledExecutor(schema: GraphQLSchema): Gateway {
           // The name the client asked for (the context's operationName is the resolved one, unset when none matched).
           const compiled = compile(document, request.operationName ?? undefined);
           // Not compilable (an unknown operation name): Apollo answers 400 with the error.
-          if (!('compiled' in compiled)) return compiled;
-          const query = compiled.compiled;
+          if (!isCompiledOperation(compiled)) return compiled;
           const variables = request.variables ?? {};
-          const values = compiled.literals ? { ...variables, ...compiled.literals } : variables;
-          let result = (await query.query(undefined, context, values)) as Result;
+          let result = (await runOperation(compiled, undefined, context, variables)) as Result;
           // It assumed the newest block it knew of and then read from a newer one: its fields
           // would mix two blocks. Resolvers only read, so it runs again, on the newer block.
           if (context instanceof RequestContext && context.blockMoved) {
             await context.restart();
-            result = (await query.query(undefined, context, values)) as Result;
+            result = (await runOperation(compiled, undefined, context, variables)) as Result;
           }
           // No data at all: graphql-jit refused the variables. graphql-js's errors for them
           // point at the variable's definition, which is how Apollo tells a client's bad
@@ -87,7 +100,7 @@ export function compiledExecutor(schema: GraphQLSchema): Gateway {
   };
 }
 
-function withGraphQLErrors(result: Result): Result {
+export function withGraphQLErrors(result: Result): Result {
   return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
 }
 

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { LedgerParams } from '../ledger/index.js';
 import { ExecutionBudget } from './protection/budget.js';
 import type { RiskEngine } from './risk-engine/engine.js';
-import type { BlockCache } from './block-cache.js';
+import type { BlockCache, BlockShared } from './block-cache.js';
 import type { LatestBlock } from './latest-block.js';
 import { Loaders } from './loaders.js';
 import { Snapshot, type SnapshotBlock } from './snapshot.js';
@@ -41,10 +41,21 @@ export interface RequestOptions {
   budget?: ExecutionBudget;
 }
 
+/**
+ * A block a subscription event is executed at, with the values shared at it (its rows
+ * read by the feed): the event's fields read no statement for what `shared` holds.
+ */
+export interface PinnedBlock {
+  block: SnapshotBlock;
+  shared: BlockShared;
+}
+
 /** What changes over a context's life, kept in one object: Apollo hands hooks and the executor shallow clones of the context, which must share it. */
 interface Current {
   snapshot: Snapshot;
   loaders: Loaders | null;
+  /** Set while an event pinned to a block runs (`refresh(pin)`). */
+  pinned: PinnedBlock | null;
   /** The current operation's (or subscription event's) budget; made on first use. */
   budget: ExecutionBudget | null;
 }
@@ -60,7 +71,7 @@ export class RequestContext {
     options: RequestOptions = {},
   ) {
     this.requestId = options.requestId ?? randomUUID();
-    this.current = { snapshot: this.newSnapshot(options.assumeLatestBlock ?? false), loaders: null, budget: options.budget ?? null };
+    this.current = { snapshot: this.newSnapshot(options.assumeLatestBlock ?? false), loaders: null, budget: options.budget ?? null, pinned: null };
   }
 
   /** What the current operation (or subscription event) may still spend. */
@@ -100,6 +111,7 @@ export class RequestContext {
     const old = this.snapshot;
     this.current.snapshot = this.newSnapshot(false);
     this.current.loaders = null;
+    this.current.pinned = null;
     await old.close();
   }
 
@@ -122,12 +134,20 @@ export class RequestContext {
    * Drops the snapshot, the loaders and the budget (a subscription calls it around every
    * event): the next read sees the latest committed block, the next event gets a new budget.
    */
-  refresh(): Promise<void> | void {
+  refresh(pin?: PinnedBlock): Promise<void> | void {
     this.current.budget = null;
+    if (pin) {
+      // The event's block, taken without a round trip; its shared values without the cache's lookup.
+      const old = this.snapshot;
+      this.current.snapshot = new Snapshot(this.deps.pool, { latest: this.deps.latestBlock, pinned: pin.block });
+      this.current.loaders = null;
+      this.current.pinned = pin;
+      return old.used ? old.close() : undefined;
+    }
     // Nothing read yet: the snapshot opens on the first read, so it already sees the latest
     // block (subscriptions refresh twice per event and most events read nothing). That
     // common path returns no promise, so the caller need not wait.
-    if (!this.snapshot.used && this.current.loaders === null) return;
+    if (!this.snapshot.used && this.current.loaders === null && this.current.pinned === null) return;
     return this.restart();
   }
 
@@ -143,6 +163,8 @@ export class RequestContext {
       async () => (await blockOf(snapshot)).timestamp,
       this.deps.params,
       async () => {
+        const pinned = this.current.pinned;
+        if (pinned && snapshot === this.current.snapshot) return pinned.shared;
         const cache = this.deps.blockCache;
         if (!cache) return null;
         const block = await snapshot.block();

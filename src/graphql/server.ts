@@ -9,6 +9,7 @@
 // requests cannot take the connections the ingester commits with, and every statement on
 // it carries a `statement_timeout` just above PTS_REQUEST_TIMEOUT_MS, so PostgreSQL itself
 // cancels what a timed-out request left running.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
@@ -29,10 +30,27 @@ import { RiskEngine } from './risk-engine/engine.js';
 import { ApiMetrics } from './metrics.js';
 import { Admission, maskError, type QueryLimits } from './protection/index.js';
 import { buildSchema } from './schema.js';
-import { SubscriptionPipeline, type BlockFeed, type Hub, type subscriptionResolvers } from './subscriptions/index.js';
+import { SubscriptionPipeline, type BlockFeed, type Hub, type PipelineOptions, type subscriptionResolvers } from './subscriptions/index.js';
 import { startWebSocketApi } from './ws/server.js';
 
 export { CLOSE_TOO_SLOW } from './ws/server.js';
+
+/**
+ * Connections the kernel holds for the server before it accepts them (Node's default is
+ * 511): a reconnect storm of 10,000 clients overflowed it. Linux caps it at
+ * net.core.somaxconn (4096 on current kernels; checked at start, `listenBacklogCap`).
+ */
+export const LISTEN_BACKLOG = 4096;
+
+/** The kernel's cap on a listen backlog (Linux: net.core.somaxconn); null where it cannot be read. */
+export function listenBacklogCap(): number | null {
+  try {
+    const value = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+    return Number.isSafeInteger(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
 
 export interface StartServerOptions {
   config: Config;
@@ -52,6 +70,8 @@ export interface StartServerOptions {
   subscriptionGraceMs?: number;
   /** How long /ready and /metrics reuse what they computed, in ms; default 1000 (http/routes.ts). */
   statusCacheMs?: number;
+  /** `afterBlock` replays: chunk size and a test hook (subscriptions/replay.ts). */
+  replay?: PipelineOptions['replay'];
   /** Whether risk-ordered pages use the risk engine (risk-engine/); default true (benchmarks compare without). */
   riskEngine?: boolean;
   /** Builds the schema around the Subscription resolvers; default src/graphql/schema.ts (tests swap it). */
@@ -109,6 +129,12 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   });
   const pipeline = new SubscriptionPipeline({
     connectionString: database.url,
+    pool,
+    params,
+    blockCache,
+    // `deps` is made below; warming starts only once subscriptions arrive.
+    warmContext: () => new RequestContext(deps),
+    ...(options.replay ? { replay: options.replay } : {}),
     logger: logger.child({ component: 'subscription-feed' }),
     bufferSize: config.subscriptionBufferSize,
     ...(options.subscriptionGraceMs !== undefined ? { graceMs: options.subscriptionGraceMs } : {}),
@@ -171,7 +197,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
       const failed = (error: NodeJS.ErrnoException) =>
         reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use (another pts, or another server): set PORT to a free one`, { cause: error }) : error);
       httpServer.once('error', failed);
-      httpServer.listen(port, options.host, () => {
+      httpServer.listen({ port, host: options.host, backlog: LISTEN_BACKLOG }, () => {
         httpServer.off('error', failed);
         resolve();
       });
@@ -184,6 +210,10 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     await riskEngine.idle();
     await pool.end();
     throw error;
+  }
+  const cap = listenBacklogCap();
+  if (cap !== null && cap < LISTEN_BACKLOG) {
+    logger.warn('the kernel caps the listen backlog below what the API asks: a reconnect storm may be refused', { asked: LISTEN_BACKLOG, somaxconn: cap, fix: `sysctl -w net.core.somaxconn=${LISTEN_BACKLOG}` });
   }
   const address = httpServer.address() as AddressInfo;
   const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : 'localhost';

@@ -47,6 +47,11 @@ export interface SnapshotOptions {
   latest?: LatestBlock;
   /** Take the block `latest` knows instead of reading the cursor; the transaction opens only for a read. */
   assume?: boolean;
+  /**
+   * Take this block (a subscription event's, subscriptions/account-changes.ts), as `assume`
+   * does: a read that finds another block fails and marks the snapshot `moved`.
+   */
+  pinned?: SnapshotBlock;
 }
 
 export class Snapshot {
@@ -63,7 +68,7 @@ export class Snapshot {
     private readonly pool: pg.Pool,
     private readonly options: SnapshotOptions = {},
   ) {
-    this.assumed = (options.assume && options.latest?.current()) || null;
+    this.assumed = options.pinned ?? ((options.assume && options.latest?.current()) || null);
   }
 
   /** Whether a read has begun (the transaction, and the block it sees, are fixed from then on). */

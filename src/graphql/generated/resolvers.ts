@@ -1038,6 +1038,14 @@ export type StressedAccountEdge = {
 /** Live events over WebSocket (graphql-ws on the same `/graphql`), each delivered once its block is committed. */
 export type Subscription = {
   __typename?: 'Subscription';
+  /**
+   * The account, after each committed block in which a value it serves changed (its own
+   * events; an index price, volatility, margin fraction or funding settlement of a market it
+   * holds; time, for an account holding an option), once per block, after the commit. An
+   * account with no open position changes only with its own events. Blocks committed before
+   * the server could read the previous one are served once, as of the newest.
+   */
+  accountUpdated: Account;
   /** Each committed block, in order; after a reorg, `reorg` says how deep it was. */
   blockCommitted: BlockCommitted;
   /** A margin transition, once the block that caused it is committed; filters are optional: `owner` (an address, any case), `subaccount` (with `owner`), `to` (only transitions into these states). */
@@ -1046,7 +1054,21 @@ export type Subscription = {
 
 
 /** Live events over WebSocket (graphql-ws on the same `/graphql`), each delivered once its block is committed. */
+export type SubscriptionAccountUpdatedArgs = {
+  owner: Scalars['String']['input'];
+  subaccount?: InputMaybe<Scalars['SafeInt']['input']>;
+};
+
+
+/** Live events over WebSocket (graphql-ws on the same `/graphql`), each delivered once its block is committed. */
+export type SubscriptionBlockCommittedArgs = {
+  afterBlock?: InputMaybe<Scalars['SafeInt']['input']>;
+};
+
+
+/** Live events over WebSocket (graphql-ws on the same `/graphql`), each delivered once its block is committed. */
 export type SubscriptionMarginStateChangedArgs = {
+  afterBlock?: InputMaybe<Scalars['SafeInt']['input']>;
   owner?: InputMaybe<Scalars['String']['input']>;
   subaccount?: InputMaybe<Scalars['SafeInt']['input']>;
   to?: InputMaybe<Array<MarginState>>;
@@ -1649,7 +1671,8 @@ export type StressedAccountEdgeResolvers<ContextType = RequestContext, ParentTyp
 };
 
 export type SubscriptionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
-  blockCommitted?: SubscriptionResolver<ResolversTypes['BlockCommitted'], "blockCommitted", ParentType, ContextType>;
+  accountUpdated?: SubscriptionResolver<ResolversTypes['Account'], "accountUpdated", ParentType, ContextType, RequireFields<SubscriptionAccountUpdatedArgs, 'owner' | 'subaccount'>>;
+  blockCommitted?: SubscriptionResolver<ResolversTypes['BlockCommitted'], "blockCommitted", ParentType, ContextType, Partial<SubscriptionBlockCommittedArgs>>;
   marginStateChanged?: SubscriptionResolver<ResolversTypes['MarginTransition'], "marginStateChanged", ParentType, ContextType, Partial<SubscriptionMarginStateChangedArgs>>;
 };
 

@@ -15,12 +15,31 @@
 // to the cursor: nothing is skipped, nothing is sent twice. A reorg moves the feed back to
 // the common ancestor; the first block published after it carries the reorg (from the
 // notification, or worked out from the remembered hashes if the notice was missed).
+//
+// With `accounts` (account-changes.ts), each chunk also tells, in the same snapshot, which
+// watched accounts it changed; their events follow the chunk's last block. `atBoundary`
+// lets a replay (replay.ts) hand over to live events between two publications.
 import pg from 'pg';
 import { BLOCKS_CHANNEL, type BlocksCommitted, type ReorgInfo } from '../../db/store/ledger-store.js';
 import { accountIdParts } from '../../ledger/index.js';
 import type { Logger } from '../../log/index.js';
 import { transitionFromRow } from '../modules/transition/sql.js';
-import type { BlockEvent, HubEvent, TransitionEvent } from './hub.js';
+import type { SnapshotBlock } from '../snapshot.js';
+import type { AccountEvent, BlockEvent, HubEvent, TransitionEvent } from './hub.js';
+
+/** Works out the accounts whose served values the published blocks changed (account-changes.ts). */
+export interface AccountChangeReader {
+  /** Whether anyone listens for account changes (otherwise nothing is read). */
+  wanted(): boolean;
+  /**
+   * Inside the feed's snapshot (whose committed block is `block`): the accounts the blocks
+   * `(after, last]` changed, as events executed at `block`; `everything` after a reorg.
+   */
+  read(run: ReadRows, range: { after: number; last: number }, block: SnapshotBlock, everything: boolean, epoch: number): Promise<AccountEvent[]>;
+}
+
+/** One statement on the feed's connection, inside its snapshot. */
+export type ReadRows = <R>(sql: string, params?: unknown[]) => Promise<R[]>;
 
 export interface BlockFeedOptions {
   /** The database to LISTEN on and read committed rows from (a dedicated connection outside any pool). */
@@ -43,6 +62,8 @@ export interface BlockFeedOptions {
    * accounts the commit changed (block-cache.ts).
    */
   onNotified?: (commit: BlocksCommitted | undefined) => void;
+  /** Account changes published after each chunk of blocks (Subscription.accountUpdated). */
+  accounts?: AccountChangeReader;
 }
 
 const APPLICATION_NAME = 'pts-api-listener';
@@ -60,7 +81,9 @@ export class BlockFeed {
   private retryTimer: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private reconnecting: Promise<void> | null = null;
-  private readonly o: Required<Omit<BlockFeedOptions, 'reconnect' | 'onNotified'>> & Pick<BlockFeedOptions, 'onNotified'> & { reconnect: { minMs: number; maxMs: number } };
+  /** Moves on every reorg (truncation): a block number alone no longer names one block across it. */
+  private reorgs = 0;
+  private readonly o: Required<Omit<BlockFeedOptions, 'reconnect' | 'onNotified' | 'accounts'>> & Pick<BlockFeedOptions, 'onNotified' | 'accounts'> & { reconnect: { minMs: number; maxMs: number } };
 
   constructor(options: BlockFeedOptions) {
     this.o = {
@@ -79,6 +102,36 @@ export class BlockFeed {
 
   get connected(): boolean {
     return this.client !== null;
+  }
+
+  /** How many reorgs the feed has followed. */
+  get epoch(): number {
+    return this.reorgs;
+  }
+
+  /** The hash of published block `number` while it is among the remembered ones. */
+  hashAt(number: number): string | undefined {
+    return this.hashes.get(number);
+  }
+
+  /** The oldest remembered published block (-1: none). */
+  get oldestRemembered(): number {
+    return this.hashes.size > 0 ? this.hashes.keys().next().value! : -1;
+  }
+
+  /**
+   * Runs `task` between two publications, never during one: what it reads of the feed
+   * (`lastDelivered`, `hashAt`) and what it does with the hub holds until it settles. A
+   * replay hands over to live events here (replay.ts): whatever the feed publishes after
+   * the task, and nothing before it, reaches a subscriber attached in it.
+   */
+  atBoundary<T>(task: () => T | Promise<T>): Promise<T> {
+    const run = this.work.then(task);
+    this.work = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /**
@@ -221,10 +274,12 @@ export class BlockFeed {
     while (!this.stopped) {
       const chunk = await this.readChunk(payload);
       if (!chunk) return;
-      for (const { block, transitions } of chunk) {
+      for (const { block, transitions, accounts } of chunk) {
         await this.o.publish(block);
         for (const transition of transitions) await this.o.publish(transition);
         this.remember(block.blockNumber, block.blockHash);
+        // After the chunk's last block: each changed account once, as of the block its rows were read at.
+        for (const account of accounts) await this.o.publish(account);
         if (this.stopped) return;
       }
     }
@@ -236,7 +291,7 @@ export class BlockFeed {
    * round trips: the statements go as one simple query each, their numbers written into
    * the text (safe integers of the feed's own state or of a checked payload).
    */
-  private async readChunk(payload: BlocksCommitted | undefined): Promise<{ block: BlockEvent; transitions: TransitionEvent[] }[] | null> {
+  private async readChunk(payload: BlocksCommitted | undefined): Promise<{ block: BlockEvent; transitions: TransitionEvent[]; accounts: AccountEvent[] }[] | null> {
     const client = this.client;
     if (!client) return null;
     let open = false; // a transaction to roll back
@@ -247,7 +302,7 @@ export class BlockFeed {
       const [, cursorResult, hashResult] = await simpleQuery(
         client,
         `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
-         SELECT chain_id, block_number, head_block_number FROM cursor WHERE id = 1;
+         SELECT chain_id, block_number, block_hash, block_timestamp, head_block_number FROM cursor WHERE id = 1;
          SELECT number, hash FROM block WHERE number = ANY('{${checked.map(int).join(',')}}'::int8[])`,
       );
       const cursor = cursorResult!.rows[0];
@@ -272,17 +327,35 @@ export class BlockFeed {
       if (this.delivered >= target) return null;
       const after = int(this.delivered);
       const chunk = `SELECT number FROM block WHERE number > ${after} AND number <= ${int(target)} ORDER BY number LIMIT ${int(this.o.chunkBlocks)}`;
+      const accounts = this.o.accounts?.wanted() ? this.o.accounts : undefined;
       const [blockResult, transitionResult] = await simpleQuery(
         client,
         `SELECT number, hash, timestamp FROM block WHERE number IN (${chunk}) ORDER BY number;
          SELECT account_id, block_number, timestamp, "from", "to", equity, initial_margin, maintenance_margin
            FROM margin_transition WHERE block_number > ${after} AND block_number <= (SELECT max(number) FROM (${chunk}) c)
-          ORDER BY block_number, account_id;
-         ROLLBACK`,
+          ORDER BY block_number, account_id${accounts ? '' : ';\n         ROLLBACK'}`,
       );
-      open = false;
+      if (!accounts) open = false;
       const blocks = blockResult!.rows;
       if (blocks.length === 0) return null;
+      let accountEvents: AccountEvent[] = [];
+      if (accounts) {
+        // Read in the same snapshot: the accounts' rows are those of the cursor's block.
+        const atBlock: SnapshotBlock = {
+          chainId: Number(cursor.chain_id),
+          number: Number(cursor.block_number),
+          hash: cursor.block_hash as string,
+          timestamp: Number(cursor.block_timestamp),
+          headBlockNumber: Number(cursor.head_block_number),
+        };
+        const last = Number(blocks.at(-1)!.number);
+        // After a reorg (its truncation already moved the epoch) every watched account may have changed.
+        const reorg = this.pendingReorg !== null;
+        const run: ReadRows = async (sql, params) => (await client.query(sql, params as unknown[])).rows;
+        accountEvents = await accounts.read(run, { after: this.delivered, last }, atBlock, reorg, this.reorgs);
+        await client.query('ROLLBACK');
+        open = false;
+      }
       const transitions = transitionResult!.rows.map(transitionFromRow);
       const chainId = Number(cursor.chain_id);
       const head = Number(cursor.head_block_number);
@@ -309,8 +382,8 @@ export class BlockFeed {
           const { owner, subaccount } = accountIdParts(transition.accountId);
           ofBlock.push({ kind: 'transition', owner, subaccount, transition });
         }
-        return { block, transitions: ofBlock };
-      });
+        return { block, transitions: ofBlock, accounts: [] as AccountEvent[] };
+      }).map((entry, i, all) => (i === all.length - 1 ? { ...entry, accounts: accountEvents } : entry));
     } finally {
       // Queued on the connection: whatever it runs next waits for it. A lost connection ends the transaction anyway.
       if (open) client.query('ROLLBACK').catch(() => undefined);
@@ -342,6 +415,7 @@ export class BlockFeed {
     if (this.delivered <= ancestor) return;
     for (const n of [...this.hashes.keys()]) if (n > ancestor) this.hashes.delete(n);
     this.delivered = ancestor;
+    this.reorgs++;
   }
 }
 

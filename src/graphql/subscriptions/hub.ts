@@ -3,10 +3,14 @@
 // move that changes thousands of margin states) pauses publication until the subscriber
 // makes room; a subscriber whose buffer stays full for longer than the grace period is
 // too slow and is cut off, its buffer dropped. Memory is at most bufferSize events per
-// subscriber, whatever the chain does.
+// subscriber, whatever the chain does. Subscribers are routed by kind (blocks), owner
+// (transitions) or account (`accountUpdated`), so an event costs per subscriber it is for;
+// a replaying subscriber is fed by its replay until it is attached (replay.ts).
 import { GraphQLError } from 'graphql';
 import type { ReorgInfo } from '../../db/store/ledger-store.js';
 import type { TransitionRecord } from '../../ledger/index.js';
+import type { BlockShared } from '../block-cache.js';
+import type { SnapshotBlock } from '../snapshot.js';
 
 /** One committed block, in the shape of `BlockCommitted`. */
 export interface BlockEvent {
@@ -28,7 +32,23 @@ export interface TransitionEvent {
   transition: TransitionRecord;
 }
 
-export type HubEvent = BlockEvent | TransitionEvent;
+/**
+ * An account whose served values changed in the blocks the feed just published
+ * (account-changes.ts), to be executed as of `block`: the block the feed read the
+ * account's rows at (the newest committed block then, at or after the changing ones).
+ */
+export interface AccountEvent {
+  kind: 'account';
+  accountId: string;
+  /** The block the event is executed at. */
+  block: SnapshotBlock;
+  /** Rows and derived values at `block`, with this account's rows already read. */
+  shared: BlockShared;
+  /** Moves on every reorg the feed handles: blocks of a new branch may reuse numbers. */
+  epoch: number;
+}
+
+export type HubEvent = BlockEvent | TransitionEvent | AccountEvent;
 
 /** Counters the hub reports to (src/graphql/metrics.ts). */
 export interface HubMetrics {
@@ -80,9 +100,16 @@ export function ownerRoute(owner: string): string {
   return `owner:${owner}`;
 }
 
+const ACCOUNT_PREFIX = 'account:';
+
+/** The route of an account event: its account id. */
+export function accountRoute(accountId: string): string {
+  return `${ACCOUNT_PREFIX}${accountId}`;
+}
+
 /** The route an event is published under (unrouted subscribers are offered every event too). */
 function routeOf(event: HubEvent): string {
-  return event.kind === 'transition' ? ownerRoute(event.owner) : BLOCKS_ROUTE;
+  return event.kind === 'transition' ? ownerRoute(event.owner) : event.kind === 'account' ? accountRoute(event.accountId) : BLOCKS_ROUTE;
 }
 
 /**
@@ -103,6 +130,20 @@ export interface Subscription<T> extends AsyncIterableIterator<T> {
   consume(sink: Sink<T>): void;
 }
 
+/** A subscription fed by its owner until attached to the hub's published events (`Hub.subscribeDetached`). */
+export interface Detached<T> {
+  subscription: Subscription<T>;
+  /** Hands the subscriber a value of the owner's, as if published (the buffer holds it if the consumer is busy). */
+  push(value: T): void;
+  /** Resolves once the buffer is at most half full (or the subscription ended): the owner's backpressure. */
+  room(): Promise<void>;
+  /** From now on the subscriber is offered published events. */
+  attach(): void;
+  /** Ends the subscription with `error` (its consumer's `next()` rejects with it). */
+  fail(error: Error): void;
+  readonly done: boolean;
+}
+
 /** One subscriber: its filter, its bounded buffer, and whoever waits on either side. */
 class Subscriber<T> implements Subscription<T> {
   private readonly buffer: T[] = [];
@@ -120,7 +161,7 @@ class Subscriber<T> implements Subscription<T> {
   constructor(
     readonly kind: string,
     readonly select: (event: HubEvent) => T | undefined,
-    private readonly bufferSize: number,
+    readonly bufferSize: number,
     private readonly onOverflow: ((message: string) => void) | undefined,
     private readonly metrics: HubMetrics | undefined,
     private readonly onEnd: (subscriber: Subscriber<T>) => void,
@@ -252,8 +293,8 @@ class Subscriber<T> implements Subscription<T> {
     while (!this.sinkBusy && !this.done && this.head < this.buffer.length) this.hand(this.take());
   }
 
-  /** Ends the stream because its consumer failed: `next()` rejects with the error. */
-  private fail(error: unknown): void {
+  /** Ends the stream because its consumer (or its source) failed: `next()` rejects with the error. */
+  fail(error: unknown): void {
     if (this.done) return;
     this.failure = error instanceof Error ? error : new Error(String(error));
     this.end();
@@ -273,6 +314,8 @@ export class Hub {
   /** Subscribers with a route, by route. */
   private readonly routed = new Map<string, Set<Subscriber<unknown>>>();
   private routedCount = 0;
+  /** Routes of account subscribers (`accountRoute`). */
+  private accountRoutes = 0;
   private closed = false;
   private readonly graceMs: number;
 
@@ -286,6 +329,45 @@ export class Hub {
 
   /** Subscribes to the events `select` maps to a value (undefined: not for this subscriber). */
   subscribe<T>(kind: string, select: (event: HubEvent) => T | undefined, options: SubscribeOptions = {}): Subscription<T> {
+    const { subscriber, attach } = this.subscriber(kind, select, options);
+    attach();
+    return subscriber;
+  }
+
+  /**
+   * A subscription that is offered no published event until `attach()`: meanwhile its
+   * owner feeds it values of its own (a replay of stored history, replay.ts), through the
+   * same bounded buffer and consumer, and attaches it when the live events are to follow.
+   */
+  subscribeDetached<T>(kind: string, select: (event: HubEvent) => T | undefined, options: SubscribeOptions = {}): Detached<T> {
+    const { subscriber, attach } = this.subscriber(kind, select, options);
+    const metrics = this.options.metrics;
+    return {
+      subscription: subscriber,
+      attach,
+      push: (value) => {
+        if (subscriber.push(value)) metrics?.delivered(kind);
+      },
+      fail: (error) => subscriber.fail(error),
+      // As for published events: a subscriber that takes nothing for the grace period is cut off.
+      room: async () => {
+        let since = Date.now();
+        while (!subscriber.done && subscriber.pending > subscriber.bufferSize / 2) {
+          const left = since + this.graceMs - Date.now();
+          if (left <= 0) return subscriber.overflow();
+          let timer: NodeJS.Timeout | undefined;
+          const took = await Promise.race([subscriber.whenRoom().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, left, false)))]);
+          clearTimeout(timer);
+          if (took) since = Date.now();
+        }
+      },
+      get done() {
+        return subscriber.done;
+      },
+    };
+  }
+
+  private subscriber<T>(kind: string, select: (event: HubEvent) => T | undefined, options: SubscribeOptions): { subscriber: Subscriber<T>; attach(): void } {
     const metrics = this.options.metrics;
     const route = options.route;
     const subscriber = new Subscriber<T>(kind, select, options.bufferSize ?? this.options.bufferSize, options.onOverflow, metrics, (s) => {
@@ -297,24 +379,44 @@ export class Hub {
       const set = this.routed.get(route);
       if (set?.delete(self)) {
         this.routedCount--;
-        if (set.size === 0) this.routed.delete(route);
+        if (set.size === 0) {
+          this.routed.delete(route);
+          if (route.startsWith(ACCOUNT_PREFIX)) this.accountRoutes--;
+        }
         metrics?.unsubscribed(kind);
       }
     });
-    if (this.closed) {
-      subscriber.done = true;
-    } else {
+    let attached = false;
+    const attach = () => {
+      if (attached) return;
+      attached = true;
+      if (this.closed) return subscriber.end();
+      if (subscriber.done) return;
       if (route === undefined) {
         this.subscribers.add(subscriber as Subscriber<unknown>);
       } else {
         let set = this.routed.get(route);
-        if (!set) this.routed.set(route, (set = new Set()));
+        if (!set) {
+          this.routed.set(route, (set = new Set()));
+          if (route.startsWith(ACCOUNT_PREFIX)) this.accountRoutes++;
+        }
         set.add(subscriber as Subscriber<unknown>);
         this.routedCount++;
       }
       metrics?.subscribed(kind);
-    }
-    return subscriber;
+    };
+    if (this.closed) subscriber.done = true;
+    return { subscriber, attach };
+  }
+
+  /** The ids of the accounts with an `accountUpdated` subscriber (routed by account). */
+  *subscribedAccounts(): IterableIterator<string> {
+    for (const route of this.routed.keys()) if (route.startsWith(ACCOUNT_PREFIX)) yield route.slice(ACCOUNT_PREFIX.length);
+  }
+
+  /** Whether any subscriber is routed by account: only then does the feed work out changed accounts. */
+  get hasAccountSubscribers(): boolean {
+    return this.accountRoutes > 0;
   }
 
   /**

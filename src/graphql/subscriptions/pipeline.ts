@@ -1,10 +1,14 @@
 /**
  * The subscription pipeline, one object from commit to socket:
  *
- *   BlockFeed (LISTEN, reads the committed rows)  ->  Hub (fan-out, a bounded buffer per
- *   subscriber)  ->  SharedSubscriptions (an event executed once per distinct operation)
- *   ->  the operation's Delivery (its answer's text within the cap, written as a frame to
- *   its socket; an overflow cuts its connection off)
+ *   BlockFeed (LISTEN, reads the committed rows, and with AccountChanges the accounts
+ *   they changed)  ->  Hub (fan-out, a bounded buffer per subscriber, routed by account,
+ *   owner or kind)  ->  SharedSubscriptions (an event executed once per distinct
+ *   operation)  ->  the operation's Delivery (its answer's text within the cap, written as
+ *   a frame to its socket; an overflow cuts its connection off)
+ *
+ * A subscription with `afterBlock` is fed stored history first and attached to the hub at
+ * a boundary of the feed (replay.ts).
  *
  * The WebSocket server admits a subscription, asks `delivery()` for how it is delivered and
  * sets that on the operation's context; graphql-ws then calls `subscribe` with that context.
@@ -12,11 +16,17 @@
  * are the delivery's fields.
  */
 import type { DocumentNode, ExecutionResult } from 'graphql';
+import type pg from 'pg';
 import type { WebSocket } from 'ws';
+import type { LedgerParams } from '../../ledger/index.js';
+import type { BlockCache } from '../block-cache.js';
+import type { RequestContext } from '../context.js';
+import { AccountChanges } from './account-changes.js';
 import type { BlocksCommitted } from '../../db/store/ledger-store.js';
 import type { Logger } from '../../log/index.js';
 import { BlockFeed } from './feed.js';
 import { Hub, type HubMetrics } from './hub.js';
+import type { ReplayDeps } from './replay.js';
 import { subscriptionResolvers } from './resolvers.js';
 import { SharedSubscriptions, sharingKey, type Delivery } from './shared-execution.js';
 import { socketSink } from './socket-sink.js';
@@ -24,6 +34,16 @@ import { socketSink } from './socket-sink.js';
 export interface PipelineOptions {
   /** The database whose commit notifications the feed LISTENs to. */
   connectionString: string;
+  /** The API's pool: stored history for `afterBlock` replays is read there. */
+  pool: pg.Pool;
+  /** Option pricing and oracle staleness (the API's), for the values the feed prepares for `accountUpdated`. */
+  params: LedgerParams;
+  /** The process's block cache: account rows the feed reads for `accountUpdated` go there. */
+  blockCache?: BlockCache;
+  /** A read context at the newest block (the API's): new account watchers' rows are read ahead with it. */
+  warmContext?: () => RequestContext;
+  /** Replay tuning and its test hook (replay.ts). */
+  replay?: Pick<ReplayDeps, 'chunkBlocks' | 'onChunkRead'>;
   logger: Logger;
   /** Events held per subscriber (PTS_SUBSCRIPTION_BUFFER). */
   bufferSize: number;
@@ -56,6 +76,7 @@ export interface SubscriptionOperation {
 export class SubscriptionPipeline {
   readonly feed: BlockFeed;
   readonly hub: Hub;
+  private readonly accounts: AccountChanges;
   /** The Subscription resolvers for the schema. */
   readonly resolvers: ReturnType<typeof subscriptionResolvers>;
   private readonly shared = new SharedSubscriptions();
@@ -64,13 +85,15 @@ export class SubscriptionPipeline {
 
   constructor(private readonly options: PipelineOptions) {
     this.hub = new Hub({ bufferSize: options.bufferSize, ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) });
+    this.accounts = new AccountChanges(this.hub, options.params, options.blockCache, options.warmContext);
     this.feed = new BlockFeed({
       connectionString: options.connectionString,
       logger: options.logger,
       publish: (event) => this.hub.publish(event),
+      accounts: this.accounts,
       ...(options.onNotified ? { onNotified: options.onNotified } : {}),
     });
-    this.resolvers = subscriptionResolvers(this.hub);
+    this.resolvers = subscriptionResolvers({ hub: this.hub, feed: this.feed, pool: options.pool, ...options.replay }, (id) => this.accounts.watch(id));
   }
 
   /** Starts listening for commits. */

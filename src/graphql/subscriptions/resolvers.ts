@@ -1,16 +1,28 @@
-// `Subscription.blockCommitted` and `Subscription.marginStateChanged`, served from the hub.
+// `Subscription.blockCommitted`, `marginStateChanged` (both replaying stored history after
+// `afterBlock` first, replay.ts) and `accountUpdated`, served from the hub.
 import { GraphQLError } from 'graphql';
-import type { MarginState, TransitionRecord } from '../../ledger/index.js';
+import { accountId, type Account, type MarginState, type TransitionRecord } from '../../ledger/index.js';
 import { ownerArgument, subaccountArgument } from '../account-args.js';
+import type { PinnedBlock } from '../context.js';
 import type { SubscriptionResolvers } from '../generated/resolvers.js';
+import type { Loaders } from '../loaders.js';
 import { then } from '../memo.js';
 import type { Delivery } from './shared-execution.js';
-import { BLOCKS_ROUTE, ownerRoute, type BlockEvent, type Hub, type HubEvent, type Sink, type Subscription, type TransitionEvent } from './hub.js';
+import { replayThenLive, type ReplayDeps } from './replay.js';
+import {
+  accountRoute, BLOCKS_ROUTE, ownerRoute,
+  type AccountEvent, type BlockEvent, type Hub, type HubEvent, type Sink, type SubscribeOptions, type Subscription, type TransitionEvent,
+} from './hub.js';
 
 /** What a subscription needs of its context: a fresh read view per event, and how it is delivered. */
 export interface SubscriptionContext {
-  /** Void when there was nothing to refresh (most events read nothing), so callers need not wait. */
-  refresh(): Promise<void> | void;
+  /**
+   * Void when there was nothing to refresh (most events read nothing), so callers need not
+   * wait. With `pin`, the event's fields read at that block (an account event's).
+   */
+  refresh(pin?: PinnedBlock): Promise<void> | void;
+  /** The event's reads (Subscription.accountUpdated resolves its account through them). */
+  readonly loaders: Loaders;
   /** Set by the WebSocket server (pipeline.ts): an overflow closes the subscriber's connection. */
   readonly delivery?: Delivery;
 }
@@ -21,6 +33,7 @@ interface MarginStateChangedArgs {
   owner?: string | null;
   subaccount?: number | null;
   to?: readonly MarginState[] | null;
+  afterBlock?: number | null;
 }
 
 /**
@@ -29,23 +42,59 @@ interface MarginStateChangedArgs {
  * snapshot taken after the event's block was committed. Between events the context holds
  * no snapshot (and no pooled connection).
  */
-export function subscriptionResolvers(hub: Hub) {
+export function subscriptionResolvers(replay: Omit<ReplayDeps, 'hub'> & { hub: Hub }, watch?: (accountId: string) => void) {
+  const { hub } = replay;
+  /** Live events only, or (with `afterBlock`) the stored ones after it first. */
+  const source = <T extends object>(kind: string, select: (event: HubEvent) => T | undefined, context: SubscriptionContext, route: string | undefined, afterBlock: number | null | undefined, transitions: boolean) => {
+    const options = subscribeOptions(context, route);
+    if (afterBlock == null) return stream(hub.subscribe(kind, select, options), context);
+    return replayThenLive(replay, { kind, select, options, afterBlock, transitions }).then((subscription) => stream(subscription, context));
+  };
   return {
     blockCommitted: {
-      subscribe: (_root: unknown, _args: unknown, context: SubscriptionContext) =>
-        stream(hub, 'blockCommitted', (event) => (event.kind === 'block' ? event : undefined), context, BLOCKS_ROUTE),
+      subscribe: (_root: unknown, args: { afterBlock?: number | null }, context: SubscriptionContext) =>
+        source('blockCommitted', (event) => (event.kind === 'block' ? event : undefined), context, BLOCKS_ROUTE, args.afterBlock, false),
       resolve: (event: BlockEvent) => event,
     },
     marginStateChanged: {
       subscribe: (_root: unknown, args: MarginStateChangedArgs, context: SubscriptionContext) => {
         const { match, owner } = transitionFilter(args);
         const route = owner === null ? undefined : ownerRoute(owner);
-        return stream(hub, 'marginStateChanged', (event) => (event.kind === 'transition' && match(event) ? event : undefined), context, route);
+        return source('marginStateChanged', (event) => (event.kind === 'transition' && match(event) ? event : undefined), context, route, args.afterBlock, true);
       },
       /** The parent of `MarginTransition` is the ledger's TransitionRecord (as in Query.transitions). */
       resolve: (event: TransitionEvent): TransitionRecord => event.transition,
     },
+    accountUpdated: {
+      subscribe: (_root: unknown, args: { owner: string; subaccount?: number | null }, context: SubscriptionContext) => {
+        const id = accountId(ownerArgument(args.owner), subaccountArgument(args.subaccount ?? 0));
+        watch?.(id);
+        // Once per block: an event as of a block this subscriber was already served at (the
+        // feed had read a later block for an earlier notification) is dropped.
+        let epoch = -1;
+        let served = -1;
+        const select = (event: HubEvent): AccountEvent | undefined => {
+          if (event.kind !== 'account' || event.accountId !== id) return undefined;
+          if (event.epoch === epoch && event.block.number <= served) return undefined;
+          epoch = event.epoch;
+          served = event.block.number;
+          return event;
+        };
+        return stream(hub.subscribe('accountUpdated', select, subscribeOptions(context, accountRoute(id))), context, (event) => ({ block: event.block, shared: event.shared }));
+      },
+      /** The account at the event's block (its rows are in the block's shared values already). */
+      resolve: (event: AccountEvent, _args: unknown, context: SubscriptionContext): Account | Promise<Account> =>
+        then(context.loaders.accountOf(event.accountId), (account) => {
+          if (!account) throw new Error(`account ${event.accountId} vanished from the snapshot`);
+          return account;
+        }),
+    },
   } satisfies SubscriptionResolvers<SubscriptionContext & object>;
+}
+
+function subscribeOptions(context: SubscriptionContext, route: string | undefined): SubscribeOptions {
+  const onOverflow = context.delivery?.onOverflow;
+  return { ...(onOverflow ? { onOverflow } : {}), ...(route !== undefined ? { route } : {}) };
 }
 
 function transitionFilter(args: MarginStateChangedArgs): { match: (event: TransitionEvent) => boolean; owner: string | null } {
@@ -62,16 +111,12 @@ function transitionFilter(args: MarginStateChangedArgs): { match: (event: Transi
   };
 }
 
-/** The hub's stream for one subscription, refreshing the context around each event. */
-function stream<T extends object>(
-  hub: Hub,
-  kind: string,
-  select: (event: HubEvent) => T | undefined,
-  context: SubscriptionContext,
-  route?: string,
-): Subscription<T> {
-  const onOverflow = context.delivery?.onOverflow;
-  const subscription: Subscription<T> = hub.subscribe(kind, select, { ...(onOverflow ? { onOverflow } : {}), ...(route !== undefined ? { route } : {}) });
+/**
+ * A hub stream for one subscription, refreshing the context around each event: after it,
+ * reads see the event's block (committed) or, with `pin`, exactly the block it names.
+ */
+function stream<T extends object>(subscription: Subscription<T>, context: SubscriptionContext, pin?: (event: T) => PinnedBlock): Subscription<T> {
+  const before = pin ? (event: T) => context.refresh(pin(event)) : () => context.refresh();
   const iterator: Subscription<T> = {
     async next() {
       // Give back the previous event's snapshot before waiting for the next event.
@@ -79,7 +124,7 @@ function stream<T extends object>(
       if (released) await released;
       const result = await subscription.next();
       // A read view taken from here on includes the event's block (it is committed).
-      const refreshed = result.done ? undefined : context.refresh();
+      const refreshed = result.done ? undefined : before(result.value);
       if (refreshed) await refreshed;
       return result;
     },
@@ -92,7 +137,7 @@ function stream<T extends object>(
     },
     // The same refreshes as next(), around the sink's handling of each event.
     consume: (sink: Sink<T>) =>
-      subscription.consume((event) => then(then(context.refresh(), () => sink(event)), () => context.refresh())),
+      subscription.consume((event) => then(then(before(event), () => sink(event)), () => context.refresh())),
     [Symbol.asyncIterator]() {
       return iterator;
     },

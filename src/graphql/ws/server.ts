@@ -2,7 +2,10 @@
  * GraphQL over WebSocket (graphql-ws, "graphql-transport-ws") on the HTTP server's
  * `/graphql`, through the same admission as HTTP (protection/admission.ts):
  *
- * - upgrade: the path is /graphql, the Origin is allowed (cors.ts);
+ * - upgrade: the path is /graphql, the Origin is allowed (cors.ts); at most
+ *   `upgradesPerTurn` handshakes per turn of the event loop, the others on the next turns
+ *   (accept pacing: a reconnect storm of 10,000 clients is taken in order, the loop
+ *   turning between, instead of all at once);
  * - connection_init: the API key (close 4403), then the client's connection count
  *   (PTS_MAX_CONNECTIONS_PER_CLIENT, close 4029);
  * - subscribe: the key's rate, the text, parsing and validation, the operation (coerced
@@ -49,6 +52,8 @@ export interface WebSocketApiOptions {
   logger: Logger;
   /** Largest message a client may send, in bytes. Default 1 MiB. */
   maxPayload?: number;
+  /** WebSocket handshakes per turn of the event loop; more wait for the next turns. Default 64. */
+  upgradesPerTurn?: number;
 }
 
 /** What one WebSocket connection holds, kept on graphql-ws's per-connection `extra`. */
@@ -76,11 +81,14 @@ export function startWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   // would also re-emit the HTTP server's errors (a port in use) on the WebSocket server,
   // where graphql-ws prints them as an internal error of its own.
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload ?? 1024 * 1024 });
+  const upgrades = new UpgradeTurns(options.upgradesPerTurn ?? 64, (request, socket, head) =>
+    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request)),
+  );
   options.httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((request.url ?? '').split('?', 1)[0] !== '/graphql') return refuseUpgrade(socket, 404, 'Not Found');
     // Browsers send any site's Origin to any WebSocket server: only allowed origins connect.
     if (!options.cors.allowsWebSocket(request)) return refuseUpgrade(socket, 403, 'Forbidden');
-    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
+    upgrades.add(request, socket, head);
   });
   wsServer.on('connection', (socket) => {
     metrics.connectionOpened();
@@ -229,6 +237,60 @@ async function executeQuery(args: ExecutionArgs): Promise<AsyncIterableIterator<
     },
   };
   return iterator;
+}
+
+type Upgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/**
+ * Upgrades taken in turns of the event loop: at most `perTurn` handshakes per turn, the rest
+ * in arrival order on the next turns (their sockets unread meanwhile: the kernel holds what
+ * the clients send). Between turns the loop runs timers and the messages of connections
+ * already open, so a reconnect storm neither starves them nor trips graphql-ws's 3 s
+ * `connection_init` timer of connections it has just opened. A socket that closed while
+ * waiting is skipped.
+ */
+export class UpgradeTurns {
+  private readonly waiting: [http.IncomingMessage, Duplex, Buffer][] = [];
+  private head = 0;
+  private taken = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly perTurn: number,
+    private readonly upgrade: Upgrade,
+  ) {}
+
+  add(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    // An upgrade's socket has no error listener of Node's any more: one while it waits.
+    socket.on('error', destroyOnError);
+    this.waiting.push([request, socket, head]);
+    this.take();
+  }
+
+  private take(): void {
+    while (this.taken < this.perTurn && this.head < this.waiting.length) {
+      const [request, socket, head] = this.waiting[this.head]!;
+      this.waiting[this.head++] = undefined as never;
+      socket.off('error', destroyOnError);
+      if (socket.destroyed) continue;
+      this.taken++;
+      this.upgrade(request, socket, head);
+    }
+    if (this.head === this.waiting.length) this.waiting.length = this.head = 0;
+    if (!this.scheduled && (this.taken > 0 || this.head < this.waiting.length)) {
+      // The next turn starts a new count (and takes whoever waits).
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.taken = 0;
+        this.take();
+      });
+    }
+  }
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {

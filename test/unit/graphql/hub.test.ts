@@ -30,7 +30,7 @@ describe('hub routes', () => {
     expect(await take(bob, 1)).toEqual([1]);
     expect(await take(blocks, 2)).toEqual([1, 2]);
     expect(asked).toEqual(['block', 'block']); // never asked about a transition
-    expect((await take(all, 6)).map((e) => (e.kind === 'block' ? `b${e.blockNumber}` : `${e.owner}@${e.transition.blockNumber}`))).toEqual([
+    expect((await take(all, 6)).map((e) => (e.kind === 'block' ? `b${e.blockNumber}` : e.kind === 'transition' ? `${e.owner}@${e.transition.blockNumber}` : e.accountId))).toEqual([
       'b1', '0xa@1', '0xb@1', 'b2', '0xa@2', '0xc@2',
     ]);
     await alice.return();
