@@ -380,6 +380,35 @@ describe('GraphQL queries (hand-checked history)', () => {
     expect(accounts.edges[1].node.transfers).toEqual({ totalCount: 2, edges: [{ node: { kind: 'WITHDRAWAL', amount: '100' } }] });
   });
 
+  it('stress: ETH +10% (3100 -> 3410) leaves ALICE (short 3 ETH-PERP) bankrupt; the calls BOB sold are the calls CAROL bought', async () => {
+    const { stress, accounts, account } = await q(`{
+      stress(shocks: [{ underlying: "ETH", priceMove: "0.1" }]) {
+        blockNumber
+        accountsBefore { healthy marginCall liquidatable bankrupt }
+        accountsAfter { healthy marginCall liquidatable bankrupt }
+        totalEquityBefore totalEquityAfter deficitAfter
+        accounts(first: 10) { totalCount pageInfo { hasNextPage } edges { cursor node { account { id } stateBefore equity initialMargin maintenanceMargin marginRatio marginState } } }
+      }
+      accounts(first: 10) { edges { node { equity } } }
+      account(owner: "${ALICE}") { stress(shocks: [{ underlying: "ETH", priceMove: "0.1" }]) { account { id } equity marginState } }
+    }`);
+    // ALICE: 1000 - 3 * (3410 - 3000); IM 3 * 3410 * 0.1, MM 3 * 3410 * 0.05; before, MARGIN_CALL (700 < 930).
+    const alice = { account: { id: id(ALICE) }, stateBefore: 'MARGIN_CALL', equity: '-230', initialMargin: '1023', maintenanceMargin: '511.5', marginRatio: null, marginState: 'BANKRUPT' };
+    expect(stress).toMatchObject({
+      blockNumber: 5,
+      accountsBefore: { healthy: 4, marginCall: 1, liquidatable: 0, bankrupt: 0 },
+      accountsAfter: { healthy: 4, marginCall: 0, liquidatable: 0, bankrupt: 1 },
+      deficitAfter: '230',
+      accounts: { totalCount: 1, pageInfo: { hasNextPage: false }, edges: [{ node: alice }] },
+    });
+    // Before: the sum of every account's equity. After: ALICE -3 * 310, BOB's ETH-PERP +2 * 310,
+    // and the ETH-C value BOB (short 2) loses CAROL (long 2) gains.
+    const sum = accounts.edges.reduce((total: Fixed, e: any) => total + x(e.node.equity), 0n);
+    expect(stress.totalEquityBefore).toBe(formatFixed(sum));
+    expect(stress.totalEquityAfter).toBe(formatFixed(sum - x(310)));
+    expect(account.stress).toEqual({ account: { id: id(ALICE) }, equity: '-230', marginState: 'BANKRUPT' });
+  });
+
   it('covers every field of the schema except the subscription-only types', () => {
     const used = new Set<string>();
     const typeInfo = new TypeInfo(schema);

@@ -75,7 +75,7 @@ describe('schema descriptions', () => {
     const extended = buildASTSchema(
       parse(`${readFileSync(SCHEMA_PATH, 'utf8')}
         extend type Account { """Described.""" described: Int newField: Int }
-        extend type Subscription { accountUpdated(owner: String!, afterBlock: SafeInt): Account! }
+        extend type Subscription { accountWatched(owner: String!, afterBlock: SafeInt): Account! }
         enum Interval { """Per block.""" BLOCK HOUR }
         """A selector.""" input BlockSelector { number: SafeInt """Its hash.""" hash: String }
         extend type Query { """Funding paid, ever.""" fundingPaid: Decimal """Funding in quote units (see \`when\`).""" funding(when: SafeInt, block: BlockSelector): Decimal }
@@ -89,9 +89,9 @@ describe('schema descriptions', () => {
         'Interval',
         'Interval.HOUR',
         'Query.funding(block)',
-        'Subscription.accountUpdated',
-        'Subscription.accountUpdated(afterBlock)',
-        'Subscription.accountUpdated(owner)',
+        'Subscription.accountWatched',
+        'Subscription.accountWatched(afterBlock)',
+        'Subscription.accountWatched(owner)',
         'Unseen',
       ].sort(),
     );
