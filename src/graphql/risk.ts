@@ -9,7 +9,7 @@ import { narrow, type Fixed, type Wide } from '../fixed/index.js';
 import type { Account, LedgerParams, Market, Position } from '../ledger/index.js';
 import { accountRisk, type AccountRisk } from '../risk/account.js';
 import { liquidationPrice, type HeldPosition } from '../risk/liquidation-price.js';
-import { markOf, type Mark } from '../risk/mark.js';
+import { marksOf, type Mark } from '../risk/mark.js';
 import { positionGreeks, positionRisk, type PositionGreeks, type PositionRisk } from '../risk/position.js';
 import type { Loaders } from './loaders.js';
 import { marketView, type MarketView } from './modules/market/view.js';
@@ -177,11 +177,7 @@ export class RiskMemo {
       const shared = await this.loaders.shared();
       if (shared?.marks) return shared.marks;
       const [markets, underlyings, now] = await Promise.all([this.loaders.markets(), this.loaders.underlyings(), this.now()]);
-      const marks = new Map<string, Mark>();
-      for (const market of markets.values()) {
-        const index = underlyings.get(market.underlying)?.indexPrice ?? null;
-        marks.set(market.id, markOf(market, index, now, this.params.riskFreeRate));
-      }
+      const marks = marksOf(markets.values(), (underlying) => underlyings.get(underlying)?.indexPrice ?? null, now, this.params.riskFreeRate);
       if (shared) shared.marks = marks;
       return marks;
     }, () => this.loaders.sharedNow()?.marks);

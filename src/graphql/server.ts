@@ -117,7 +117,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
   // Trusted only while the pipeline's feed LISTENs; it forgets the block on every notification.
   const latestBlock = new LatestBlock({ listening: () => pipeline.feed.connected });
   const blockCache = new BlockCache();
-  const riskEngine = new RiskEngine({ pool, logger: logger.child({ component: 'risk-engine' }) });
+  const riskEngine = new RiskEngine({ pool, logger: logger.child({ component: 'risk-engine' }), params });
   const useRiskEngine = options.riskEngine ?? true;
 
   // The schema needs the pipeline's Subscription resolvers, the pipeline the admission's

@@ -61,3 +61,15 @@ export function optionInputs(market: MarketTerms, spot: number, now: number, ris
     rate: toFloat(riskFreeRate),
   };
 }
+
+/** Every market's mark at block time `now`, each from its underlying's index price. */
+export function marksOf<M extends MarketTerms & { id: string; underlying: string }>(
+  markets: Iterable<M>,
+  indexPrice: (underlying: string) => Fixed | null,
+  now: number,
+  riskFreeRate: Fixed,
+): Map<string, Mark> {
+  const marks = new Map<string, Mark>();
+  for (const market of markets) marks.set(market.id, markOf(market, indexPrice(market.underlying), now, riskFreeRate));
+  return marks;
+}

@@ -21,6 +21,8 @@ import type { copyOut as CopyOut } from '../../db/store/copy-out.js';
 import type { EngineFilter } from './engine.js';
 
 const NONE = -1;
+/** Positions per step of `evaluation` (a few milliseconds each). */
+const STEP_SLOTS = 200_000;
 const STATES: readonly MarginState[] = ['HEALTHY', 'MARGIN_CALL', 'LIQUIDATABLE', 'BANKRUPT'];
 const STATE_CODES = new Map(STATES.map((state, code) => [state, code]));
 
@@ -145,6 +147,16 @@ export class AccountColumns {
    * `relative` of the sum of magnitudes plus `absolute` per unit of size.
    */
   evaluate(markets: ReadonlyMap<string, Market>, marks: ReadonlyMap<string, Mark>, out: Evaluated, relative: number, absolute: number): void {
+    const steps = this.evaluation(markets, marks, out, relative, absolute);
+    while (!steps.next().done);
+  }
+
+  /**
+   * `evaluate` in steps of about STEP_SLOTS positions, for work that must let the event
+   * loop turn between them (a million accounts take a few hundred milliseconds). The
+   * columns must not change until it is done.
+   */
+  *evaluation(markets: ReadonlyMap<string, Market>, marks: ReadonlyMap<string, Mark>, out: Evaluated, relative: number, absolute: number): Generator<void, void, void> {
     const m = this.marketIds.length;
     const perp = new Uint8Array(m);
     const hasIndex = new Uint8Array(m);
@@ -179,37 +191,42 @@ export class AccountColumns {
     const size = this.pSize.array;
     const entry = this.pEntry.array;
     const snapshot = this.pSnapshot.array;
-    for (let p = 0; p < this.slots; p++) {
-      const a = account[p]!;
-      if (a === NONE) continue;
-      const k = market[p]!;
-      const s = size[p]!;
-      const abs = s < 0 ? -s : s;
-      const e = entry[p]!;
-      let term: number;
-      let magnitude: number;
-      let price: number;
-      if (perp[k]) {
-        const f = funding[k]!;
-        price = hasIndex[k] ? index[k]! : e;
-        term = s * (price - e) - s * (f - snapshot[p]!);
-        magnitude = abs * (Math.abs(price) + Math.abs(e) + Math.abs(f) + Math.abs(snapshot[p]!));
-        maintenance[a] = maintenance[a]! + abs * price * mmf[k]!;
-        if (initial) initial[a] = initial[a]! + abs * price * imf[k]!;
-      } else {
-        price = hasIndex[k] ? index[k]! : strike[k]!;
-        term = s * (hasValue[k] ? value[k]! : e);
-        magnitude = Math.abs(term);
-        if (s < 0) {
+    for (let from = 0; from < this.slots; from += STEP_SLOTS) {
+      if (from > 0) yield;
+      const to = Math.min(this.slots, from + STEP_SLOTS);
+      for (let p = from; p < to; p++) {
+        const a = account[p]!;
+        if (a === NONE) continue;
+        const k = market[p]!;
+        const s = size[p]!;
+        const abs = s < 0 ? -s : s;
+        const e = entry[p]!;
+        let term: number;
+        let magnitude: number;
+        let price: number;
+        if (perp[k]) {
+          const f = funding[k]!;
+          price = hasIndex[k] ? index[k]! : e;
+          term = s * (price - e) - s * (f - snapshot[p]!);
+          magnitude = abs * (Math.abs(price) + Math.abs(e) + Math.abs(f) + Math.abs(snapshot[p]!));
           maintenance[a] = maintenance[a]! + abs * price * mmf[k]!;
           if (initial) initial[a] = initial[a]! + abs * price * imf[k]!;
+        } else {
+          price = hasIndex[k] ? index[k]! : strike[k]!;
+          term = s * (hasValue[k] ? value[k]! : e);
+          magnitude = Math.abs(term);
+          if (s < 0) {
+            maintenance[a] = maintenance[a]! + abs * price * mmf[k]!;
+            if (initial) initial[a] = initial[a]! + abs * price * imf[k]!;
+          }
         }
+        equity[a] = equity[a]! + term;
+        gross[a] = gross[a]! + magnitude;
+        notional[a] = notional[a]! + abs * price;
+        sizes[a] = sizes[a]! + abs;
       }
-      equity[a] = equity[a]! + term;
-      gross[a] = gross[a]! + magnitude;
-      notional[a] = notional[a]! + abs * price;
-      sizes[a] = sizes[a]! + abs;
     }
+    yield;
     const collateral = this.collateral.array;
     for (let a = 0; a < n; a++) {
       const c = collateral[a]!;

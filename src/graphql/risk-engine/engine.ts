@@ -18,17 +18,27 @@
  * in doubt). Accounts with L above the cursor are surely after it; the (first + 1)-th
  * smallest U among them, U*, bounds the last key of the exact page. Every account that
  * may be after the cursor (U above it) and may be before U* (L at most U*) is a candidate.
+ *
+ * Per block: the refresh reads the changed accounts (or all) and the block's markets and
+ * index prices in one snapshot, then evaluates every account in steps that let the event
+ * loop turn, before the block's first page is asked. A request at a block the engine is
+ * still reading waits for it (at most `catchUpMs`) rather than paying a full SQL pass.
+ * Request work that reads the columns holds a lease; a refresh waits for the leases to
+ * end before it changes them.
  */
 import type pg from 'pg';
 import type { BlocksCommitted } from '../../db/store/ledger-store.js';
 import { copyOut } from '../../db/store/copy-out.js';
 import type { Logger } from '../../log/index.js';
-import type { Mark } from '../../risk/mark.js';
-import type { Market, MarginState } from '../../ledger/index.js';
-import type { SnapshotBlock } from '../snapshot.js';
+import { marksOf, type Mark } from '../../risk/mark.js';
+import type { LedgerParams, Market, MarginState } from '../../ledger/index.js';
+import { loadMarkets } from '../modules/market/sql.js';
+import { loadUnderlyings } from '../modules/underlying/sql.js';
+import { nextTurn, sliceSpent } from '../protection/pacer.js';
+import type { RunQuery, SnapshotBlock } from '../snapshot.js';
 import { ABSOLUTE_ERROR, boundsOf, candidates, emptyBounds, RELATIVE_ERROR, type Bounds, type RiskOrder } from './bounds.js';
 import { AccountColumns, type Evaluated } from './columns.js';
-import type { StressOutcome } from './stress.js';
+import type { Marked, StressOutcome } from './stress.js';
 
 export interface EngineFilter {
   owner?: string | null;
@@ -39,34 +49,49 @@ export interface EngineFilter {
 /** A cursor's sort key: bucket, key (an integer of 1e-18 units) and id. */
 export type CursorKey = readonly [string, string, string];
 
+/** The block the columns hold, its marks, and every account's values at them. */
+interface Held extends Marked {
+  number: number;
+  hash: string;
+  /** Settles once every account is evaluated (`evaluate`). */
+  values: Promise<BlockValues>;
+}
+
 /** What a block's marks give every account: computed once per block, used by every page. */
 interface BlockValues extends Evaluated {
-  hash: string;
   /** By order, made on the first page asked in it. */
   bounds: Map<string, Bounds>;
 }
-
-/** Stress outcomes kept per block (each holds a few numbers per account it moves). */
-const STRESSES_KEPT = 8;
 
 export interface RiskEngineOptions {
   /** Reads the engine's rows, in snapshots of its own (the API's pool). */
   pool: pg.Pool;
   logger: Logger;
+  /** The risk-free rate of option marks, as the API's requests use it. */
+  params: Pick<LedgerParams, 'riskFreeRate'>;
+  /** How long a request waits for the engine to reach its block before it goes without it. Default 2000 ms. */
+  catchUpMs?: number;
 }
+
+/** Stress outcomes kept per block (each holds a few numbers per account it moves). */
+const STRESSES_KEPT = 8;
 
 export class RiskEngine {
   private readonly columns = new AccountColumns();
   /** The block the columns hold, or null while they are loading or behind. */
-  private block: { number: number; hash: string } | null = null;
+  private held: Held | null = null;
   /** The last block a notification named; the columns are current once they hold it. */
   private notified: { number: number; hash: string } | null = null;
   private pending = new Set<string>();
   private reloadAll = true;
   private running: Promise<void> | null = null;
-  private values: BlockValues | null = null;
   /** Stress outcomes at the block held, by shock (stress.ts), the last few asked: a client pages through one. */
   private readonly stresses = new Map<string, StressOutcome>();
+  /** Request work reading the columns, and who waits for it to end. */
+  private leases = 0;
+  private leasesEnded: (() => void)[] = [];
+  /** Requests waiting for the engine to hold a newer block. */
+  private waiting = new Set<() => void>();
   private stopped = false;
 
   constructor(private readonly options: RiskEngineOptions) {}
@@ -78,6 +103,7 @@ export class RiskEngine {
 
   stop(): void {
     this.stopped = true;
+    this.wake();
   }
 
   /** Settles once no refresh is running (its connection is back in the pool). */
@@ -87,7 +113,7 @@ export class RiskEngine {
 
   /** The block the engine serves, if any (for tests and metrics). */
   get currentBlock(): { number: number; hash: string } | null {
-    return this.block;
+    return this.held && { number: this.held.number, hash: this.held.hash };
   }
 
   /** A commit notification (undefined: one was lost): the accounts to read again. */
@@ -95,8 +121,101 @@ export class RiskEngine {
     if (!commit || commit.accounts === undefined || commit.reorg) this.reloadAll = true;
     else for (const id of commit.accounts) this.pending.add(id);
     if (commit) this.notified = { number: commit.last, hash: commit.hash };
-    this.block = null;
     this.kick();
+  }
+
+  /**
+   * The ids of the accounts that can be on the page after `cursor` (null: the first page)
+   * in `order`, among those passing `filter`; null when the engine does not hold `block`.
+   */
+  candidates(block: SnapshotBlock, order: RiskOrder, filter: EngineFilter, cursor: CursorKey | null, first: number): Promise<string[] | null> {
+    return this.read(block, async (held) => {
+      const values = await held.values;
+      const n = this.columns.accountCount;
+      let orderBounds = values.bounds.get(order);
+      if (!orderBounds) {
+        orderBounds = emptyBounds(n);
+        for (let i = 0; i < n; i++) boundsOf(order, values, i, orderBounds, i);
+        values.bounds.set(order, orderBounds);
+      }
+      const place = cursor ? { bucket: Number(cursor[0]), key: Number(cursor[1]) / 1e18 } : null;
+      return candidates(orderBounds, n, this.columns.filter(filter), place, first).map((i) => this.columns.idAt(i));
+    });
+  }
+
+  /** How many accounts pass `filter` (null when the engine does not hold `block`). */
+  count(block: SnapshotBlock, filter: EngineFilter): Promise<number | null> {
+    return this.read(block, () => {
+      const match = this.columns.filter(filter);
+      let count = 0;
+      for (let i = 0; i < this.columns.accountCount; i++) if (match(i)) count++;
+      return count;
+    });
+  }
+
+  /**
+   * A stress outcome at `block` for the shocks named by `key`: made by `make` from the
+   * engine's columns and the block's marks on the first ask, kept for the pages after
+   * it; null when the engine does not hold `block`.
+   */
+  stressAt(block: SnapshotBlock, key: string, make: (columns: AccountColumns, now: Marked) => Promise<StressOutcome>): Promise<StressOutcome | null> {
+    return this.read(block, async (held) => {
+      const kept = this.stresses.get(key);
+      if (kept) {
+        this.stresses.delete(key); // most recently used last
+        this.stresses.set(key, kept);
+        return kept;
+      }
+      const outcome = await make(this.columns, held);
+      if (this.stresses.size >= STRESSES_KEPT) this.stresses.delete(this.stresses.keys().next().value!);
+      this.stresses.set(key, outcome);
+      return outcome;
+    });
+  }
+
+  /**
+   * `work` over the columns at `block`, with a lease that keeps a refresh from changing
+   * them until it ends; null when the engine does not hold `block` (or cannot reach it
+   * within `catchUpMs`).
+   */
+  private async read<T>(block: SnapshotBlock, work: (held: Held) => T | Promise<T>): Promise<T | null> {
+    const held = await this.reach(block);
+    if (!held) return null;
+    this.leases++;
+    try {
+      // A refresh that began meanwhile has let go of the block (it changes the columns next).
+      if (this.held !== held) return null;
+      return await work(held);
+    } finally {
+      if (--this.leases === 0) for (const ended of this.leasesEnded.splice(0)) ended();
+    }
+  }
+
+  /** The held block if it is `block`, after waiting for a refresh that is reading it. */
+  private async reach(block: SnapshotBlock): Promise<Held | null> {
+    const deadline = performance.now() + (this.options.catchUpMs ?? 2000);
+    for (;;) {
+      const held = this.held;
+      if (held && held.number === block.number && held.hash === block.hash) return held;
+      // Past it (or another branch), or about to be: the request's block is gone from the columns.
+      if ((held && held.number >= block.number) || (this.notified && this.notified.number > block.number)) return null;
+      const left = deadline - performance.now();
+      if (this.stopped || left <= 0) return null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, left);
+        this.waiting.add(done);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = new Set();
+    for (const resume of waiting) resume();
   }
 
   private kick(): void {
@@ -114,100 +233,54 @@ export class RiskEngine {
   }
 
   /**
-   * Reads what changed (or everything) in one snapshot. The columns then hold the
-   * snapshot's block if they were read whole, or if every commit up to that block was
-   * notified before the read began (each notification names its batch's accounts, and
-   * they come in commit order); else they wait for the next notification.
+   * Reads what changed (or everything) in one snapshot, with the block's markets and index
+   * prices. The columns then hold the snapshot's block if they were read whole, or if every
+   * commit up to that block was notified before the read began (each notification names
+   * its batch's accounts, and they come in commit order); else they wait for the next
+   * notification. Then every account is evaluated at the block's marks.
    */
   private async refresh(): Promise<void> {
+    while (this.leases > 0) await new Promise<void>((resolve) => this.leasesEnded.push(resolve));
     const all = this.reloadAll;
     const ids = [...this.pending];
     const notified = this.notified;
     this.reloadAll = false;
     this.pending = new Set();
+    this.held = null;
+    this.stresses.clear();
     const client = await this.options.pool.connect();
+    let read: { number: number; hash: string; markets: Map<string, Market>; marks: Map<string, Mark> } | null;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const { rows } = await client.query('SELECT block_number, block_hash FROM cursor WHERE id = 1');
-      const cursor = rows[0] ? { number: Number(rows[0].block_number), hash: rows[0].block_hash as string } : null;
+      const { rows } = await client.query('SELECT block_number, block_hash, block_timestamp FROM cursor WHERE id = 1');
       if (all) await this.columns.loadAll(client, copyOut);
       else if (ids.length > 0) await this.columns.reload(client, ids);
+      const query: RunQuery = async <R>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as R[];
+      const [markets, underlyings] = await Promise.all([loadMarkets(query), loadUnderlyings(query)]);
       await client.query('COMMIT');
+      const cursor = rows[0] ? { number: Number(rows[0].block_number), hash: rows[0].block_hash as string, timestamp: Number(rows[0].block_timestamp) } : null;
       const caughtUp = all || (notified !== null && cursor !== null && notified.number === cursor.number && notified.hash === cursor.hash);
-      this.block = caughtUp ? cursor : null;
-      this.values = null;
-      this.stresses.clear();
+      read = caughtUp && cursor
+        ? { number: cursor.number, hash: cursor.hash, markets, marks: marksOf(markets.values(), (u) => underlyings.get(u)?.indexPrice ?? null, cursor.timestamp, this.options.params.riskFreeRate) }
+        : null;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
       client.release();
     }
+    if (!read) return;
+    const values = this.evaluate(read.markets, read.marks);
+    this.held = { ...read, values };
+    this.wake();
+    // Part of the refresh: the next one must not change the columns while it runs.
+    await values;
   }
 
-  /**
-   * The ids of the accounts that can be on the page after `cursor` (null: the first page)
-   * in `order`, among those passing `filter`; null when the engine does not hold `block`.
-   */
-  candidates(
-    block: SnapshotBlock,
-    markets: ReadonlyMap<string, Market>,
-    marks: ReadonlyMap<string, Mark>,
-    order: RiskOrder,
-    filter: EngineFilter,
-    cursor: CursorKey | null,
-    first: number,
-  ): string[] | null {
-    if (!this.holds(block)) return null;
-    const values = this.valuesAt(block.hash, markets, marks);
-    const n = this.columns.accountCount;
-    let orderBounds = values.bounds.get(order);
-    if (!orderBounds) {
-      orderBounds = emptyBounds(n);
-      for (let i = 0; i < n; i++) boundsOf(order, values, i, orderBounds, i);
-      values.bounds.set(order, orderBounds);
-    }
-    const place = cursor ? { bucket: Number(cursor[0]), key: Number(cursor[1]) / 1e18 } : null;
-    return candidates(orderBounds, n, this.columns.filter(filter), place, first).map((i) => this.columns.idAt(i));
-  }
-
-  /**
-   * A stress outcome at `block` for the shocks named by `key`: made by `make` from the
-   * engine's columns on the first ask, kept for the pages after it; null when the engine
-   * does not hold `block`.
-   */
-  stressAt(block: SnapshotBlock, key: string, make: (columns: AccountColumns) => StressOutcome): StressOutcome | null {
-    if (!this.holds(block)) return null;
-    const stresses = this.stresses;
-    let outcome = stresses.get(key);
-    if (outcome) {
-      stresses.delete(key); // most recently used last
-    } else {
-      outcome = make(this.columns);
-      if (stresses.size >= STRESSES_KEPT) stresses.delete(stresses.keys().next().value!);
-    }
-    stresses.set(key, outcome);
-    return outcome;
-  }
-
-  /** How many accounts pass `filter` (null when the engine does not hold `block`). */
-  count(block: SnapshotBlock, filter: EngineFilter): number | null {
-    if (!this.holds(block)) return null;
-    const match = this.columns.filter(filter);
-    let count = 0;
-    for (let i = 0; i < this.columns.accountCount; i++) if (match(i)) count++;
-    return count;
-  }
-
-  private holds(block: SnapshotBlock): boolean {
-    return this.block !== null && this.block.number === block.number && this.block.hash === block.hash;
-  }
-
-  private valuesAt(hash: string, markets: ReadonlyMap<string, Market>, marks: ReadonlyMap<string, Mark>): BlockValues {
-    if (this.values?.hash === hash) return this.values;
+  /** Every account at the block's marks, in steps between which the event loop turns. */
+  private async evaluate(markets: ReadonlyMap<string, Market>, marks: ReadonlyMap<string, Mark>): Promise<BlockValues> {
     const n = this.columns.accountCount;
     const values: BlockValues = {
-      hash,
       bounds: new Map(),
       equity: new Float64Array(n),
       equityError: new Float64Array(n),
@@ -216,8 +289,9 @@ export class RiskEngine {
       notional: new Float64Array(n),
       notionalError: new Float64Array(n),
     };
-    this.columns.evaluate(markets, marks, values, RELATIVE_ERROR, ABSOLUTE_ERROR);
-    this.values = values;
+    for (const _ of this.columns.evaluation(markets, marks, values, RELATIVE_ERROR, ABSOLUTE_ERROR)) {
+      if (sliceSpent()) await nextTurn(this);
+    }
     return values;
   }
 }

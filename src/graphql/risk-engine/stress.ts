@@ -15,6 +15,8 @@ import type { Mark } from '../../risk/mark.js';
 import type { AccountColumns, Evaluated } from './columns.js';
 
 const STATES: readonly MarginState[] = ['HEALTHY', 'MARGIN_CALL', 'LIQUIDATABLE', 'BANKRUPT'];
+/** Accounts classified between two calls of `pace`. */
+const STEP_ACCOUNTS = 100_000;
 
 export type StateCounts = Record<MarginState, number>;
 
@@ -54,7 +56,12 @@ export interface Stressed {
   key: bigint;
 }
 
-export function stress(columns: AccountColumns, now: Marked, shocked: Marked): StressOutcome {
+/**
+ * The stress of `shocked` against `now`. `pace` is awaited between steps of a few
+ * milliseconds (a million accounts take a few hundred): a request's budget, so the event
+ * loop keeps turning and the deadline holds. The columns must not change meanwhile.
+ */
+export async function stress(columns: AccountColumns, now: Marked, shocked: Marked, pace: () => void | Promise<void>): Promise<StressOutcome> {
   const n = columns.accountCount;
   const values: Evaluated = {
     equity: new Float64Array(n), equityError: new Float64Array(n),
@@ -62,12 +69,13 @@ export function stress(columns: AccountColumns, now: Marked, shocked: Marked): S
     notional: new Float64Array(n), notionalError: new Float64Array(n),
     initial: new Float64Array(n), initialError: new Float64Array(n),
   };
-  columns.evaluate(shocked.markets, shocked.marks, values, RELATIVE_ERROR, ABSOLUTE_ERROR);
+  for (const _ of columns.evaluation(shocked.markets, shocked.marks, values, RELATIVE_ERROR, ABSOLUTE_ERROR)) await pace();
   const before = emptyCounts();
   const after = emptyCounts();
   const changed: number[] = [];
   const negative: number[] = [];
   for (let row = 0; row < n; row++) {
+    if (row % STEP_ACCOUNTS === STEP_ACCOUNTS - 1) await pace();
     if (!columns.isPresent(row)) continue;
     const stateBefore = columns.stateAt(row);
     before[stateBefore]++;
@@ -84,6 +92,7 @@ export function stress(columns: AccountColumns, now: Marked, shocked: Marked): S
   }
   const bounds = emptyBounds(changed.length);
   changed.forEach((row, at) => boundsOf('RISK_DESC', values, row, bounds, at));
+  await pace();
   return {
     before,
     after,

@@ -26,7 +26,7 @@ describe('risk engine candidates', () => {
 
   it.each([[11], [12]])('seed %i: every order and filter, paged to the end, equal with and without the engine at every block', async (seed) => {
     await new LedgerStore(db.pool).reset();
-    const engine = new RiskEngine({ pool: db.pool, logger: silentLogger });
+    const engine = new RiskEngine({ pool: db.pool, logger: silentLogger, params: PARAMS });
     const chain = new LedgerChain(PARAMS);
     const store = new LedgerStore(db.pool);
     engine.start();
@@ -49,12 +49,7 @@ describe('risk engine candidates', () => {
       }
       // Few candidates: the first page of 10 in the riskiest order, among 160+ accounts.
       const block = { chainId: 31337, number: chain.history.at(-1)!.block.number, hash: chain.history.at(-1)!.block.hash, timestamp: 0, headBlockNumber: 0 };
-      const markets = chain.state.markets;
-      const { RequestContext } = await import('../../../src/graphql/context.js');
-      const ctx = new RequestContext({ pool: db.pool, params: PARAMS });
-      const marks = await ctx.loaders.risk.marks();
-      await ctx.release();
-      const picked = engine.candidates(block, markets, marks, 'RISK_DESC', {}, null, 10);
+      const picked = await engine.candidates(block, 'RISK_DESC', {}, null, 10);
       expect(picked).not.toBeNull();
       expect(picked!.length).toBeGreaterThanOrEqual(11);
       expect(picked!.length).toBeLessThan(30);
@@ -87,3 +82,86 @@ async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void
   }
 }
 
+
+describe('risk engine blocks', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  /** A chain of the fixture's blocks, committed one at a time; the engine told after each when `tell`. */
+  async function setUp() {
+    await new LedgerStore(db.pool).reset();
+    const engine = new RiskEngine({ pool: db.pool, logger: silentLogger, params: PARAMS, catchUpMs: 30_000 });
+    const chain = new LedgerChain(PARAMS);
+    const store = new LedgerStore(db.pool);
+    const all = blocks(13);
+    let next = 0;
+    const commitNext = async (tell = true) => {
+      const { time, events } = all[next++]!;
+      chain.block(time, events);
+      const batch = chain.history.slice(-1);
+      await store.commit({ chainId: 31337, headBlockNumber: batch[0]!.block.number, batch, undo: new Map() });
+      if (tell) engine.committed(blocksCommitted(batch, undefined));
+      const { number, hash } = batch[0]!.block;
+      return { chainId: 31337, number, hash, timestamp: 0, headBlockNumber: number };
+    };
+    return { engine, commitNext };
+  }
+
+  it('a request at a block the engine is still reading waits for it instead of going without', async () => {
+    const { engine, commitNext } = await setUp();
+    engine.start();
+    try {
+      await commitNext();
+      const second = await commitNext();
+      // Asked at once: the refresh that reads the second block has not even begun.
+      const picked = await engine.candidates(second, 'RISK_DESC', {}, null, 10);
+      expect(picked).not.toBeNull();
+      expect(engine.currentBlock).toEqual({ number: second.number, hash: second.hash });
+      // A block the engine has moved past is gone from its columns: no answer, at once.
+      const third = await commitNext();
+      expect(await engine.candidates(third, 'EQUITY_ASC', {}, null, 5)).not.toBeNull();
+      expect(await engine.candidates(second, 'RISK_DESC', {}, null, 10)).toBeNull();
+    } finally {
+      engine.stop();
+      await engine.idle();
+    }
+  });
+
+  it('a refresh waits for the request work reading the columns (a stress) before it changes them', async () => {
+    const { engine, commitNext } = await setUp();
+    engine.start();
+    try {
+      const first = await commitNext();
+      let release!: () => void;
+      const holding = new Promise<void>((resolve) => (release = resolve));
+      let entered!: () => void;
+      const inside = new Promise<void>((resolve) => (entered = resolve));
+      let seen = -1;
+      const stress = engine.stressAt(first, 'test', async (columns) => {
+        entered();
+        await holding;
+        seen = columns.accountCount;
+        return { changed: [] } as never;
+      });
+      await inside;
+      const before = engine.currentBlock;
+      const second = await commitNext(); // adds accounts (the fixture deposits in every block's first events)
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The refresh for the second block has not changed the columns under the lease.
+      expect(engine.currentBlock).toEqual(before);
+      release();
+      await stress;
+      expect(seen).toBeGreaterThan(0);
+      expect(await engine.candidates(second, 'RISK_DESC', {}, null, 10)).not.toBeNull();
+      expect(engine.currentBlock).toEqual({ number: second.number, hash: second.hash });
+    } finally {
+      engine.stop();
+      await engine.idle();
+    }
+  });
+});

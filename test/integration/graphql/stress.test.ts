@@ -55,7 +55,7 @@ describe('stress', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     const store = new LedgerStore(db.pool);
-    engine = new RiskEngine({ pool: db.pool, logger: silentLogger });
+    engine = new RiskEngine({ pool: db.pool, logger: silentLogger, params: PARAMS });
     engine.start();
     for (const { time, events } of blocks(11)) {
       chain.block(time, events);

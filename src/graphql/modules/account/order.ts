@@ -123,7 +123,7 @@ export async function accountsPage(ctx: RequestContext, filter: AccountFilter, o
     // The engine's candidates (risk-engine/engine.ts) hold every account that can be on
     // this page; without it (loading, behind, an owner filter), every account is one.
     const engine = filter.owner == null ? ctx.riskEngine : undefined;
-    const picked = engine ? engine.candidates(await ctx.block(), await ctx.loaders.markets(), marks, orderBy, filter, page.after as CursorKey | null, page.first) : null;
+    const picked = engine ? await engine.candidates(await ctx.block(), orderBy, filter, page.after as CursorKey | null, page.first) : null;
     const where = filterConditions(p, filter);
     if (picked) where.push(`a.id = ANY(${p.add(picked, 'text[]')})`);
     const candidates = `SELECT a.id, a.collateral FROM account a ${whereClause(where)}`;
@@ -147,7 +147,7 @@ SELECT a.*, keyed.bucket AS sort_bucket, keyed.k::text AS sort_key
     ? ({ row }: { row: Record<string, unknown> }) => [row.id as string]
     : ({ row }: { row: Record<string, unknown> }) => [String(row.sort_bucket), row.sort_key as string, row.id as string];
   return connectionOf(rows, page, kind, keyOf, (r) => r.account, async () => {
-    const counted = filter.owner == null ? ctx.riskEngine?.count(await ctx.block(), filter) : null;
+    const counted = filter.owner == null ? await ctx.riskEngine?.count(await ctx.block(), filter) : null;
     if (counted != null) return counted;
     const q = new Params();
     const [row] = await ctx.query<{ n: number }>(`SELECT count(*)::int4 AS n FROM account a ${whereClause(filterConditions(q, filter))}`, q.values);

@@ -53,8 +53,9 @@ export const stressResolvers: ModuleResolvers = {
       const block = await ctx.block();
       const { now, shocked } = await shockedMarks(ctx, shocks);
       const kind = `stress:${shocksKey(shocks)}`;
-      const make = (columns: AccountColumns) => stress(columns, now, shocked);
-      const outcome = ctx.riskEngine?.stressAt(block, kind, make) ?? make(await readColumns(ctx));
+      const pace = () => ctx.budget.pace(undefined);
+      const made = await ctx.riskEngine?.stressAt(block, kind, (columns, held) => stress(columns, held, shocked, pace));
+      const outcome = made ?? (await stress(await readColumns(ctx), now, shocked, pace));
       await ctx.budget.resume();
       return { blockNumber: block.number, outcome, shocked, kind };
     },

@@ -73,12 +73,12 @@ function columnsOf(rows: Row[]): AccountColumns {
 }
 
 describe('stress (pure)', () => {
-  it.each([[1], [2], [3]])('seed %i: accounts exactly on a threshold after the shock are counted, listed and ordered exactly', (seed) => {
+  it.each([[1], [2], [3]])('seed %i: accounts exactly on a threshold after the shock are counted, listed and ordered exactly', async (seed) => {
     const now = marked(0n);
     const shocked = marked(x('-0.2'));
     const rows = venue(seed, shocked);
     const columns = columnsOf(rows);
-    const outcome = stress(columns, now, shocked);
+    const outcome = await stress(columns, now, shocked, () => undefined);
 
     const exact = rows.map((r) => {
       const risk = accountRisk(r.collateral, r.positions.map((p) => positionRisk({ size: p.size, entryPrice: p.entry, fundingSnapshot: p.snapshot }, MARKETS.get(p.market)!, shocked.marks.get(p.market)!)));
