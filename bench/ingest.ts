@@ -1,7 +1,13 @@
 // bench/ingest: backfill throughput, memory and live block-to-commit latency of the
 // ingester on a real anvil chain and PostgreSQL (issue 3).
 //
-//   node --expose-gc bin/run-ts.js bench/ingest.ts [--events 200000] [--accounts 1000] [--per-block 200] [--live 200]
+//   node --expose-gc bin/run-ts.js bench/ingest.ts [--events 200000] [--accounts 1000] [--per-block 200] [--live 200] [--preexisting 0]
+//
+// --preexisting N (issue 15) puts N accounts x 5 positions (bench/scale-dataset.ts, on the
+// workload's ETH and BTC index prices, under their own market ids) in the database before
+// the backfill, in the two blocks before the venue's: the ingester loads them (the load is
+// timed apart), and every price the workload reports moves them. The rate is then the
+// backfill's at N pre-existing accounts, to set beside the rate at --preexisting 0.
 //
 // Memory is read at 25/50/75/100% of the backfill after a full GC (--expose-gc), on the
 // ingester's thread: the time those forced GCs take is printed and left out of the rate
@@ -23,7 +29,8 @@ import { startAnvil } from '../src/devnet/anvil.js';
 import { deployVenue } from '../src/devnet/deploy.js';
 import { VenueDriver } from '../src/devnet/venue-driver.js';
 import { Workload, traderAddresses } from '../src/devnet/workload.js';
-import { createLogger, silentLogger } from '../src/log/index.js';
+import { createLogger, silentLogger, type Logger } from '../src/log/index.js';
+import { buildScaleDataset } from './scale-dataset.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,12 +38,14 @@ const { values } = parseArgs({
     accounts: { type: 'string', default: '1000' },
     'per-block': { type: 'string', default: '200' },
     live: { type: 'string', default: '200' },
+    preexisting: { type: 'string', default: '0' },
   },
 });
 const EVENTS = Number(values.events);
 const ACCOUNTS = Number(values.accounts);
 const PER_BLOCK = Number(values['per-block']);
 const LIVE_BLOCKS = Number(values.live);
+const PREEXISTING = Number(values.preexisting);
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -47,7 +56,9 @@ const gc = (globalThis as { gc?: () => void }).gc;
 const anvil = await startAnvil();
 const db = await benchDatabase();
 try {
-  log(`pts bench/ingest: ${EVENTS} events, ${ACCOUNTS} accounts, ~${PER_BLOCK} events per block; ${db.kind}`);
+  log(`pts bench/ingest: ${EVENTS} events, ${ACCOUNTS} accounts, ~${PER_BLOCK} events per block${PREEXISTING ? `, ${PREEXISTING} pre-existing accounts` : ''}; ${db.kind}`);
+  // Two empty blocks before the venue's: where pre-existing accounts are written.
+  if (PREEXISTING > 0) await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_mine', params: ['0x2'] }) });
   const deployment = await deployVenue(anvil.rpcUrl);
   const venue = new VenueDriver(deployment);
   const now = Number((await deployment.publicClient.getBlock()).timestamp);
@@ -71,6 +82,24 @@ try {
   // 2. Backfill.
   await migrate(db.url);
   const pool = createPool(db.url, { max: 10 });
+  if (PREEXISTING > 0) {
+    const headers = await Promise.all([1, 2].map(async (n) => {
+      const block = await deployment.publicClient.getBlock({ blockNumber: BigInt(Number(deployment.blockNumber) - 3 + n) });
+      return { number: Number(block.number), hash: block.hash!, parentHash: block.parentHash, timestamp: Number(block.timestamp) };
+    }));
+    const built = performance.now();
+    await buildScaleDataset(pool, PREEXISTING, log, {
+      blocks: [headers[0]!, headers[1]!],
+      spot: { ETH: 2000, BTC: 60000, SOL: 150 }, // the workload's first prices
+      oracles: [deployment.owner.address.toLowerCase()], // the workload's reporter: its prices replace these
+      marketPrefix: 'D-',
+    });
+    log(`${PREEXISTING} pre-existing accounts written in ${((performance.now() - built) / 1000).toFixed(1)} s (blocks ${headers[0]!.number}-${headers[1]!.number})`);
+  }
+  /** When the ingester had loaded its state ("ingester starting"). */
+  let loadedAt = 0;
+  const logger = process.env.BENCH_LOG ? createLogger('json') : silentLogger;
+  const timing: Logger = { ...logger, info: (message, fields) => ((loadedAt ||= message === 'ingester starting' ? performance.now() : 0), logger.info(message, fields)), child: () => timing };
   const rpc = new Rpc([anvil.rpcUrl, anvil.wsUrl], silentLogger);
   let committedEvents = 0;
   const memory: { block: number; heap: number; rss: number }[] = [];
@@ -82,7 +111,7 @@ try {
   const ingester = new Ingester({
     rpc,
     pool,
-    logger: process.env.BENCH_LOG ? createLogger('json') : silentLogger,
+    logger: timing,
     venues: [deployment.address.toLowerCase()],
     startBlock: Number(deployment.blockNumber),
     pollIntervalMs: 1000,
@@ -111,7 +140,10 @@ try {
   const othersBefore = [cpuSecondsOf('anvil'), cpuSecondsOf('postgres')];
   const running = ingester.run();
   while ((ingester.lastBlock ?? 0) < head) await new Promise((r) => setTimeout(r, 5));
-  const seconds = (performance.now() - started) / 1000;
+  // From the state loaded (with pre-existing accounts, loading them is timed apart).
+  const loadSeconds = loadedAt ? (loadedAt - started) / 1000 : 0;
+  if (PREEXISTING > 0) log(`ingester state load: ${loadSeconds.toFixed(1)} s`);
+  const seconds = (performance.now() - started) / 1000 - loadSeconds;
   const cpu = process.cpuUsage(cpuBefore);
   const others = [cpuSecondsOf('anvil'), cpuSecondsOf('postgres')].map((after, i) => (after === null ? '?' : (after - othersBefore[i]!).toFixed(1)));
   await stopProfile();

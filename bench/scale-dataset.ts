@@ -34,17 +34,37 @@ interface Listing {
   vol: number;
 }
 
+/** Where the dataset sits: its two blocks, spot prices, oracle sources and market ids. */
+export interface DatasetOptions {
+  /** Blocks 1 and 2 of the dataset (default: made-up headers at T0 and T0 + 12). */
+  blocks?: readonly [Header, Header];
+  /** Spot per underlying (default SPOT). */
+  spot?: Readonly<Record<string, number>>;
+  /** The oracle sources that report each spot (default ORACLES). */
+  oracles?: readonly string[];
+  /** Put before every market id (default none): beside another workload's markets. */
+  marketPrefix?: string;
+}
+
+export interface Header {
+  number: number;
+  hash: string;
+  parentHash: string;
+  timestamp: number;
+}
+
 /** Three perpetuals and twelve options: 15 markets, an account's five picked with a stride that keeps them distinct. */
-export function listings(): Listing[] {
+export function listings(spot: Readonly<Record<string, number>> = SPOT, t0 = T0, prefix = ''): Listing[] {
   const all: Listing[] = [
-    { id: 'ETH-PERP', underlying: 'ETH', kind: 'PERPETUAL', strike: 0, expiry: 0, vol: 0 },
-    { id: 'BTC-PERP', underlying: 'BTC', kind: 'PERPETUAL', strike: 0, expiry: 0, vol: 0 },
-    { id: 'SOL-PERP', underlying: 'SOL', kind: 'PERPETUAL', strike: 0, expiry: 0, vol: 0 },
+    { id: `${prefix}ETH-PERP`, underlying: 'ETH', kind: 'PERPETUAL', strike: 0, expiry: 0, vol: 0 },
+    { id: `${prefix}BTC-PERP`, underlying: 'BTC', kind: 'PERPETUAL', strike: 0, expiry: 0, vol: 0 },
+    { id: `${prefix}SOL-PERP`, underlying: 'SOL', kind: 'PERPETUAL', strike: 0, expiry: 0, vol: 0 },
   ];
-  for (const [underlying, strikes, vol] of [['ETH', [2500, 3000, 3500], 0.7], ['BTC', [50000, 60000, 70000], 0.55]] as const) {
-    for (const strike of strikes) {
+  for (const [underlying, vol] of [['ETH', 0.7], ['BTC', 0.55]] as const) {
+    // 2500, 3000, 3500 at an ETH spot of 3000.
+    for (const strike of [5 / 6, 1, 7 / 6].map((m) => Math.round(spot[underlying]! * m))) {
       for (const kind of ['CALL', 'PUT'] as const) {
-        all.push({ id: `${underlying}-60D-${strike}-${kind[0]}`, underlying, kind, strike, expiry: T0 + 60 * DAY, vol: vol + (strike - SPOT[underlying]!) / SPOT[underlying]! / 5 });
+        all.push({ id: `${prefix}${underlying}-60D-${strike}-${kind[0]}`, underlying, kind, strike, expiry: t0 + 60 * DAY, vol: vol + (strike - spot[underlying]!) / spot[underlying]! / 5 });
       }
     }
   }
@@ -55,7 +75,7 @@ function event(number: number, i: number, body: Record<string, unknown>): VenueE
   return { ...body, blockNumber: number, transactionIndex: i, logIndex: i, transactionHash: `0x${number.toString(16).padStart(8, '0')}${i.toString(16).padStart(56, '0')}`, venue: VENUE } as VenueEvent;
 }
 
-export function header(number: number, timestamp: number) {
+export function header(number: number, timestamp: number): Header {
   return { number, hash: `0x${number.toString(16).padStart(64, '0')}`, parentHash: `0x${(number - 1).toString(16).padStart(64, '0')}`, timestamp };
 }
 
@@ -67,11 +87,13 @@ export function ownerOf(i: number): string {
 /** SQL: a seeded non-negative hash of an integer expression. */
 const hash = (expression: string) => `(hashint8((${expression})::int8)::int8 & 2147483647)`;
 
-export async function buildScaleDataset(pool: pg.Pool, accounts: number, log: (line: string) => void): Promise<void> {
+export async function buildScaleDataset(pool: pg.Pool, accounts: number, log: (line: string) => void, options: DatasetOptions = {}): Promise<void> {
   const store = new LedgerStore(pool);
+  const [h1, h2] = options.blocks ?? [header(1, T0), header(2, T0 + 12)];
+  const spot = options.spot ?? SPOT;
   // Block 1: the markets, their volatilities and prices, through the ledger.
   const state = emptyState();
-  const markets = listings();
+  const markets = listings(spot, h1.timestamp, options.marketPrefix);
   const drafts: Record<string, unknown>[] = [];
   for (const l of markets) {
     drafts.push({
@@ -81,24 +103,24 @@ export async function buildScaleDataset(pool: pg.Pool, accounts: number, log: (l
     });
     if (l.kind !== 'PERPETUAL') drafts.push({ type: 'VolatilityReported', marketId: l.id, impliedVolatility: x(l.vol.toFixed(4)) });
   }
-  for (const [underlying, spot] of Object.entries(SPOT)) for (const source of ORACLES) drafts.push({ type: 'PriceReported', underlying, source, price: x(spot) });
-  const block1 = applyBlock(state, header(1, T0), drafts.map((d, i) => event(1, i, d)), PARAMS);
+  for (const [underlying, price] of Object.entries(spot)) for (const source of options.oracles ?? ORACLES) drafts.push({ type: 'PriceReported', underlying, source, price: x(price) });
+  const block1 = applyBlock(state, h1, drafts.map((d, i) => event(h1.number, i, d)), PARAMS);
   commitBlock(state, block1);
-  await store.commit({ chainId: 31337, headBlockNumber: 2, batch: [block1], undo: new Map() });
+  await store.commit({ chainId: 31337, headBlockNumber: h2.number, batch: [block1], undo: new Map() });
 
   // Block 2's rows, by SQL: marks (index or option value) of each market at block 2's time.
-  const t2 = T0 + 12;
+  const t2 = h2.timestamp;
   const marks = markets.map((l) => {
     const market = state.markets.get(l.id)!;
     const mark = markOf(market, state.underlyings.get(l.underlying)!.indexPrice, t2, PARAMS.riskFreeRate);
     return toFloat(mark.value!);
   });
   let started = performance.now();
-  await pool.query(`INSERT INTO block (number, hash, parent_hash, timestamp, event_count) VALUES (2, $1, $2, $3, 0)`, [header(2, t2).hash, header(2, t2).parentHash, t2]);
+  await pool.query(`INSERT INTO block (number, hash, parent_hash, timestamp, event_count) VALUES ($1, $2, $3, $4, 0)`, [h2.number, h2.hash, h2.parentHash, t2]);
   await pool.query(
     `INSERT INTO account (id, owner, subaccount, collateral, margin_state, created_block, updated_block)
-     SELECT o || ':0', o, 0, 0, 'HEALTHY', 2, 2 FROM (SELECT '0x' || lpad(to_hex(2684354560 + i), 40, '0') AS o FROM generate_series(0, $1::int - 1) i) a`,
-    [accounts],
+     SELECT o || ':0', o, 0, 0, 'HEALTHY', $2, $2 FROM (SELECT '0x' || lpad(to_hex(2684354560 + i), 40, '0') AS o FROM generate_series(0, $1::int - 1) i) a`,
+    [accounts, h2.number],
   );
   log(`   ${accounts} accounts inserted in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   started = performance.now();
@@ -109,15 +131,15 @@ export async function buildScaleDataset(pool: pg.Pool, accounts: number, log: (l
      SELECT a || ':' || m.id || ':1', a, m.id, 1,
             round((CASE WHEN ${hash('i * 16 + k')} % 2 = 0 THEN 1 ELSE -1 END * (0.5 + 3.5 * (${hash('i * 16 + k + 7')} % 1000000) / 1e6) * m.lot)::numeric, 6),
             round((m.mark * (0.99 + 0.02 * (${hash('i * 16 + k + 11')} % 1000000) / 1e6))::numeric, 6),
-            0, 0, 0, 0, 2, NULL, 2
+            0, 0, 0, 0, $5, NULL, $5
        FROM generate_series(0, $4::int - 1) i
       CROSS JOIN generate_series(0, 4) k
       CROSS JOIN LATERAL (SELECT '0x' || lpad(to_hex(2684354560 + i), 40, '0') || ':0' AS a) acc
        JOIN m ON m.ord = ((i + k * 3) % 15) + 1`,
-    [markets.map((l) => l.id), markets.map((l) => LOT[l.underlying]!), marks, accounts],
+    [markets.map((l) => l.id), markets.map((l) => LOT[l.underlying]!), marks, accounts, h2.number],
   );
   log(`   ${accounts * 5} positions inserted in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  await pool.query(`UPDATE cursor SET block_number = 2, block_hash = $1, block_timestamp = $2`, [header(2, t2).hash, t2]);
+  await pool.query(`UPDATE cursor SET block_number = $1, block_hash = $2, block_timestamp = $3`, [h2.number, h2.hash, t2]);
 
   // Collateral: equity = r x maintenance margin (r in [1.05, 4], a fifth near a boundary),
   // from the exact risk of the loaded state; then the margin state that gives, exactly.
