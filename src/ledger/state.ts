@@ -1,6 +1,6 @@
 import type { Fixed } from '../fixed/index.js';
 import type { BlockHeader, MarketKind } from './events.js';
-import { emptyWatch, type MarginWatch } from './margin-watch.js';
+import { MarginIndex } from './margin-index/index.js';
 
 export type { MarginState } from '../risk/margin-state.js';
 import type { MarginState } from '../risk/margin-state.js';
@@ -104,8 +104,8 @@ export interface LedgerState {
   holders: Map<string, Set<string>>;
   /** Derived: each account's open positions, by market id (margin evaluation reads these for every holder). */
   openPositions: Map<string, Map<string, Position>>;
-  /** Derived, in memory only: which holders the margin pass may skip (margin-watch.ts); empty after a load. */
-  marginWatch: MarginWatch;
+  /** Derived, in memory only: whom the margin pass must evaluate (margin-index/); empty after a load. */
+  marginIndex: MarginIndex;
   lastBlock: BlockHeader | null;
 }
 
@@ -129,7 +129,7 @@ export function emptyState(): LedgerState {
     positions: new Map(),
     holders: new Map(),
     openPositions: new Map(),
-    marginWatch: emptyWatch(),
+    marginIndex: new MarginIndex(),
     lastBlock: null,
   };
 }

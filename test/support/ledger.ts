@@ -90,8 +90,8 @@ export class LedgerChain {
   }
 }
 
-/** What of a state the database keeps: all of it but the margin watch, which lives in memory. */
-export const stored = ({ marginWatch: _, ...rest }: LedgerState) => rest;
+/** What of a state the database keeps: all of it but the margin index, which lives in memory. */
+export const stored = ({ marginIndex: _, ...rest }: LedgerState) => rest;
 
 /** A market's mark at the state's last block (risk-free rate 0). */
 export const markAt = (state: LedgerState, market: Market) =>

@@ -1,0 +1,204 @@
+import type { Fixed } from '../../fixed/index.js';
+import type { RangeSink } from '../../risk/margin-bounds.js';
+import { RangeHeap } from './heap.js';
+
+/**
+ * Which accounts a block's margin pass must evaluate, by the prices (and volatilities,
+ * funding indexes, times) at which their margin state could change: per factor, the
+ * validity ranges of every account exposed to it, from its last exact evaluation
+ * (src/risk/margin-bounds.ts). A factor's move from x0 to x1 visits only the accounts
+ * whose range does not hold x1: a max-heap of range bottoms and a min-heap of range tops
+ * (stored as a min-heap of negated bottoms), O(log N + k). Time windows sit in one min-heap
+ * of their last second.
+ *
+ * In memory only (not stored): empty after a load, when the first pass evaluates every
+ * holder to fill it (`ready`). `applyBlock` only reads it; `commitMarginIndex` applies the
+ * block's `MarginIndexChanges`.
+ */
+export class MarginIndex {
+  /** Whether every holder has ranges (false after a load: the next pass evaluates them all). */
+  ready = false;
+  /** The block time, risk-free rate and factor values the ranges were last checked against. */
+  time = 0;
+  rate: Fixed = 0n;
+  readonly factors = new Map<string, IndexedFactor>();
+  /** Time windows: key = last block time (inclusive) through which the state holds. */
+  readonly windows = new RangeHeap(true);
+  /** Account slots (stable small integers) and their current range version. */
+  readonly slots = new Map<string, number>();
+  readonly ids: string[] = [];
+  versions = new Uint16Array(1024);
+
+  slotOf(accountId: string): number {
+    let slot = this.slots.get(accountId);
+    if (slot === undefined) {
+      slot = this.ids.length;
+      this.ids.push(accountId);
+      this.slots.set(accountId, slot);
+      if (slot === this.versions.length) {
+        const versions = new Uint16Array(slot * 2);
+        versions.set(this.versions);
+        this.versions = versions;
+      }
+    }
+    return slot;
+  }
+}
+
+export class IndexedFactor {
+  /** Range bottoms, negated (an entry is due once -bottom < -x), and range tops (due once top < x). */
+  readonly bottoms = new RangeHeap(false);
+  readonly tops = new RangeHeap(false);
+  constructor(public value: Fixed) {}
+}
+
+/** One factor as a block saw it. */
+export interface FactorValue {
+  value: Fixed;
+  /** Its float coordinate (src/risk/margin-bounds.ts `coordinate`), what ranges are compared with. */
+  coordinate: number;
+}
+
+/** What a block changes in the index (`BlockChanges.marginIndex`); in memory only. */
+export interface MarginIndexChanges {
+  time: number;
+  rate: Fixed;
+  /** Every factor of this block, by key; a factor absent here is dropped. */
+  factors: Map<string, FactorValue>;
+  /** Keys of the factor ids of `ranges`. */
+  factorKeys: string[];
+  ranges: RangeSet;
+}
+
+/** The accounts evaluated in a block and their new ranges, packed. */
+export interface RangeSet {
+  accounts: string[];
+  /** Per account, the end of its entries in `factorIds`/`lowKeys`/`highKeys`. */
+  ends: Uint32Array;
+  factorIds: Uint32Array;
+  lowKeys: Float32Array;
+  highKeys: Float32Array;
+  /** Per account: last block time of its window; Infinity: none. */
+  until: Float64Array;
+}
+
+/** Collects the ranges of one pass (the `RangeSink` of src/risk/margin-bounds.ts). */
+export class RangeRecorder implements RangeSink {
+  private readonly accounts: string[] = [];
+  private ends = new Uint32Array(64);
+  private windowEnds = new Float64Array(64);
+  private factorIds = new Uint32Array(256);
+  private lowKeys = new Float32Array(256);
+  private highKeys = new Float32Array(256);
+  private count = 0;
+
+  /** Starts the entries of the next evaluated account. */
+  account(accountId: string): void {
+    const i = this.accounts.length;
+    if (i === this.ends.length) {
+      this.ends = grown(this.ends, new Uint32Array(i * 2));
+      this.windowEnds = grown(this.windowEnds, new Float64Array(i * 2));
+    }
+    this.accounts.push(accountId);
+    this.ends[i] = this.count;
+    this.windowEnds[i] = Infinity;
+  }
+
+  range(factor: number, lowKey: number, highKey: number): void {
+    // (the share is for tests of the bounds; the index needs only the keys)
+    const n = this.count;
+    if (n === this.factorIds.length) {
+      this.factorIds = grown(this.factorIds, new Uint32Array(n * 2));
+      this.lowKeys = grown(this.lowKeys, new Float32Array(n * 2));
+      this.highKeys = grown(this.highKeys, new Float32Array(n * 2));
+    }
+    this.factorIds[n] = factor;
+    this.lowKeys[n] = lowKey;
+    this.highKeys[n] = highKey;
+    this.count = n + 1;
+    this.ends[this.accounts.length - 1] = this.count;
+  }
+
+  until(time: number): void {
+    this.windowEnds[this.accounts.length - 1] = time;
+  }
+
+  done(): RangeSet {
+    const n = this.accounts.length;
+    return {
+      accounts: this.accounts,
+      ends: this.ends.slice(0, n),
+      factorIds: this.factorIds.slice(0, this.count),
+      lowKeys: this.lowKeys.slice(0, this.count),
+      highKeys: this.highKeys.slice(0, this.count),
+      until: this.windowEnds.slice(0, n),
+    };
+  }
+}
+
+function grown<T extends Uint32Array | Float32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+/**
+ * Calls `found(slot)` for every account with a live range that the block's factor values
+ * and time have left. Read-only.
+ */
+export function collectDue(index: MarginIndex, factors: ReadonlyMap<string, FactorValue>, time: number, found: (slot: number) => void): void {
+  const stack: number[] = [];
+  for (const [key, factor] of index.factors) {
+    const now = factors.get(key);
+    if (!now || now.value === factor.value) continue;
+    factor.bottoms.collect(-now.coordinate, index.versions, found, stack);
+    factor.tops.collect(now.coordinate, index.versions, found, stack);
+  }
+  if (time > index.time) index.windows.collect(time, index.versions, found, stack);
+}
+
+/** Applies a committed block's changes: what `collectDue` found goes, the new ranges come in. */
+export function commitMarginIndex(index: MarginIndex, changes: MarginIndexChanges): void {
+  const { ranges } = changes;
+  const slots = new Uint32Array(ranges.accounts.length);
+  ranges.accounts.forEach((accountId, i) => {
+    const known = index.slots.get(accountId);
+    if (known === undefined) slots[i] = index.slotOf(accountId);
+    else {
+      slots[i] = known;
+      index.versions[known] = (index.versions[known]! + 1) & 0xffff; // its old entries go stale
+    }
+  });
+  for (const [key, factor] of index.factors) {
+    const now = changes.factors.get(key);
+    if (!now) index.factors.delete(key);
+    else if (now.value !== factor.value) {
+      factor.bottoms.popBelow(-now.coordinate);
+      factor.tops.popBelow(now.coordinate);
+      factor.value = now.value;
+    }
+  }
+  index.windows.popBelow(changes.time);
+  const resolved = changes.factorKeys.map((key) => {
+    let factor = index.factors.get(key);
+    if (!factor) index.factors.set(key, (factor = new IndexedFactor(changes.factors.get(key)!.value)));
+    return factor;
+  });
+  const { versions } = index;
+  let j = 0;
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!;
+    const version = versions[slot]!;
+    for (const end = ranges.ends[i]!; j < end; j++) {
+      const factor = resolved[ranges.factorIds[j]!]!;
+      const low = ranges.lowKeys[j]!;
+      const high = ranges.highKeys[j]!;
+      if (low < Infinity) factor.bottoms.push(low, slot, version, versions);
+      if (high < Infinity) factor.tops.push(high, slot, version, versions);
+    }
+    const until = ranges.until[i]!;
+    if (until < Infinity) index.windows.push(until, slot, version, versions);
+  }
+  index.time = changes.time;
+  index.rate = changes.rate;
+  index.ready = true;
+}
