@@ -27,9 +27,10 @@
  *   the magnitudes it came from, far above the ~1e-15 of the few float operations involved),
  *   budgets shrunk by SAFETY, ranges shrunk by 1e-14 of the coordinate (covering the <= 3 ulp
  *   of Fixed -> float64 on both ends) and rounded inward to float32. Option marks are float64
- *   Black-Scholes within 1e-12 relative of exact (SPEC section 1) plus input roundings and
- *   `fromFloat`: budgeted at MARK_ERROR = 1e-11 of (S + K')(1 + sigma sqrt(T) + |r| T) per
- *   unit at both ends of a move, 10x what those errors can reach.
+ *   Black-Scholes within 1e-12 relative of exact (SPEC section 1, V <= S + K'), plus the
+ *   rounding of its inputs (S, sigma, T, r to float64: at most 3u (S + K')(1 + |r| T), as
+ *   sigma vega <= max(S, K e^{-rT}) / 2 for any sigma) and `fromFloat`: budgeted at
+ *   MARK_ERROR = 1e-11 of (S + K')(1 + |r| T) per unit at both ends of a move, 10x that.
  * - A range that would be narrower than these margins is "pinned": any exact change of that
  *   factor re-evaluates the account. NaN never passes (every test is written to fail on it).
  */
@@ -111,16 +112,17 @@ export interface RangeSink {
  */
 export class MarginBounds {
   private readonly rate: number;
-  // Per factor: kind, coordinate, expected movement, top of a volatility range.
+  // Per factor: kind, coordinate, expected movement.
   private kinds: Uint8Array = new Uint8Array(16);
   private origins: Float64Array = new Float64Array(16);
   private moves: Float64Array = new Float64Array(16);
-  private volatilityCaps: Float64Array = new Float64Array(16);
   private factorCount = 0;
-  // Per account scratch, by factor: slope interval of equity, sum of magnitudes, margin slopes.
+  // Per account scratch, by factor: slope interval of equity, the magnitudes summed into each
+  // end (their float error; an end made of exact zeros stays exactly 0), margin slopes.
   private equityLow = new Float64Array(16);
   private equityHigh = new Float64Array(16);
-  private magnitude = new Float64Array(16);
+  private lowMagnitude = new Float64Array(16);
+  private highMagnitude = new Float64Array(16);
   private initialSlope = new Float64Array(16);
   private maintenanceSlope = new Float64Array(16);
   private seen = new Int32Array(16);
@@ -154,7 +156,6 @@ export class MarginBounds {
     // Expected movement: what the budget is shared by (a heuristic; soundness does not depend on it).
     const move = k === PRICE ? 0.05 * Math.abs(x) : k === VOLATILITY ? 0.1 * Math.abs(x) + 0.02 : Math.abs(coordinate(scale));
     this.moves[id] = move > 0 ? move : 1e-12;
-    this.volatilityCaps[id] = x + 4 * this.moves[id];
     return id;
   }
 
@@ -179,8 +180,7 @@ export class MarginBounds {
     const spot = this.origins[factors.price]!;
     const years = Math.max(0, terms.expiry - this.now) / SECONDS_PER_YEAR;
     const strikeBound = coordinate(terms.strike) * Math.max(1, Math.exp(-this.rate * years)) * (1 + SAFETY);
-    const sigmaCap = factors.volatility < 0 ? 0 : this.volatilityCaps[factors.volatility]!;
-    const spread = 1 + sigmaCap * Math.sqrt(years) + Math.abs(this.rate) * years;
+    const spread = 1 + Math.abs(this.rate) * years;
     return {
       kind: terms.kind === 'CALL' ? 1 : 2,
       price: factors.price,
@@ -213,8 +213,8 @@ export class MarginBounds {
     const s = coordinate(size);
     const a = Math.abs(s);
     if (bounds.kind === 0) {
-      if (bounds.price >= 0) this.slope(bounds.price, s, s, a, a * bounds.initialMarginFraction, a * bounds.maintenanceMarginFraction);
-      if (bounds.funding >= 0) this.slope(bounds.funding, -s, -s, a, 0, 0);
+      if (bounds.price >= 0) this.slope(bounds.price, s, s, a * bounds.initialMarginFraction, a * bounds.maintenanceMarginFraction);
+      if (bounds.funding >= 0) this.slope(bounds.funding, -s, -s, 0, 0);
       return;
     }
     // Options: dV/dS in [0, 1] (call) or [-1, 0] (put), widened by the marks' error per unit of move.
@@ -222,29 +222,31 @@ export class MarginBounds {
     const low = bounds.kind === 1 ? Math.min(0, s) : Math.min(0, -s);
     const high = bounds.kind === 1 ? Math.max(0, s) : Math.max(0, -s);
     const short = s < 0;
-    this.slope(bounds.price, low - widen, high + widen, a + widen, short ? a * bounds.initialMarginFraction : 0, short ? a * bounds.maintenanceMarginFraction : 0);
+    this.slope(bounds.price, low - widen, high + widen, short ? a * bounds.initialMarginFraction : 0, short ? a * bounds.maintenanceMarginFraction : 0);
     this.markError += a * bounds.markError;
     if (bounds.volatility >= 0) {
       const vega = s * bounds.vegaBound;
-      this.slope(bounds.volatility, Math.min(0, vega), Math.max(0, vega), Math.abs(vega), 0, 0);
+      this.slope(bounds.volatility, Math.min(0, vega), Math.max(0, vega), 0, 0);
       this.options.push(bounds);
       this.optionSizes.push(s);
     }
   }
 
-  private slope(factor: number, low: number, high: number, magnitude: number, initial: number, maintenance: number): void {
+  private slope(factor: number, low: number, high: number, initial: number, maintenance: number): void {
     if (this.seen[factor] !== this.stamp) {
       this.seen[factor] = this.stamp;
       this.touched.push(factor);
       this.equityLow[factor] = 0;
       this.equityHigh[factor] = 0;
-      this.magnitude[factor] = 0;
+      this.lowMagnitude[factor] = 0;
+      this.highMagnitude[factor] = 0;
       this.initialSlope[factor] = 0;
       this.maintenanceSlope[factor] = 0;
     }
     this.equityLow[factor]! += low;
     this.equityHigh[factor]! += high;
-    this.magnitude[factor]! += magnitude;
+    this.lowMagnitude[factor]! += Math.abs(low);
+    this.highMagnitude[factor]! += Math.abs(high);
     this.initialSlope[factor]! += initial;
     this.maintenanceSlope[factor]! += maintenance;
   }
@@ -277,16 +279,16 @@ export class MarginBounds {
     for (const f of touched) {
       const low = this.equityLow[f]!;
       const high = this.equityHigh[f]!;
-      const slop = SAFETY * this.magnitude[f]!;
+      const lowSlop = SAFETY * this.lowMagnitude[f]!;
+      const highSlop = SAFETY * this.highMagnitude[f]!;
       let up = 0;
       let down = 0;
       for (let q = 0; q < 2; q++) {
         const m = q === 0 ? m1 : m2;
         if (m < 0) break;
         const margin = m === 0 ? 0 : m === 1 ? this.maintenanceSlope[f]! : this.initialSlope[f]!;
-        const widen = slop + SAFETY * margin;
-        const lo = low - margin - widen;
-        const hi = high - margin + widen;
+        const lo = low - margin - lowSlop - SAFETY * margin;
+        const hi = high - margin + highSlop + SAFETY * margin;
         const below = q === 0 ? below1 : below2;
         const inverse = q === 0 ? inverse1 : inverse2;
         // Staying >= 0 fears decreases (up: slope lo < 0; down: slope hi > 0); staying < 0 the opposite.
@@ -320,10 +322,8 @@ export class MarginBounds {
     for (const f of touched) {
       const share = this.shares[f]! < Infinity && total > 0 ? this.shares[f]! / total : 0;
       const x = this.origins[f]!;
-      let up = width(share, this.upRates[f]!);
+      const up = width(share, this.upRates[f]!);
       const down = width(share, this.downRates[f]!);
-      // Kept finite: the marks' error bound assumes the cap.
-      if (this.kinds[f] === VOLATILITY) up = Math.min(up, this.volatilityCaps[f]! - x);
       const lowEdge = inward(x, down);
       const highEdge = inward(x, up);
       if (!(lowEdge >= 0 && highEdge >= 0)) {
@@ -418,10 +418,10 @@ export class MarginBounds {
     const seen = new Int32Array(n); seen.set(this.seen); this.seen = seen;
     this.origins = grow64(this.origins);
     this.moves = grow64(this.moves);
-    this.volatilityCaps = grow64(this.volatilityCaps);
     this.equityLow = grow64(this.equityLow);
     this.equityHigh = grow64(this.equityHigh);
-    this.magnitude = grow64(this.magnitude);
+    this.lowMagnitude = grow64(this.lowMagnitude);
+    this.highMagnitude = grow64(this.highMagnitude);
     this.initialSlope = grow64(this.initialSlope);
     this.maintenanceSlope = grow64(this.maintenanceSlope);
     this.shares = grow64(this.shares);

@@ -3,7 +3,8 @@
  * float32 keys (factor ranges), 14 with float64 keys (block times). Entries are never
  * removed one by one: an account's entries go stale when its version moves on (it was
  * evaluated again), and stale entries are dropped when popped or when the heap is full
- * (`compact`, amortized O(1) per push). A stale entry that looks live (versions wrap at
+ * (`compact`; it grows by half when still over 3/4 live, so compactions come at least every
+ * quarter of its capacity in pushes: amortized O(1), and at most ~2x its live entries). A stale entry that looks live (versions wrap at
  * 2^16) only costs a spurious evaluation, never a missed one.
  */
 export class RangeHeap {
@@ -77,11 +78,11 @@ export class RangeHeap {
     for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
 
-  /** Full: drop the stale entries; grow when more than half of it is still live. */
+  /** Full: drop the stale entries; grow when more than 3/4 of it is still live. */
   private makeRoom(live: Uint16Array): void {
     this.compact(live);
-    if (this.size * 2 <= this.keys.length) return;
-    const capacity = this.keys.length * 2;
+    if (this.size * 4 <= this.keys.length * 3) return;
+    const capacity = this.keys.length + (this.keys.length >> 1);
     const keys = this.wide ? new Float64Array(capacity) : new Float32Array(capacity);
     keys.set(this.keys);
     const slots = new Uint32Array(capacity);
