@@ -145,11 +145,17 @@ function accountsToEvaluate(draft: Draft, index: MarginIndex, changedTerms: read
     for (const id of draft.base.markets.keys()) for (const holder of draft.base.holders.get(id) ?? NO_HOLDERS) all.add(holder);
     return all;
   }
-  const seen = new Uint8Array(index.ids.length);
+  // index.marks: which slots are already in, cleared again below (the one write to the index
+  // before commit; a fresh bitmap per block would cost V8 full collections, see RangeSet).
+  const seen = index.marks;
   const order = [...draft.touched];
+  const touched: number[] = [];
   for (const id of order) {
     const slot = index.slots.get(id);
-    if (slot !== undefined) seen[slot] = 1;
+    if (slot !== undefined && !seen[slot]) {
+      seen[slot] = 1;
+      touched.push(slot);
+    }
   }
   const due: number[] = [];
   const found = (slot: number) => {
@@ -169,6 +175,8 @@ function accountsToEvaluate(draft: Draft, index: MarginIndex, changedTerms: read
     }
   }
   collectDue(index, factors, draft.block.timestamp, found);
+  for (const slot of touched) seen[slot] = 0;
+  for (const slot of due) seen[slot] = 0;
   due.sort((a, b) => a - b);
   for (const slot of due) order.push(index.ids[slot]!);
   order.push(...unknown);

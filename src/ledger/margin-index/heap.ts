@@ -35,6 +35,32 @@ export class RangeHeap {
   }
 
   /**
+   * Makes room for `count` more entries at once (one allocation: growing step by step under a
+   * large ledger costs V8 full collections for the off-heap memory) and, when they are many
+   * next to the heap, takes them unordered (`append`) to be ordered once by `restore`: O(n)
+   * instead of O(count log n). Returns whether to append.
+   */
+  reserve(count: number, live: Uint16Array): boolean {
+    if (this.size + count > this.keys.length) {
+      this.compact(live);
+      if (this.size + count > this.keys.length) this.resize(this.size + count + ((this.size + count) >> 2));
+    }
+    return count > this.size >> 2;
+  }
+
+  /** Adds an entry without ordering; `restore` must follow before any other use. */
+  append(key: number, slot: number, version: number): void {
+    const i = this.size++;
+    this.keys[i] = key;
+    this.slots[i] = slot;
+    this.versions[i] = version;
+  }
+
+  restore(): void {
+    for (let i = (this.size >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  /**
    * Calls `found(slot)` for every live entry with key < threshold, without changing the heap:
    * O(k) for k such entries (a subtree whose root is not below the threshold holds none).
    */
@@ -75,14 +101,17 @@ export class RangeHeap {
       n++;
     }
     this.size = n;
-    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    this.restore();
   }
 
   /** Full: drop the stale entries; grow when more than 3/4 of it is still live. */
   private makeRoom(live: Uint16Array): void {
     this.compact(live);
     if (this.size * 4 <= this.keys.length * 3) return;
-    const capacity = this.keys.length + (this.keys.length >> 1);
+    this.resize(this.keys.length + (this.keys.length >> 1));
+  }
+
+  private resize(capacity: number): void {
     const keys = this.wide ? new Float64Array(capacity) : new Float32Array(capacity);
     keys.set(this.keys);
     const slots = new Uint32Array(capacity);

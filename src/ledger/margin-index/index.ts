@@ -28,6 +28,8 @@ export class MarginIndex {
   readonly slots = new Map<string, number>();
   readonly ids: string[] = [];
   versions = new Uint16Array(1024);
+  /** Scratch of the pass (which slots it already has), all zero between passes: allocated once, not per block. */
+  marks = new Uint8Array(1024);
 
   slotOf(accountId: string): number {
     let slot = this.slots.get(accountId);
@@ -39,6 +41,7 @@ export class MarginIndex {
         const versions = new Uint16Array(slot * 2);
         versions.set(this.versions);
         this.versions = versions;
+        this.marks = new Uint8Array(slot * 2);
       }
     }
     return slot;
@@ -70,75 +73,51 @@ export interface MarginIndexChanges {
   ranges: RangeSet;
 }
 
-/** The accounts evaluated in a block and their new ranges, packed. */
+/**
+ * The accounts evaluated in a block and their new ranges, packed in plain arrays: a block's
+ * are garbage once committed, and new typed arrays each block (off-heap memory) would make
+ * V8 run full collections of the whole ledger every few dozen blocks.
+ */
 export interface RangeSet {
   accounts: string[];
   /** Per account, the end of its entries in `factorIds`/`lowKeys`/`highKeys`. */
-  ends: Uint32Array;
-  factorIds: Uint32Array;
-  lowKeys: Float32Array;
-  highKeys: Float32Array;
+  ends: number[];
+  factorIds: number[];
+  /** Float32 values (src/risk/margin-bounds.ts). */
+  lowKeys: number[];
+  highKeys: number[];
   /** Per account: last block time of its window; Infinity: none. */
-  until: Float64Array;
+  until: number[];
 }
 
 /** Collects the ranges of one pass (the `RangeSink` of src/risk/margin-bounds.ts). */
 export class RangeRecorder implements RangeSink {
-  private readonly accounts: string[] = [];
-  private ends = new Uint32Array(64);
-  private windowEnds = new Float64Array(64);
-  private factorIds = new Uint32Array(256);
-  private lowKeys = new Float32Array(256);
-  private highKeys = new Float32Array(256);
-  private count = 0;
+  private readonly set: RangeSet = { accounts: [], ends: [], factorIds: [], lowKeys: [], highKeys: [], until: [] };
 
   /** Starts the entries of the next evaluated account. */
   account(accountId: string): void {
-    const i = this.accounts.length;
-    if (i === this.ends.length) {
-      this.ends = grown(this.ends, new Uint32Array(i * 2));
-      this.windowEnds = grown(this.windowEnds, new Float64Array(i * 2));
-    }
-    this.accounts.push(accountId);
-    this.ends[i] = this.count;
-    this.windowEnds[i] = Infinity;
+    const { set } = this;
+    set.accounts.push(accountId);
+    set.ends.push(set.factorIds.length);
+    set.until.push(Infinity);
   }
 
+  // The share is for tests of the bounds; the index needs only the keys.
   range(factor: number, lowKey: number, highKey: number): void {
-    // (the share is for tests of the bounds; the index needs only the keys)
-    const n = this.count;
-    if (n === this.factorIds.length) {
-      this.factorIds = grown(this.factorIds, new Uint32Array(n * 2));
-      this.lowKeys = grown(this.lowKeys, new Float32Array(n * 2));
-      this.highKeys = grown(this.highKeys, new Float32Array(n * 2));
-    }
-    this.factorIds[n] = factor;
-    this.lowKeys[n] = lowKey;
-    this.highKeys[n] = highKey;
-    this.count = n + 1;
-    this.ends[this.accounts.length - 1] = this.count;
+    const { set } = this;
+    set.factorIds.push(factor);
+    set.lowKeys.push(lowKey);
+    set.highKeys.push(highKey);
+    set.ends[set.ends.length - 1] = set.factorIds.length;
   }
 
   until(time: number): void {
-    this.windowEnds[this.accounts.length - 1] = time;
+    this.set.until[this.set.until.length - 1] = time;
   }
 
   done(): RangeSet {
-    const n = this.accounts.length;
-    return {
-      accounts: this.accounts,
-      ends: this.ends.slice(0, n),
-      factorIds: this.factorIds.slice(0, this.count),
-      lowKeys: this.lowKeys.slice(0, this.count),
-      highKeys: this.highKeys.slice(0, this.count),
-      until: this.windowEnds.slice(0, n),
-    };
+    return this.set;
   }
-}
-
-function grown<T extends Uint32Array | Float32Array | Float64Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
 }
 
 /**
@@ -159,15 +138,15 @@ export function collectDue(index: MarginIndex, factors: ReadonlyMap<string, Fact
 /** Applies a committed block's changes: what `collectDue` found goes, the new ranges come in. */
 export function commitMarginIndex(index: MarginIndex, changes: MarginIndexChanges): void {
   const { ranges } = changes;
-  const slots = new Uint32Array(ranges.accounts.length);
-  ranges.accounts.forEach((accountId, i) => {
+  const slots: number[] = [];
+  for (const accountId of ranges.accounts) {
     const known = index.slots.get(accountId);
-    if (known === undefined) slots[i] = index.slotOf(accountId);
+    if (known === undefined) slots.push(index.slotOf(accountId));
     else {
-      slots[i] = known;
+      slots.push(known);
       index.versions[known] = (index.versions[known]! + 1) & 0xffff; // its old entries go stale
     }
-  });
+  }
   for (const [key, factor] of index.factors) {
     const now = changes.factors.get(key);
     if (!now) index.factors.delete(key);
@@ -183,21 +162,48 @@ export function commitMarginIndex(index: MarginIndex, changes: MarginIndexChange
     if (!factor) index.factors.set(key, (factor = new IndexedFactor(changes.factors.get(key)!.value)));
     return factor;
   });
+  // Room for each heap's new entries at once; a large batch (the first pass) is ordered once.
   const { versions } = index;
+  const bottoms = resolved.map(() => 0);
+  const tops = resolved.map(() => 0);
+  let windows = 0;
+  for (let j = 0; j < ranges.factorIds.length; j++) {
+    if (ranges.lowKeys[j]! < Infinity) bottoms[ranges.factorIds[j]!]!++;
+    if (ranges.highKeys[j]! < Infinity) tops[ranges.factorIds[j]!]!++;
+  }
+  for (const until of ranges.until) if (until < Infinity) windows++;
+  const appendBottoms = resolved.map((factor, f) => factor.bottoms.reserve(bottoms[f]!, versions));
+  const appendTops = resolved.map((factor, f) => factor.tops.reserve(tops[f]!, versions));
+  const appendWindows = index.windows.reserve(windows, versions);
   let j = 0;
   for (let i = 0; i < slots.length; i++) {
     const slot = slots[i]!;
     const version = versions[slot]!;
     for (const end = ranges.ends[i]!; j < end; j++) {
-      const factor = resolved[ranges.factorIds[j]!]!;
+      const f = ranges.factorIds[j]!;
+      const factor = resolved[f]!;
       const low = ranges.lowKeys[j]!;
       const high = ranges.highKeys[j]!;
-      if (low < Infinity) factor.bottoms.push(low, slot, version, versions);
-      if (high < Infinity) factor.tops.push(high, slot, version, versions);
+      if (low < Infinity) {
+        if (appendBottoms[f]) factor.bottoms.append(low, slot, version);
+        else factor.bottoms.push(low, slot, version, versions);
+      }
+      if (high < Infinity) {
+        if (appendTops[f]) factor.tops.append(high, slot, version);
+        else factor.tops.push(high, slot, version, versions);
+      }
     }
     const until = ranges.until[i]!;
-    if (until < Infinity) index.windows.push(until, slot, version, versions);
+    if (until < Infinity) {
+      if (appendWindows) index.windows.append(until, slot, version);
+      else index.windows.push(until, slot, version, versions);
+    }
   }
+  resolved.forEach((factor, f) => {
+    if (appendBottoms[f]) factor.bottoms.restore();
+    if (appendTops[f]) factor.tops.restore();
+  });
+  if (appendWindows) index.windows.restore();
   index.time = changes.time;
   index.rate = changes.rate;
   index.ready = true;

@@ -198,11 +198,22 @@ describe('range heap', () => {
       const live = new Uint16Array(31);
       const heap = new RangeHeap(true, 4);
       const pushed: { key: number; slot: number; version: number }[] = [];
-      entries.forEach(({ key, slot }, i) => {
+      // One by one, then the rest as one batch (ordered once when large next to the heap).
+      const half = entries.length >> 1;
+      entries.slice(0, half).forEach(({ key, slot }, i) => {
         if (i % 7 === 3 && bumps.length) live[bumps[i % bumps.length]!]! += 1; // some accounts re-evaluated meanwhile
         heap.push(key, slot, live[slot]!, live);
         pushed.push({ key, slot, version: live[slot]! });
       });
+      if (bumps.length) live[bumps[0]!]! += 1;
+      const batch = entries.slice(half);
+      const append = heap.reserve(batch.length, live);
+      for (const { key, slot } of batch) {
+        if (append) heap.append(key, slot, live[slot]!);
+        else heap.push(key, slot, live[slot]!, live);
+        pushed.push({ key, slot, version: live[slot]! });
+      }
+      if (append) heap.restore();
       const isLive = (e: { slot: number; version: number }) => e.version === live[e.slot];
       const found: number[] = [];
       heap.collect(threshold, live, (slot) => found.push(slot));
