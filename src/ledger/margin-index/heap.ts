@@ -3,8 +3,8 @@
  * float32 keys (factor ranges), 14 with float64 keys (block times). Entries are never
  * removed one by one: an account's entries go stale when its version moves on (it was
  * evaluated again), and stale entries are dropped when popped or when the heap is full
- * (`compact`; it grows by half when still over 3/4 live, so compactions come at least every
- * quarter of its capacity in pushes: amortized O(1), and at most ~2x its live entries). A stale entry that looks live (versions wrap at
+ * (`compact`; it grows by half when still over 2/3 live, so compactions come at least every
+ * third of its capacity in pushes: amortized O(1), and at most ~2.3x its live entries). A stale entry that looks live (versions wrap at
  * 2^16) only costs a spurious evaluation, never a missed one.
  */
 export class RangeHeap {
@@ -43,7 +43,7 @@ export class RangeHeap {
   reserve(count: number, live: Uint16Array): boolean {
     if (this.size + count > this.keys.length) {
       this.compact(live);
-      if (this.size + count > this.keys.length) this.resize(this.size + count + ((this.size + count) >> 2));
+      if (this.size + count > this.keys.length) this.resize(this.size + count + ((this.size + count) >> 1));
     }
     return count > this.size >> 2;
   }
@@ -104,10 +104,10 @@ export class RangeHeap {
     this.restore();
   }
 
-  /** Full: drop the stale entries; grow when more than 3/4 of it is still live. */
+  /** Full: drop the stale entries; grow when more than 2/3 of it is still live. */
   private makeRoom(live: Uint16Array): void {
     this.compact(live);
-    if (this.size * 4 <= this.keys.length * 3) return;
+    if (this.size * 3 <= this.keys.length * 2) return;
     this.resize(this.keys.length + (this.keys.length >> 1));
   }
 
