@@ -9,7 +9,7 @@ import { Draft } from './draft.js';
 import { compareLogs, type BlockHeader, type VenueEvent } from './events.js';
 import { evaluateMargins } from './evaluate-margins.js';
 import { advanceFunding, premiumFits, premiumOf } from './funding.js';
-import { commitWatch } from './margin-watch.js';
+import { commitMarginIndex } from './margin-index/index.js';
 import { indexAt } from './oracle.js';
 import { settleExpired } from './settle-expiry.js';
 import { putPosition, type LedgerState, type Market } from './state.js';
@@ -42,7 +42,6 @@ export function applyBlock(
 ): BlockChanges {
   const draft = new Draft(state, block);
   const now = block.timestamp;
-  const timeMoved = state.lastBlock === null || now !== state.lastBlock.timestamp;
 
   refreshIndexes(draft, state.underlyings.keys(), params);
   for (const market of state.markets.values()) {
@@ -62,7 +61,7 @@ export function applyBlock(
   refreshIndexes(draft, [...draft.underlyings.keys()], params);
   recordIndexChanges(draft);
   samplePremiums(draft);
-  evaluateMargins(draft, affectedMarkets(draft, timeMoved), params.riskFreeRate);
+  evaluateMargins(draft, params.riskFreeRate);
   return draft.changes(events.length);
 }
 
@@ -171,34 +170,6 @@ function samplePremiums(draft: Draft): void {
 }
 
 /**
- * Markets whose holders' equity or margin may have moved: a new index on the underlying,
- * funding settled, new terms or volatility, expiry, and every option when time moved
- * (time decay).
- */
-function affectedMarkets(draft: Draft, timeMoved: boolean): Set<string> {
-  const affected = new Set<string>();
-  const movedUnderlyings = new Set<string>();
-  for (const underlying of draft.underlyings.values()) {
-    if (underlying.indexPrice !== draft.base.underlyings.get(underlying.id)?.indexPrice) movedUnderlyings.add(underlying.id);
-  }
-  for (const [id, before] of draft.base.markets) {
-    const market = draft.market(id)!;
-    if (
-      movedUnderlyings.has(market.underlying) ||
-      (timeMoved && market.kind !== 'PERPETUAL') ||
-      market.cumulativeFunding !== before.cumulativeFunding ||
-      market.initialMarginFraction !== before.initialMarginFraction ||
-      market.maintenanceMarginFraction !== before.maintenanceMarginFraction ||
-      market.impliedVolatility !== before.impliedVolatility ||
-      market.settledBlock !== before.settledBlock
-    ) {
-      affected.add(id);
-    }
-  }
-  return affected;
-}
-
-/**
  * Advances the shell's state past a block whose changes are committed. This is the one
  * place the ledger state is mutated.
  */
@@ -207,6 +178,6 @@ export function commitBlock(state: LedgerState, changes: BlockChanges): void {
   for (const underlying of changes.underlyings) state.underlyings.set(underlying.id, underlying);
   for (const account of changes.accounts) state.accounts.set(account.id, account);
   for (const position of changes.positions) putPosition(state, position);
-  if (changes.marginWatch) commitWatch(state.marginWatch, changes.marginWatch);
+  if (changes.marginIndex) commitMarginIndex(state.marginIndex, changes.marginIndex);
   state.lastBlock = changes.block;
 }

@@ -2,7 +2,7 @@ import type { Fixed } from '../fixed/index.js';
 import type { BlockHeader } from './events.js';
 import type { Account, MarginState, Market, OracleSource, Position, Underlying } from './state.js';
 import type { AnomalyKind } from './anomalies.js';
-import type { MarginWatchChanges } from './margin-watch.js';
+import type { MarginIndexChanges } from './margin-index/index.js';
 
 interface OnChain {
   blockNumber: number;
@@ -135,6 +135,6 @@ export interface BlockChanges {
   optionSettlements: OptionSettlementRecord[];
   transitions: TransitionRecord[];
   anomalies: AnomalyRecord[];
-  /** In memory only, not stored: what the margin pass learned about which holders it may skip next. */
-  marginWatch: MarginWatchChanges | null;
+  /** In memory only, not stored: the margin index's new ranges for the accounts this block evaluated. */
+  marginIndex: MarginIndexChanges | null;
 }

@@ -1,13 +1,13 @@
 import type { AnomalyKind } from './anomalies.js';
 import type { AnomalyRecord, BlockChanges } from './changes.js';
 import type { BlockHeader, LogRef } from './events.js';
-import type { MarginWatchChanges } from './margin-watch.js';
+import type { MarginIndexChanges } from './margin-index/index.js';
 import {
   isOpen, positionKey,
   type Account, type LedgerState, type Market, type OracleSource, type Position, type Underlying,
 } from './state.js';
 
-type Records = Omit<BlockChanges, 'block' | 'eventCount' | 'markets' | 'underlyings' | 'oracleSources' | 'accounts' | 'positions' | 'marginWatch'>;
+type Records = Omit<BlockChanges, 'block' | 'eventCount' | 'markets' | 'underlyings' | 'oracleSources' | 'accounts' | 'positions' | 'marginIndex'>;
 
 const NONE: ReadonlyMap<string, Position> = new Map();
 
@@ -41,7 +41,7 @@ export class Draft {
   };
   private readonly draftMarketsByAccount = new Map<string, Set<string>>();
   /** Set by the margin pass. */
-  marginWatch: MarginWatchChanges | null = null;
+  marginIndex: MarginIndexChanges | null = null;
 
   constructor(
     readonly base: LedgerState,
@@ -131,7 +131,7 @@ export class Draft {
       accounts: [...this.accounts.values()],
       positions: [...this.positionVersions.values()],
       ...this.records,
-      marginWatch: this.marginWatch,
+      marginIndex: this.marginIndex,
     };
   }
 }

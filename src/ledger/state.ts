@@ -1,6 +1,6 @@
 import type { Fixed } from '../fixed/index.js';
 import type { BlockHeader, MarketKind } from './events.js';
-import { emptyWatch, type MarginWatch } from './margin-watch.js';
+import { MarginIndex } from './margin-index/index.js';
 import { AccountTable } from './tables/account-table.js';
 import { PositionTable } from './tables/position-table.js';
 
@@ -109,8 +109,8 @@ export interface LedgerState {
   holders: Holders;
   /** Derived: each account's open positions, by market id. */
   openPositions: OpenPositions;
-  /** Derived, in memory only: which holders the margin pass may skip (margin-watch.ts); empty after a load. */
-  marginWatch: MarginWatch;
+  /** Derived, in memory only: whom the margin pass must evaluate (margin-index/); empty after a load. */
+  marginIndex: MarginIndex;
   lastBlock: BlockHeader | null;
 }
 
@@ -171,7 +171,7 @@ export function emptyState(): LedgerState {
     positions,
     holders: new Holders(positions),
     openPositions: new OpenPositions(positions),
-    marginWatch: emptyWatch(),
+    marginIndex: new MarginIndex(),
     lastBlock: null,
   };
 }

@@ -92,7 +92,7 @@ export class LedgerChain {
 
 /**
  * What of a state the database keeps, as plain sorted data: all of it but the margin
- * watch, which lives in memory (the tables' row order is the order of first sight, which a
+ * index, which lives in memory (the tables' row order is the order of first sight, which a
  * load from the database need not repeat).
  */
 export const stored = (state: LedgerState) => ({

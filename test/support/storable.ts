@@ -23,8 +23,8 @@ export function unstorable(changes: BlockChanges): string[] {
     } else if (Array.isArray(value)) {
       value.forEach((v, i) => walk(v, `${path}[${i}]`));
     } else if (value !== null && typeof value === 'object') {
-      // data: anomaly details (strings); marginWatch: in memory only, never stored.
-      for (const [k, v] of Object.entries(value)) if (k !== 'data' && k !== 'marginWatch') walk(v, `${path}.${k}`);
+      // data: anomaly details (strings); marginIndex: in memory only, never stored.
+      for (const [k, v] of Object.entries(value)) if (k !== 'data' && k !== 'marginIndex') walk(v, `${path}.${k}`);
     }
   };
   walk(changes, 'changes');

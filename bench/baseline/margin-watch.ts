@@ -1,7 +1,9 @@
-import { abs, max, min, ONE, type Fixed } from '../fixed/index.js';
-import type { Mark } from '../risk/mark.js';
-import type { Margins } from '../risk/position.js';
-import type { Market } from './state.js';
+// The margin watch this branch replaces (src/ledger/margin-watch.ts at 45ed31d), kept only as
+// bench/margin-pass.ts's same-run baseline.
+import { abs, max, min, ONE, type Fixed } from '../../src/fixed/index.js';
+import type { Mark } from '../../src/risk/mark.js';
+import type { Margins } from '../../src/risk/position.js';
+import type { Market } from '../../src/ledger/state.js';
 
 /**
  * Which holders' margin state cannot have changed, so the block's margin pass may skip
