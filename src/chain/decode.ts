@@ -16,12 +16,14 @@ export interface RawLog {
 }
 
 type Value = bigint | string;
+/** The kinds a venue log decodes to ('Malformed' is what one that does not decode becomes). */
+type LogEventType = Exclude<VenueEvent['type'], 'Malformed'>;
 
 /** Reads one 32-byte word (64 hex digits, no 0x); throws `Malformed` when it is out of its type's range. */
 type WordReader = (hex: string) => Value;
 
 interface EventDecoder {
-  name: VenueEvent['type'];
+  name: LogEventType;
   /** Readers of topics 1.., then of the data words, each with its input's name. */
   topics: readonly { name: string; read: WordReader }[];
   words: readonly { name: string; read: WordReader }[];
@@ -33,7 +35,7 @@ const decoders = new Map<string, EventDecoder>(
     return [
       toEventSelector(event).toLowerCase(),
       {
-        name: event.name as VenueEvent['type'],
+        name: event.name as LogEventType,
         topics: event.inputs.filter((input) => input.indexed).map(field),
         words: event.inputs.filter((input) => !input.indexed).map(field),
       },
@@ -146,7 +148,8 @@ function bytes32Name(hex: string): string {
 /** Seconds and counters: exact below 2^53; beyond that (centuries away) they saturate. */
 const seconds = (value: Value) => Number(value as bigint > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : value);
 
-function toEvent(name: VenueEvent['type'], a: Record<string, Value>): object {
+/** Each kind's event from its decoded arguments: a case per kind and no default, so a new kind does not compile without its own. */
+function toEvent(name: LogEventType, a: Record<string, Value>): object {
   switch (name) {
     case 'MarketListed':
       return {
@@ -165,7 +168,11 @@ function toEvent(name: VenueEvent['type'], a: Record<string, Value>): object {
         type: name, marketId: a.marketId, owner: a.owner, subaccount: Number(a.subaccount), liquidator: a.liquidator,
         sizeDelta: a.sizeDelta, price: a.price, penalty: a.penalty,
       };
-    default:
-      return { type: name, ...a };
+    case 'MarginFractionsUpdated':
+      return { type: name, marketId: a.marketId, initialMarginFraction: a.initialMarginFraction, maintenanceMarginFraction: a.maintenanceMarginFraction };
+    case 'PriceReported':
+      return { type: name, underlying: a.underlying, source: a.source, price: a.price };
+    case 'VolatilityReported':
+      return { type: name, marketId: a.marketId, impliedVolatility: a.impliedVolatility };
   }
 }

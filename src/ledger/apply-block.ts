@@ -1,13 +1,10 @@
 import { formatFixed, mul, type Fixed } from '../fixed/index.js';
 import { fitsStorage } from './accounts.js';
-import { applyCollateralEvent } from './apply-collateral-event.js';
-import { applyMarginFractionsUpdated, applyMarketListed, applyVolatilityReported } from './apply-market-event.js';
-import { applyPriceReport } from './apply-price-report.js';
-import { applyTrade } from './apply-trade.js';
 import type { BlockChanges } from './changes.js';
 import { Draft } from './draft.js';
 import { compareLogs, type BlockHeader, type VenueEvent } from './events.js';
 import { evaluateMargins } from './evaluate-margins.js';
+import { applyEvent } from './event-rules.js';
 import { advanceFunding, premiumFits, premiumOf } from './funding.js';
 import { commitMarginIndex } from './margin-index/index.js';
 import { indexAt } from './oracle.js';
@@ -63,30 +60,6 @@ export function applyBlock(
   samplePremiums(draft);
   evaluateMargins(draft, params.riskFreeRate);
   return draft.changes(events.length);
-}
-
-function applyEvent(draft: Draft, event: VenueEvent): void {
-  switch (event.type) {
-    case 'MarketListed':
-      return applyMarketListed(draft, event);
-    case 'MarginFractionsUpdated':
-      return applyMarginFractionsUpdated(draft, event);
-    case 'VolatilityReported':
-      return applyVolatilityReported(draft, event);
-    case 'Deposited':
-    case 'Withdrawn':
-      return applyCollateralEvent(draft, event);
-    case 'Filled':
-    case 'Liquidated':
-      return applyTrade(draft, event);
-    case 'PriceReported':
-      return applyPriceReport(draft, event);
-    case 'Malformed':
-      return draft.anomaly(event, 'MALFORMED_LOG', `undecodable venue log: ${event.reason}`, {
-        topics: event.topics,
-        data: event.data,
-      });
-  }
 }
 
 function refreshIndexes(draft: Draft, ids: Iterable<string>, params: LedgerParams): void {
