@@ -1,3 +1,4 @@
+import type { PositionTerms } from '../risk/position.js';
 import type { AnomalyKind } from './anomalies.js';
 import type { AnomalyRecord, BlockChanges } from './changes.js';
 import type { BlockHeader, LogRef } from './events.js';
@@ -106,6 +107,12 @@ export class Draft {
       if (position && isOpen(position)) open.set(marketId, position);
     }
     return open.values();
+  }
+
+  /** Each open position's market and margin terms as of now in this block (`PositionTable.forEachOpenTerms`). */
+  forEachOpenTerms(accountId: string, visit: (marketId: string, terms: PositionTerms) => void): void {
+    if (!this.draftMarketsByAccount.has(accountId)) return this.base.positions.forEachOpenTerms(accountId, visit);
+    for (const position of this.openPositions(accountId)) visit(position.marketId, position);
   }
 
   anomaly(log: LogRef | null, kind: AnomalyKind, message: string, data: AnomalyRecord['data'] = {}): void {

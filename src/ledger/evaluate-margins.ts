@@ -3,7 +3,7 @@ import { clampStorage, fitsStorage } from './accounts.js';
 import { MarginBounds, type MarketBounds } from '../risk/margin-bounds.js';
 import { marginStateOf } from '../risk/margin-state.js';
 import { markOf, type Mark } from '../risk/mark.js';
-import { addMargins, marginsOf, type MarginSums } from '../risk/position.js';
+import { addMargins, marginsOf, type MarginSums, type PositionTerms } from '../risk/position.js';
 import type { Draft } from './draft.js';
 import { RangeRecorder, collectDue, type FactorValue, type MarginIndex } from './margin-index/index.js';
 import type { Market } from './state.js';
@@ -89,6 +89,11 @@ export function evaluateMargins(draft: Draft, riskFreeRate: Fixed): void {
 
   const recorder = new RangeRecorder();
   const sums: MarginSums = { equityProducts: 0n, initialMargin: 0n, maintenanceMargin: 0n };
+  const addPosition = (marketId: string, position: PositionTerms) => {
+    const { market, mark, bounds: unit } = valued.get(marketId)!;
+    addMargins(sums, position, market, mark);
+    bounds.add(position.size, unit);
+  };
   for (const id of accountsToEvaluate(draft, index, changedTerms, factors)) {
     const account = draft.account(id);
     if (!account) continue;
@@ -96,11 +101,7 @@ export function evaluateMargins(draft: Draft, riskFreeRate: Fixed): void {
     sums.initialMargin = 0n;
     sums.maintenanceMargin = 0n;
     bounds.begin();
-    for (const position of draft.openPositions(id)) {
-      const { market, mark, bounds: unit } = valued.get(position.marketId)!;
-      addMargins(sums, position, market, mark);
-      bounds.add(position.size, unit);
-    }
+    draft.forEachOpenTerms(id, addPosition);
     const risk = marginsOf(account.collateral, sums);
     const state = marginStateOf(risk.equity, risk.initialMargin, risk.maintenanceMargin);
     recorder.account(id);

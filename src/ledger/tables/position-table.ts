@@ -1,3 +1,4 @@
+import type { PositionTerms } from '../../risk/position.js';
 import type { Position } from '../state.js';
 import type { AccountTable } from './account-table.js';
 import { Column, FixedColumn, grownCapacity } from './columns.js';
@@ -40,6 +41,7 @@ export class PositionTable {
   private readonly nextSlot: Column<Int32Array>;
   /** Per account row: its first slot. */
   private readonly firstSlot: Column<Int32Array>;
+  private readonly scratch: PositionTerms = { size: 0n, entryPrice: null, fundingSnapshot: 0n };
 
   constructor(private readonly accounts: AccountTable, capacity = 1024) {
     this.account = new Column(Int32Array, capacity);
@@ -143,6 +145,24 @@ export class PositionTable {
       if (isOpenAt(this.closedBlock.array[slot]!)) open.set(this.marketIds[this.market.array[slot]!]!, this.at(slot));
     }
     return open;
+  }
+
+  /**
+   * Each open position's market and margin terms, without building its `Position`: the
+   * margin pass reads only these, for thousands of accounts a block. `terms` is one object,
+   * refilled for each position: read it in `visit`, do not keep it.
+   */
+  forEachOpenTerms(accountId: string, visit: (marketId: string, terms: PositionTerms) => void): void {
+    const row = this.accounts.row(accountId);
+    if (row === undefined || row >= this.firstSlot.array.length) return;
+    const terms = this.scratch;
+    for (let slot = this.firstSlot.array[row]!; slot !== NONE; slot = this.nextSlot.array[slot]!) {
+      if (!isOpenAt(this.closedBlock.array[slot]!)) continue;
+      terms.size = this.size.get(slot);
+      terms.entryPrice = this.flags.array[slot]! & ENTRY_NULL ? null : this.entryPrice.get(slot);
+      terms.fundingSnapshot = this.fundingSnapshot.get(slot);
+      visit(this.marketIds[this.market.array[slot]!]!, terms);
+    }
   }
 
   /** Whether the account has an open position in the market. */
