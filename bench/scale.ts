@@ -206,30 +206,30 @@ async function ingester(url: string): Promise<void> {
     const changes = applyBlock(state, header(number, time), events, PARAMS);
     const applied = performance.now();
     const undo = undoEntries(state, changes);
+    const undone = performance.now();
     await store.commit({ chainId: 31337, headBlockNumber: number, batch: [changes], undo: new Map([[number, undo]]) });
+    const stored = performance.now();
     commitBlock(state, changes);
-    return { total: performance.now() - t0, apply: applied - t0, transitions: changes.transitions.length };
+    return { total: performance.now() - t0, apply: applied - t0, undo: undone - applied, store: stored - undone, transitions: changes.transitions.length };
   };
   // The first block after a load evaluates every account once (the margin index lives in memory).
   started = performance.now();
   const first = await block(eth);
   log(`   first block after the load (every account evaluated): ${ms(first.total)} (apply ${ms(first.apply)}), ${first.transitions} transitions`);
   const ticks = Number(values.ticks);
-  const tick: number[] = [];
-  const apply: number[] = [];
+  const parts = { total: [] as number[], apply: [] as number[], undo: [] as number[], store: [] as number[] };
   let transitions = 0;
   for (let i = 0; i < ticks; i++) {
     const r = await block(eth * (i % 2 === 0 ? 1.001 : 0.999));
-    tick.push(r.total);
-    apply.push(r.apply);
+    for (const key of ['total', 'apply', 'undo', 'store'] as const) parts[key].push(r[key]);
     transitions += r.transitions;
   }
-  tick.sort((a, b) => a - b);
-  apply.sort((a, b) => a - b);
-  log(`   0.1% ETH tick, report to commit: p50 ${ms(percentile(tick, 50))}, p99 ${ms(percentile(tick, 99))} (apply p50 ${ms(percentile(apply, 50))}, p99 ${ms(percentile(apply, 99))}); ${transitions} transitions over ${ticks} ticks`);
+  for (const list of Object.values(parts)) list.sort((a, b) => a - b);
+  const p = (list: number[]) => `p50 ${ms(percentile(list, 50))}, p99 ${ms(percentile(list, 99))}`;
+  log(`   0.1% ETH tick, report to commit: ${p(parts.total)} (applyBlock ${p(parts.apply)}; undo entries ${p(parts.undo)}; LedgerStore.commit ${p(parts.store)}); ${transitions} transitions over ${ticks} ticks`);
   for (const [name, factor] of [['7% ETH move down', 0.93], ['back up', 1 / 0.93]] as const) {
     const r = await block(eth * factor);
-    log(`   ${name}, report to commit: ${ms(r.total)} (apply ${ms(r.apply)}), ${r.transitions} transitions`);
+    log(`   ${name}, report to commit: ${ms(r.total)} (applyBlock ${ms(r.apply)}, undo entries ${ms(r.undo)}, LedgerStore.commit ${ms(r.store)}), ${r.transitions} transitions`);
   }
   await pool.end();
 }
