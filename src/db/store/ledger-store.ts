@@ -1,10 +1,10 @@
 import type pg from 'pg';
-import type { BlockChanges, BlockHeader, LedgerState, Market, OracleSource, Position } from '../../ledger/index.js';
+import type { BlockChanges, BlockHeader, LedgerState, OracleSource } from '../../ledger/index.js';
 import { emptyState } from '../../ledger/index.js';
-import type { MarketKind, MarginState } from '../../ledger/index.js';
+import type { MarginState } from '../../ledger/index.js';
 import { copyRows, deleteRows, insertRows, type Queryable } from './bulk.js';
 import { copyOut, fixedOfNumeric18 } from './copy-out.js';
-import { keyOf, read, rowOf, type TableSpec } from './columns.js';
+import { keyOf, read, readerOf, recordOf, rowOf, type TableSpec } from './columns.js';
 import * as tables from './tables.js';
 import type { UndoEntry } from './undo.js';
 
@@ -142,26 +142,14 @@ export class LedgerStore {
       await client.query('COMMIT');
       const sourcesBy = new Map<string, Map<string, OracleSource>>();
       for (const row of sources.rows) {
-        const source: OracleSource = {
-          underlying: row.underlying,
-          source: row.source,
-          price: read.fixed(row.price),
-          timestamp: read.int(row.timestamp),
-          blockNumber: read.int(row.block_number),
-        };
+        const source = recordOf(tables.oracleSources, row);
         let map = sourcesBy.get(source.underlying);
         if (!map) sourcesBy.set(source.underlying, (map = new Map()));
         map.set(source.source, source);
       }
       for (const row of markets.rows) state.markets.set(row.id, marketFromRow(row));
       for (const row of underlyings.rows) {
-        state.underlyings.set(row.id, {
-          id: row.id,
-          sources: sourcesBy.get(row.id) ?? new Map(),
-          indexPrice: read.fixedOrNull(row.index_price),
-          indexStale: row.index_stale,
-          updatedBlock: read.int(row.updated_block),
-        });
+        state.underlyings.set(row.id, { ...recordOf(tables.underlyings, row), sources: sourcesBy.get(row.id) ?? new Map() });
       }
       state.lastBlock = cursor?.block ?? null;
       return state;
@@ -210,7 +198,7 @@ export class LedgerStore {
         await copyRows(client, spec as TableSpec<unknown>, records);
       }
       await copyRows(client, tables.blocks, batch);
-      await copyRows(client, tables.undoLog, [...input.undo]);
+      await copyRows(client, tables.undoLog, [...input.undo].map(([blockNumber, entries]) => ({ blockNumber, entries })));
       await client.query(
         `INSERT INTO cursor (id, chain_id, block_number, block_hash, block_timestamp, head_block_number)
          VALUES (1, $1, $2, $3, $4, $5)
@@ -324,50 +312,5 @@ async function writeLatest<T>(client: Queryable, spec: TableSpec<T>, records: re
   await insertRows(client, spec, [...latest.values()].map((record) => rowOf(spec, record)), true);
 }
 
-export function marketFromRow(row: Record<string, unknown>): Market {
-  return {
-    id: row.id as string,
-    underlying: row.underlying as string,
-    kind: row.kind as MarketKind,
-    strike: read.fixed(row.strike),
-    expiry: read.int(row.expiry),
-    initialMarginFraction: read.fixed(row.initial_margin_fraction),
-    maintenanceMarginFraction: read.fixed(row.maintenance_margin_fraction),
-    fundingInterval: read.int(row.funding_interval),
-    maxFundingRate: read.fixed(row.max_funding_rate),
-    impliedVolatility: read.fixedOrNull(row.implied_volatility),
-    lastFillPrice: read.fixedOrNull(row.last_fill_price),
-    cumulativeFunding: read.fixed(row.cumulative_funding),
-    lastFundingRate: read.fixedOrNull(row.last_funding_rate),
-    funding: {
-      premium: read.fixedOrNull(row.funding_premium),
-      period: read.int(row.funding_period),
-      weightedPremium: read.fixed(row.funding_weighted_premium),
-      coveredSeconds: read.int(row.funding_covered_seconds),
-      accountedUntil: read.int(row.funding_accounted_until),
-    },
-    settlementPrice: read.fixedOrNull(row.settlement_price),
-    settledBlock: read.intOrNull(row.settled_block),
-    venue: row.venue as string,
-    listedBlock: read.int(row.listed_block),
-    updatedBlock: read.int(row.updated_block),
-  };
-}
-
-export function positionFromRow(row: Record<string, unknown>): Position {
-  return {
-    id: row.id as string,
-    accountId: row.account_id as string,
-    marketId: row.market_id as string,
-    seq: read.int(row.seq),
-    size: read.fixed(row.size),
-    entryPrice: read.fixedOrNull(row.entry_price),
-    realizedPnl: read.fixed(row.realized_pnl),
-    fundingSnapshot: read.fixed(row.funding_snapshot),
-    settledFunding: read.fixed(row.settled_funding),
-    feesPaid: read.fixed(row.fees_paid),
-    openedBlock: read.int(row.opened_block),
-    closedBlock: read.intOrNull(row.closed_block),
-    updatedBlock: read.int(row.updated_block),
-  };
-}
+export const marketFromRow = readerOf(tables.markets);
+export const positionFromRow = readerOf(tables.positions);
