@@ -127,12 +127,12 @@ export class LedgerStore {
       await copyOut(client, 'SELECT id, subaccount, collateral, margin_state, created_block, updated_block FROM account', (f) =>
         state.accounts.load(f[0]!, Number(f[1]), fixedOfNumeric18(f[2]!), f[3] as MarginState, Number(f[4]), Number(f[5])),
       );
-      // Every lifecycle, in (account, market, seq) order (the unique index's): the last of each pair stays.
+      // Every lifecycle, in the table's order (no sort: see PositionTable.load): the last of each pair stays.
       await copyOut(
         client,
         `SELECT account_id, market_id, seq, size, entry_price, realized_pnl, funding_snapshot, settled_funding, fees_paid,
                 opened_block, closed_block, updated_block
-           FROM position ORDER BY account_id, market_id, seq`,
+           FROM position`,
         (f) =>
           state.positions.load(
             f[0]!, f[1]!, Number(f[2]), fixedOfNumeric18(f[3]!), f[4] == null ? null : fixedOfNumeric18(f[4]), fixedOfNumeric18(f[5]!),
