@@ -98,26 +98,22 @@ export class PositionTable {
   }
 
   /**
-   * Loads a position version from its values, rows in any order: of the versions of one
-   * (account, market), the one with the highest seq stays. The database is read in its
-   * physical order (sorting millions of rows cost PostgreSQL more than the load itself), which
-   * keeps an account's rows mostly together, so the last account's row is remembered.
+   * Loads a position version of the account in row `accountRow` of the account table,
+   * rows in any order: of the versions of one (account, market), the highest seq stays.
+   * A restart reads the database in its physical order and names accounts by row (sorting
+   * millions of rows, or finding each account by its id, cost more than the load itself).
    */
   load(
-    accountId: string, marketId: string, seq: number, size: bigint, entryPrice: bigint | null, realizedPnl: bigint, fundingSnapshot: bigint,
+    accountRow: number, marketId: string, seq: number, size: bigint, entryPrice: bigint | null, realizedPnl: bigint, fundingSnapshot: bigint,
     settledFunding: bigint, feesPaid: bigint, openedBlock: number, closedBlock: number | null, updatedBlock: number,
   ): void {
-    if (accountId !== this.lastLoaded.accountId) this.lastLoaded = { accountId, row: this.accounts.rowFor(accountId) };
-    const accountRow = this.lastLoaded.row;
+    if (!(accountRow >= 0 && accountRow < this.accounts.size)) throw new Error(`no account in row ${accountRow}`);
     const marketRow = this.marketRow(marketId);
     let slot = this.slotIn(accountRow, marketRow);
     if (slot === NONE) slot = this.addSlot(accountRow, marketRow);
     else if (this.seq.array[slot]! > seq) return;
     this.write(slot, seq, size, entryPrice, realizedPnl, fundingSnapshot, settledFunding, feesPaid, openedBlock, closedBlock, updatedBlock);
   }
-
-  /** The account the last `load` was for. */
-  private lastLoaded: { accountId: string; row: number } = { accountId: '', row: NONE };
 
   private write(
     slot: number, seq: number, size: bigint, entryPrice: bigint | null, realizedPnl: bigint, fundingSnapshot: bigint,

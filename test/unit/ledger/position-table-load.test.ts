@@ -14,7 +14,7 @@ const version = fc.record({
   closed: fc.boolean(),
 });
 
-function position(v: fc.RecordValue<{ account: number; market: string; seq: number; size: bigint; closed: boolean }>): Position {
+function position(v: { account: number; market: string; seq: number; size: bigint; closed: boolean }): Position {
   const accountId = `0x${String(v.account).padStart(40, '0')}:0`;
   return {
     id: `${accountId}|${v.market}|${v.seq}`, accountId, marketId: v.market, seq: v.seq, size: v.size, entryPrice: v.size === 0n ? null : 3000n * 10n ** 18n,
@@ -22,8 +22,9 @@ function position(v: fc.RecordValue<{ account: number; market: string; seq: numb
   };
 }
 
-const load = (table: PositionTable, p: Position) =>
-  table.load(p.accountId, p.marketId, p.seq, p.size, p.entryPrice, p.realizedPnl, p.fundingSnapshot, p.settledFunding, p.feesPaid, p.openedBlock, p.closedBlock, p.updatedBlock);
+/** A position loaded as a restart does: its account named by its row in the account table. */
+const load = (accounts: AccountTable, table: PositionTable, p: Position) =>
+  table.load(accounts.rowFor(p.accountId), p.marketId, p.seq, p.size, p.entryPrice, p.realizedPnl, p.fundingSnapshot, p.settledFunding, p.feesPaid, p.openedBlock, p.closedBlock, p.updatedBlock);
 
 describe('PositionTable.load', () => {
   it('keeps the highest lifecycle of each pair, rows in any order', () => {
@@ -33,8 +34,9 @@ describe('PositionTable.load', () => {
         const inOrder = new PositionTable(new AccountTable());
         for (const p of [...positions].sort((a, b) => a.seq - b.seq)) inOrder.put(p);
         const shuffled = positions.map((p) => [noise.next().value, p] as const).sort((a, b) => a[0] - b[0]).map(([, p]) => p);
-        const loaded = new PositionTable(new AccountTable());
-        for (const p of shuffled) load(loaded, p);
+        const accounts = new AccountTable();
+        const loaded = new PositionTable(accounts);
+        for (const p of shuffled) load(accounts, loaded, p);
         expect(loaded.count).toBe(inOrder.count);
         for (const p of positions) expect(loaded.latest(p.accountId, p.marketId)).toEqual(inOrder.latest(p.accountId, p.marketId));
       }),
