@@ -150,6 +150,52 @@ describe('the risk page in a real browser', () => {
     }
   });
 
+  it('comes back after the server restarts, with the transitions it missed, each once', async () => {
+    let first: PtsServer | null = await startTestServer(net.db.url, { riskPage: true });
+    const port = Number(new URL(first.url).port);
+    let second: PtsServer | null = null;
+    try {
+      const root = new URL('/', first.url).href;
+      const { page, context, documents, problems } = await visit(root);
+      try {
+        await tableShows(page, [id(ALICE), id(CAROL), id(FRANK)]);
+        const live = first;
+        const deadline = Date.now() + 10_000;
+        while (live.hub.subscriberCount < 2) {
+          if (Date.now() > deadline) throw new Error(`${live.hub.subscriberCount} subscriptions`);
+          await sleep(20);
+        }
+        await first.stop();
+        first = null;
+        await page.locator('[data-status="reconnecting"]').waitFor();
+
+        // While the page is cut off, ETH falls to 1750: Alice's equity 50 < maintenance 87.5.
+        const move = await net.venue.send([net.venue.call.price('ETH', 1750)]);
+        await following.reached(move.blockNumber);
+        second = await startTestServer(net.db.url, { riskPage: true }, { port });
+
+        // Back live: the transition it missed is replayed (afterBlock), and the table read again.
+        await page.locator('[data-status="live"]').waitFor({ timeout: 30_000 });
+        const transition = page.locator(`[data-transition="${id(ALICE)}@${move.blockNumber}"]`);
+        await transition.waitFor({ timeout: 10_000 });
+        expect(await transition.getAttribute('data-to')).toBe('LIQUIDATABLE');
+        await tableShows(page, [[id(ALICE), 'LIQUIDATABLE'], [id(CAROL), 'HEALTHY'], [id(FRANK), 'HEALTHY']]);
+        // One more block, and the missed transition is still shown once.
+        await net.venue.mine();
+        await sleep(1000);
+        expect(await transition.count()).toBe(1);
+        expect(documents).toEqual([root]);
+        // Chromium reports the refused reconnection attempts while the server was down; nothing else.
+        expect(problems.filter((p) => !/WebSocket connection to .* failed/.test(p))).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    } finally {
+      await first?.stop();
+      await second?.stop();
+    }
+  });
+
   it('asks for the API key the server wants, then shows the accounts', async () => {
     const guarded = await startTestServer(net.db.url, { riskPage: true, apiKeys: ['risk-page-key'] });
     try {

@@ -6,9 +6,10 @@
 // connection parameters, where the API looks for it; a refusal (HTTP 401, close 4403) is
 // an Unauthorized error, which the page answers by asking for a key.
 //
-// The page keeps to the API's limits: one WebSocket with four subscriptions at most (blocks,
-// transitions, one account), and one accounts query per committed block at most (a block
-// that comes while one is running is folded into the next).
+// The page keeps to the API's limits: one WebSocket with three subscriptions (blocks,
+// transitions, the chosen account), and one accounts query per committed block at most (a
+// block that comes while one is running is folded into the next, app.js).
+import { TransitionCursor } from './model.js';
 
 /** What a row of the accounts table shows. */
 const ACCOUNT_ROW = 'id owner subaccount marginState marginRatio equity initialMargin maintenanceMargin';
@@ -135,30 +136,26 @@ export function followAccount(api, owner, subaccount, next, error) {
 
 /**
  * The `first` latest margin transitions, newest first, then each new one as it happens
- * (`next(transition)`), none lost or shown twice across reconnects: the feed starts after
- * the block the list is as of, and resumes after the block before the newest transition
- * it delivered (that block's transitions may have been cut short), skipping those it has
- * already delivered (an account changes state at most once per block).
+ * (`next(transition)`), none lost or shown twice across reconnects (TransitionCursor).
  */
 export async function followTransitions(api, first, next, error) {
   const data = await api.query(RECENT_TRANSITIONS, { first });
   const recent = data.transitions.edges.map((e) => e.node);
-  const variables = { afterBlock: data.meta.blockNumber };
-  let newest = -1;
-  let delivered = new Set();
+  const cursor = new TransitionCursor(data.meta.blockNumber);
+  // graphql-ws sends this object again on each reconnection, with the cursor's block then.
+  const variables = { afterBlock: cursor.afterBlock };
   const stop = api.subscribe(
     TRANSITIONS,
     variables,
-    ({ marginStateChanged: t }) => {
-      const key = `${t.account.id}@${t.blockNumber}`;
-      // A lower block is a reorg's new branch: a new start.
-      if (t.blockNumber !== newest) [newest, delivered] = [t.blockNumber, new Set()];
-      if (delivered.has(key)) return;
-      delivered.add(key);
-      variables.afterBlock = Math.max(newest - 1, 0);
-      next(t);
+    ({ marginStateChanged: transition }) => {
+      if (!cursor.accept(transition)) return;
+      variables.afterBlock = cursor.afterBlock;
+      next(transition);
     },
     error,
   );
   return { recent, stop };
 }
+
+/** Every operation the page sends, by name (test/unit/graphql/risk-page.test.ts validates them against the schema). */
+export const OPERATIONS = { RISKIEST, RECENT_TRANSITIONS, ACCOUNT, BLOCKS, TRANSITIONS, ACCOUNT_UPDATES };

@@ -55,6 +55,36 @@ export function addTransitions(list, incoming, limit = 50) {
 }
 
 /**
+ * Where a margin transition feed resumes, so that none is lost or shown twice across
+ * reconnects (live.js, followTransitions): it starts after the block the first list was
+ * read at, and resumes after the block before the newest transition delivered (that
+ * block's transitions may have been cut short by the disconnection), skipping those it
+ * has delivered (an account changes state at most once per block).
+ */
+export class TransitionCursor {
+  constructor(afterBlock) {
+    /** The `afterBlock` to subscribe with now. */
+    this.afterBlock = afterBlock;
+    this.newest = -1;
+    this.delivered = new Set();
+  }
+
+  /** Whether `transition` is new (then it moves the cursor), or one delivered already. */
+  accept(transition) {
+    const key = `${transition.account.id}@${transition.blockNumber}`;
+    // Another block: a later one, or, lower, a reorg's new branch; either way a new start.
+    if (transition.blockNumber !== this.newest) {
+      this.newest = transition.blockNumber;
+      this.delivered = new Set();
+    }
+    if (this.delivered.has(key)) return false;
+    this.delivered.add(key);
+    this.afterBlock = Math.max(this.newest - 1, 0);
+    return true;
+  }
+}
+
+/**
  * An account's equity over time, one sample per block, for the chart: samples from
  * `Account.history` once it exists (live.js, equityHistory), then the page's own, taken
  * from `accountUpdated` (a new equity) and `blockCommitted` (the equity held through that
