@@ -89,19 +89,30 @@ function App() {
     };
   }, [api, reconnects, failed]);
 
-  // Transitions: the latest, then each as it happens.
+  // Transitions: the latest, then each as it happens. A feed the server ends with an error
+  // (its resume block gone from the stored history after a long absence, an API with no
+  // block yet) starts over from the latest list a moment later.
   useEffect(() => {
-    let stop = () => undefined;
     let stopped = false;
-    followTransitions(api, TRANSITIONS_SHOWN, (t) => setTransitions((list) => addTransitions(list, [t], TRANSITIONS_SHOWN)), failed)
-      .then((feed) => {
-        if (stopped) return feed.stop();
-        stop = feed.stop;
-        setTransitions(feed.recent);
-      })
-      .catch(failed);
+    let stop = () => undefined;
+    let timer;
+    const restart = (error) => {
+      failed(error);
+      stop();
+      if (!stopped && !(error instanceof Unauthorized)) timer = setTimeout(start, 2000);
+    };
+    const start = () =>
+      followTransitions(api, TRANSITIONS_SHOWN, (t) => setTransitions((list) => addTransitions(list, [t], TRANSITIONS_SHOWN)), restart)
+        .then((feed) => {
+          if (stopped) return feed.stop();
+          stop = feed.stop;
+          setTransitions(feed.recent);
+        })
+        .catch(restart);
+    void start();
     return () => {
       stopped = true;
+      clearTimeout(timer);
       stop();
     };
   }, [api, failed]);
@@ -162,7 +173,15 @@ function AccountsTable({ accounts, chosen, choose }) {
       accounts.map((a) =>
         h(
           'tr',
-          { key: a.id, 'data-account': a.id, 'data-state': a.marginState, className: a.id === chosen ? 'chosen' : '', onClick: () => choose(a.id) },
+          {
+            key: a.id,
+            'data-account': a.id,
+            'data-state': a.marginState,
+            className: a.id === chosen ? 'chosen' : '',
+            tabIndex: 0,
+            onClick: () => choose(a.id),
+            onKeyDown: (event) => event.key === 'Enter' && choose(a.id),
+          },
           h('td', { className: 'id', title: a.id }, shortAccount(a.id)),
           h('td', null, h(StateBadge, { state: a.marginState })),
           h('td', { className: 'num' }, formatPercent(a.marginRatio)),
