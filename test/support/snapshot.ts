@@ -8,7 +8,7 @@ export const LEDGER_TABLES = [
 ] as const;
 
 /** Every row of every ledger table, as text, in a stable order: equal snapshots mean equal databases. */
-export async function snapshotTables(pool: pg.Pool): Promise<Record<string, string[]>> {
+export async function snapshotTables(pool: Pick<pg.Pool, 'query'>): Promise<Record<string, string[]>> {
   const snapshot: Record<string, string[]> = {};
   for (const table of LEDGER_TABLES) {
     const { rows } = await pool.query(`SELECT t::text AS row FROM "${table}" t ORDER BY t::text`);
@@ -17,4 +17,20 @@ export async function snapshotTables(pool: pg.Pool): Promise<Record<string, stri
   const cursor = await pool.query('SELECT chain_id, block_number, block_hash, block_timestamp FROM cursor');
   snapshot.cursor = cursor.rows.map((r) => JSON.stringify(r));
   return snapshot;
+}
+
+/**
+ * `snapshotTables` as of a past block: the same tables read through the `pts_past` views
+ * (prisma/migrations/*_history_versions) at `block`, in one read-only transaction.
+ */
+export async function snapshotTablesAt(pool: pg.Pool, block: number): Promise<Record<string, string[]>> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query("SELECT set_config('search_path', 'pts_past, public', true), set_config('pts.block', $1, true)", [String(block)]);
+    return await snapshotTables(client);
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
 }
