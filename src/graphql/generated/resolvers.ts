@@ -234,6 +234,19 @@ export type BlockCommitted = {
   reorg?: Maybe<Reorg>;
 };
 
+/**
+ * A block of the canonical chain (SPEC section 8), by `number`, by `hash`, or both (they must
+ * name the same block). A block not committed yet, of an abandoned branch, or older than the
+ * retained history (`PTS_HISTORY_BLOCKS`) is a BAD_USER_INPUT error. Every field of an
+ * operation is read at one block: root fields selecting different blocks are refused.
+ */
+export type BlockSelector = {
+  /** The block hash (0x and 64 hex digits, any case). */
+  hash?: InputMaybe<Scalars['String']['input']>;
+  /** The block number. */
+  number?: InputMaybe<Scalars['SafeInt']['input']>;
+};
+
 /** A deposit or withdrawal of collateral. */
 export type CollateralTransfer = {
   __typename?: 'CollateralTransfer';
@@ -733,7 +746,7 @@ export type Query = {
   market?: Maybe<Market>;
   /** Every listed market, by id; `kind` and `underlying` (its name, "ETH") filter them. */
   markets: Array<Market>;
-  /** The last committed block and the chain head seen. */
+  /** The last committed block and the chain head seen; with `block`, that past block (the block every field of the operation is read at). */
   meta: Meta;
   /** The position whose `id` is given ("<account id>:<market id>:<lifecycle number>"); null if none. */
   position?: Maybe<Position>;
@@ -762,6 +775,7 @@ export type Query = {
  * after the cursor `after` (an `endCursor` of an earlier page of the same list).
  */
 export type QueryAccountArgs = {
+  block?: InputMaybe<BlockSelector>;
   owner: Scalars['String']['input'];
   subaccount?: InputMaybe<Scalars['SafeInt']['input']>;
 };
@@ -774,6 +788,7 @@ export type QueryAccountArgs = {
  */
 export type QueryAccountsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  block?: InputMaybe<BlockSelector>;
   first?: InputMaybe<Scalars['Int']['input']>;
   marginState?: InputMaybe<Array<MarginState>>;
   market?: InputMaybe<Scalars['String']['input']>;
@@ -848,6 +863,7 @@ export type QueryIndexPricesArgs = {
  * after the cursor `after` (an `endCursor` of an earlier page of the same list).
  */
 export type QueryMarketArgs = {
+  block?: InputMaybe<BlockSelector>;
   id: Scalars['String']['input'];
 };
 
@@ -858,8 +874,19 @@ export type QueryMarketArgs = {
  * after the cursor `after` (an `endCursor` of an earlier page of the same list).
  */
 export type QueryMarketsArgs = {
+  block?: InputMaybe<BlockSelector>;
   kind?: InputMaybe<MarketKind>;
   underlying?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
+export type QueryMetaArgs = {
+  block?: InputMaybe<BlockSelector>;
 };
 
 
@@ -880,6 +907,7 @@ export type QueryPositionArgs = {
  */
 export type QueryPositionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  block?: InputMaybe<BlockSelector>;
   first?: InputMaybe<Scalars['Int']['input']>;
   includeClosed?: InputMaybe<Scalars['Boolean']['input']>;
   market?: InputMaybe<Scalars['String']['input']>;
@@ -908,6 +936,7 @@ export type QueryPriceReportsArgs = {
  * after the cursor `after` (an `endCursor` of an earlier page of the same list).
  */
 export type QueryStressArgs = {
+  block?: InputMaybe<BlockSelector>;
   shocks: Array<ShockInput>;
 };
 
@@ -1210,6 +1239,7 @@ export type ResolversTypes = {
   AnomalyConnection: ResolverTypeWrapper<ConnectionModel<AnomalyRowModel>>;
   AnomalyEdge: ResolverTypeWrapper<Omit<AnomalyEdge, 'node'> & { node: ResolversTypes['Anomaly'] }>;
   BlockCommitted: ResolverTypeWrapper<BlockEventModel>;
+  BlockSelector: BlockSelector;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CollateralTransfer: ResolverTypeWrapper<TransferRecordModel>;
   CollateralTransferConnection: ResolverTypeWrapper<ConnectionModel<TransferRecordModel>>;
@@ -1266,6 +1296,7 @@ export type ResolversParentTypes = {
   AnomalyConnection: ConnectionModel<AnomalyRowModel>;
   AnomalyEdge: Omit<AnomalyEdge, 'node'> & { node: ResolversParentTypes['Anomaly'] };
   BlockCommitted: BlockEventModel;
+  BlockSelector: BlockSelector;
   Boolean: Scalars['Boolean']['output'];
   CollateralTransfer: TransferRecordModel;
   CollateralTransferConnection: ConnectionModel<TransferRecordModel>;
@@ -1613,7 +1644,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   indexPrices?: Resolver<ResolversTypes['IndexPriceConnection'], ParentType, ContextType, RequireFields<QueryIndexPricesArgs, 'first' | 'newestFirst' | 'underlying'>>;
   market?: Resolver<Maybe<ResolversTypes['Market']>, ParentType, ContextType, RequireFields<QueryMarketArgs, 'id'>>;
   markets?: Resolver<Array<ResolversTypes['Market']>, ParentType, ContextType, Partial<QueryMarketsArgs>>;
-  meta?: Resolver<ResolversTypes['Meta'], ParentType, ContextType>;
+  meta?: Resolver<ResolversTypes['Meta'], ParentType, ContextType, Partial<QueryMetaArgs>>;
   position?: Resolver<Maybe<ResolversTypes['Position']>, ParentType, ContextType, RequireFields<QueryPositionArgs, 'id'>>;
   positions?: Resolver<ResolversTypes['PositionConnection'], ParentType, ContextType, RequireFields<QueryPositionsArgs, 'first' | 'includeClosed'>>;
   priceReports?: Resolver<ResolversTypes['PriceReportConnection'], ParentType, ContextType, RequireFields<QueryPriceReportsArgs, 'first' | 'underlying'>>;
