@@ -78,21 +78,9 @@ CREATE TABLE "history_horizon" (
     CONSTRAINT "history_horizon_pkey" PRIMARY KEY ("id")
 );
 
--- CreateIndex
-CREATE INDEX "market_version_version_block_idx" ON "market_version"("version_block");
 
 -- CreateIndex
-CREATE INDEX "underlying_version_version_block_idx" ON "underlying_version"("version_block");
-
--- CreateIndex
-CREATE INDEX "oracle_source_version_version_block_idx" ON "oracle_source_version"("version_block");
-
--- CreateIndex
-CREATE INDEX "account_version_version_block_idx" ON "account_version"("version_block");
-
--- CreateIndex
-CREATE INDEX "position_version_version_block_idx" ON "position_version"("version_block");
-
+CREATE INDEX "block_hash_idx" ON "block"("hash");
 
 -- Versions of the rows that exist now, at the block that last changed them: a database
 -- ingested before this migration can be read back from its current block on (the

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { BlockChanges, BlockHeader, LedgerState, Market, OracleSource, Position } from '../../ledger/index.js';
 import { emptyState } from '../../ledger/index.js';
 import type { MarketKind, MarginState } from '../../ledger/index.js';
-import { copyRows, deleteRows, insertRows, type Queryable } from './bulk.js';
+import { copyRows, deleteRows, deleteVersionsAbove, insertRows, type Queryable } from './bulk.js';
 import { copyOut, fixedOfNumeric18 } from './copy-out.js';
 import { keyOf, read, rowOf, type TableSpec } from './columns.js';
 import * as tables from './tables.js';
@@ -277,12 +277,10 @@ export class LedgerStore {
         const entries = [...restore.values()].filter((e) => e.table === name);
         await deleteRows(client, spec, entries.filter((e) => e.prior === null).map((e) => e.key));
         await insertRows(client, spec, entries.flatMap((e) => (e.prior ? [e.prior] : [])), true);
+        await deleteVersionsAbove(client, tables.versionTables[name] as TableSpec<unknown>, entries.map((e) => e.key), ancestor);
       }
       for (const [, spec] of tables.historyTables) {
         await client.query(`DELETE FROM "${spec.table}" WHERE block_number > $1`, [ancestor]);
-      }
-      for (const spec of Object.values(tables.versionTables)) {
-        await client.query(`DELETE FROM "${spec.table}" WHERE version_block > $1`, [ancestor]);
       }
       await client.query('DELETE FROM block WHERE number > $1', [ancestor]);
       await client.query('DELETE FROM undo_log WHERE block_number > $1', [ancestor]);
