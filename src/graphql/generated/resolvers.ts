@@ -382,6 +382,17 @@ export type FundingSettlementEdge = {
   node: FundingSettlement;
 };
 
+/** Funding totals of a position (SPEC section 8), in quote units; positive: received (longs pay when the rate is positive). */
+export type FundingTotals = {
+  __typename?: 'FundingTotals';
+  /** Settled into collateral for this account in this market over every lifecycle it had there, plus `sinceChange`. */
+  allTime: Scalars['Decimal']['output'];
+  /** Accrued since the position last changed size (its `accruedFunding`): not settled into collateral yet. */
+  sinceChange: Scalars['Decimal']['output'];
+  /** Settled into collateral during this lifecycle (`settledFunding`) plus `sinceChange`. */
+  sinceOpen: Scalars['Decimal']['output'];
+};
+
 /** An underlying's index price as set by a block: a change of its value or staleness. */
 export type IndexPrice = {
   __typename?: 'IndexPrice';
@@ -617,6 +628,8 @@ export type Position = {
   feesPaid: Scalars['Decimal']['output'];
   /** Its fills and liquidations, in chain order; pages of `first` after `after`. */
   fills: FillConnection;
+  /** Funding of this position (SPEC section 8), in quote units, positive: received: since its last change, since it opened, and over every lifecycle of the account in its market. */
+  funding: FundingTotals;
   /** size x d2Value/dIndex2: change of delta (units of the underlying) per one quote unit move of the index (0 for perpetuals). */
   gamma: Scalars['Decimal']['output'];
   /** "<account id>:<market id>:<n>", n counting the account's lifecycles in the market from 1. */
@@ -639,6 +652,12 @@ export type Position = {
   openedBlock: Scalars['SafeInt']['output'];
   /** PnL realized by reducing or closing this lifecycle, in quote units (for options, reported only: the premiums moved collateral). */
   realizedPnl: Scalars['Decimal']['output'];
+  /**
+   * Return on equity, a fraction (0.25 = 25%): `unrealizedPnl / initialMargin` for perpetuals
+   * and short options, `unrealizedPnl / (|size| x entryPrice)` for long options; null when the
+   * divisor is 0 (a closed position, a long option bought at 0).
+   */
+  returnOnEquity?: Maybe<Scalars['Decimal']['output']>;
   /** Perpetuals: funding settled into collateral during this lifecycle, in quote units (positive: received). */
   settledFunding: Scalars['Decimal']['output'];
   /** Signed size in units of the underlying: long > 0, short < 0; 0 once closed. */
@@ -1251,6 +1270,7 @@ export type ResolversTypes = {
   FundingSettlement: ResolverTypeWrapper<FundingSettlementRecordModel>;
   FundingSettlementConnection: ResolverTypeWrapper<ConnectionModel<FundingSettlementRecordModel>>;
   FundingSettlementEdge: ResolverTypeWrapper<Omit<FundingSettlementEdge, 'node'> & { node: ResolversTypes['FundingSettlement'] }>;
+  FundingTotals: ResolverTypeWrapper<FundingTotals>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   IndexPrice: ResolverTypeWrapper<IndexPriceRecordModel>;
   IndexPriceConnection: ResolverTypeWrapper<ConnectionModel<IndexPriceRecordModel>>;
@@ -1308,6 +1328,7 @@ export type ResolversParentTypes = {
   FundingSettlement: FundingSettlementRecordModel;
   FundingSettlementConnection: ConnectionModel<FundingSettlementRecordModel>;
   FundingSettlementEdge: Omit<FundingSettlementEdge, 'node'> & { node: ResolversParentTypes['FundingSettlement'] };
+  FundingTotals: FundingTotals;
   ID: Scalars['ID']['output'];
   IndexPrice: IndexPriceRecordModel;
   IndexPriceConnection: ConnectionModel<IndexPriceRecordModel>;
@@ -1483,6 +1504,12 @@ export type FundingSettlementEdgeResolvers<ContextType = RequestContext, ParentT
   node?: Resolver<ResolversTypes['FundingSettlement'], ParentType, ContextType>;
 };
 
+export type FundingTotalsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FundingTotals'] = ResolversParentTypes['FundingTotals']> = {
+  allTime?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  sinceChange?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  sinceOpen?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
 export type IndexPriceResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['IndexPrice'] = ResolversParentTypes['IndexPrice']> = {
   blockNumber?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
   blockTimestamp?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
@@ -1584,6 +1611,7 @@ export type PositionResolvers<ContextType = RequestContext, ParentType extends R
   entryPrice?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
   feesPaid?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   fills?: Resolver<ResolversTypes['FillConnection'], ParentType, ContextType, RequireFields<PositionFillsArgs, 'first'>>;
+  funding?: Resolver<ResolversTypes['FundingTotals'], ParentType, ContextType>;
   gamma?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   initialMargin?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
@@ -1595,6 +1623,7 @@ export type PositionResolvers<ContextType = RequestContext, ParentType extends R
   open?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   openedBlock?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
   realizedPnl?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  returnOnEquity?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
   settledFunding?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   size?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   theta?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
@@ -1745,6 +1774,7 @@ export type Resolvers<ContextType = RequestContext> = {
   FundingSettlement?: FundingSettlementResolvers<ContextType>;
   FundingSettlementConnection?: FundingSettlementConnectionResolvers<ContextType>;
   FundingSettlementEdge?: FundingSettlementEdgeResolvers<ContextType>;
+  FundingTotals?: FundingTotalsResolvers<ContextType>;
   IndexPrice?: IndexPriceResolvers<ContextType>;
   IndexPriceConnection?: IndexPriceConnectionResolvers<ContextType>;
   IndexPriceEdge?: IndexPriceEdgeResolvers<ContextType>;

@@ -9,6 +9,8 @@ import { startDevnet, TRADERS, type Devnet } from '../../support/devnet.js';
 import { caughtUp, chainHead, cursorOf, hashOf, reorg, rollback } from '../../support/reorgs.js';
 import type { PtsServer } from '../../../src/graphql/server.js';
 import { createTestDatabase } from '../../support/database.js';
+import decimalJs, { type Decimal as DecimalType } from 'decimal.js';
+import { mul, parseFixed, type Fixed } from '../../../src/fixed/index.js';
 
 const SEEDS = process.env.PTS_HISTORY_SEED ? [Number(process.env.PTS_HISTORY_SEED)] : [11, 4242, Math.floor(Math.random() * 2 ** 31)];
 const ROUNDS = 14;
@@ -79,6 +81,65 @@ async function liveAnswers(server: PtsServer, hash: string): Promise<unknown[]> 
   return answers;
 }
 
+/**
+ * SPEC section 8, funding totals, against the stored facts at `block`: each account's
+ * funding in ETH-PERP replayed from its fills and the market's stored settlements (the
+ * cumulative index F after each), settling -size x (F - F at the last change) before each
+ * size change, as the ledger does; `allTime` = all of it settled plus the position's
+ * accrued funding, `sinceOpen` = its lifecycle's settled plus accrued. Also the
+ * return on equity against its definition.
+ */
+const Decimal = (decimalJs as unknown as DecimalType.Constructor).clone({ precision: 60 });
+
+async function expectFundingTotals(server: PtsServer, block: number): Promise<number> {
+  const facts = await data(
+    server.url,
+    `query($block: BlockSelector) {
+      positions(includeClosed: true, first: 1000, block: $block) { edges { node {
+        id open size entryPrice unrealizedPnl initialMargin accruedFunding settledFunding returnOnEquity
+        account { id } market { id kind } funding { allTime sinceOpen sinceChange } } } }
+      fills(market: "ETH-PERP", first: 1000) { edges { node { account { id } size blockNumber } } }
+      fundingHistory(market: "ETH-PERP", first: 1000) { edges { node { cumulativeFunding blockNumber } } }
+      meta { blockNumber }
+    }`,
+    { block: { number: block } },
+  );
+  expect(facts.meta.blockNumber).toBe(block);
+  const settlements = facts.fundingHistory.edges.map((e: any) => e.node);
+  const indexAt = (b: number) => parseFixed(settlements.filter((s: any) => s.blockNumber <= b).at(-1)?.cumulativeFunding ?? '0');
+  const replayed = new Map<string, { settled: Fixed; accrued: Fixed }>();
+  const byAccount = new Map<string, any[]>();
+  for (const { node } of facts.fills.edges) byAccount.set(node.account.id, [...(byAccount.get(node.account.id) ?? []), node]);
+  for (const [account, fills] of byAccount) {
+    let size = 0n;
+    let snapshot = 0n;
+    let settled = 0n;
+    for (const fill of fills) {
+      const index = indexAt(fill.blockNumber);
+      settled += mul(-size, index - snapshot);
+      snapshot = index;
+      size += parseFixed(fill.size);
+    }
+    replayed.set(account, { settled, accrued: mul(-size, indexAt(block) - snapshot) });
+  }
+  let checked = 0;
+  for (const { node: p } of facts.positions.edges) {
+    const decimal = (v: string | null) => (v === null ? null : new Decimal(v));
+    expect(p.funding.sinceChange).toBe(p.accruedFunding);
+    expect(parseFixed(p.funding.sinceOpen)).toBe(parseFixed(p.settledFunding) + parseFixed(p.accruedFunding));
+    const long = p.market.kind !== 'PERPETUAL' && parseFixed(p.size) > 0n;
+    const divisor = long ? decimal(p.entryPrice)!.times(decimal(p.size)!) : decimal(p.initialMargin)!;
+    if (divisor.isZero()) expect(p.returnOnEquity).toBeNull();
+    else expect(decimal(p.returnOnEquity)!.minus(decimal(p.unrealizedPnl)!.div(divisor)).abs().lte(divisor.abs().lt(1) ? 1e-12 : 1e-15)).toBe(true);
+    if (p.market.id !== 'ETH-PERP') continue;
+    const truth = replayed.get(p.account.id)!;
+    expect(parseFixed(p.funding.allTime)).toBe(truth.settled + (p.open ? truth.accrued : 0n));
+    if (p.open) expect(parseFixed(p.accruedFunding)).toBe(truth.accrued);
+    checked += 1;
+  }
+  return checked;
+}
+
 describe.each(SEEDS)('any past block (seed %i)', (seed) => {
   let net: Devnet;
   let server: PtsServer;
@@ -114,6 +175,16 @@ describe.each(SEEDS)('any past block (seed %i)', (seed) => {
       c.price('ETH', 2000),
       ...traders.map((t) => c.depositFor(t, 0, 300)),
     ]);
+    // Bob's first ETH-PERP lifecycle settles funding and closes, his second accrues more:
+    // `allTime` then differs from `sinceOpen` by what the first one settled.
+    const t0 = Number((await net.deployment.publicClient.getBlock({ blockTag: 'latest' })).timestamp);
+    const bob = { trader: BOB, sub: 0 };
+    const carol = { trader: CAROL, sub: 0 };
+    await net.venue.send([c.trade('ETH-PERP', bob, carol, '1', 2100)], { timestamp: t0 + 10 });
+    await net.venue.send([c.price('ETH', 2000)], { timestamp: t0 + 130 });
+    await net.venue.send([c.trade('ETH-PERP', carol, bob, '1', 2050)], { timestamp: t0 + 200 });
+    await net.venue.send([c.trade('ETH-PERP', bob, carol, '0.5', 2100)], { timestamp: t0 + 260 });
+    await net.venue.send([c.price('ETH', 2000)], { timestamp: t0 + 400 });
     const base = await chainHead(net);
     const following = net.follow();
     server = await startTestServer(net.db.url);
@@ -132,7 +203,9 @@ describe.each(SEEDS)('any past block (seed %i)', (seed) => {
         const depth = int(1, Math.min(6, head - base));
         const action = head > base ? rand() : 0;
         if (action < 0.6) {
-          await net.venue.send(calls());
+          // Time jumps over funding intervals (60 s), so funding settles.
+          const latest = await net.deployment.publicClient.getBlock({ blockTag: 'latest' });
+          await net.venue.send(calls(), { timestamp: Number(latest.timestamp) + int(5, 90) });
           done.push('mine');
         } else if (action < 0.8) {
           await reorg(net, depth, [{ offset: int(0, depth - 1), calls: calls() }]);
@@ -155,9 +228,11 @@ describe.each(SEEDS)('any past block (seed %i)', (seed) => {
           expect(await data(server.url, query, { block: { number } })).toEqual(answer[i]);
           expect(await data(server.url, query, { block: { hash } })).toEqual(answer[i]);
         }
+        await expectFundingTotals(server, number);
         compared += 1;
       }
-      expect(compared).toBeGreaterThan(0);
+      // The chain ends with perpetual positions whose funding was replayed.
+      expect(await expectFundingTotals(server, tip)).toBeGreaterThan(0);
 
       // Every block of the final chain equals what a fresh ingest stopped at it serves live.
       const fresh = await createTestDatabase();
