@@ -82,6 +82,9 @@ CREATE TABLE "history_horizon" (
 -- CreateIndex
 CREATE INDEX "block_hash_idx" ON "block"("hash");
 
+-- CreateIndex
+CREATE INDEX "block_timestamp_number_idx" ON "block"("timestamp", "number");
+
 -- Versions of the rows that exist now, at the block that last changed them: a database
 -- ingested before this migration can be read back from its current block on (the
 -- horizon); older blocks had no versions written.

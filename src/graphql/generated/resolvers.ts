@@ -48,6 +48,15 @@ export type Account = {
   freeCollateral: Scalars['Decimal']['output'];
   /** Delta, gamma, theta and vega summed per underlying, with its liquidation price. */
   greeks: Array<UnderlyingExposure>;
+  /**
+   * The account over time (SPEC section 8), oldest first, up to the block read: with `every`
+   * HOUR or DAY one tick per interval boundary k x 3600 or k x 86400 (UTC seconds) from
+   * `fromTimestamp` to `toTimestamp` (inclusive, each optional: from the account's first block
+   * to the block read), as of the last block at or before it; with BLOCK, one tick per block
+   * in that range that changed one of the tick's values. Pages of `first` (at most 1000)
+   * after `after`.
+   */
+  history: AccountTickConnection;
   /** "<lower-case owner>:<subaccount>". */
   id: Scalars['ID']['output'];
   /** Sum of its positions' initial margins, in quote units. */
@@ -93,6 +102,20 @@ export type AccountFillsArgs = {
   market?: InputMaybe<Scalars['String']['input']>;
   newestFirst?: InputMaybe<Scalars['Boolean']['input']>;
   toBlock?: InputMaybe<Scalars['SafeInt']['input']>;
+};
+
+
+/**
+ * A trading account: `(owner, subaccount)`. Subaccounts are isolated from each other; the
+ * positions of one are cross-margined. Amounts are in quote units; risk is computed at the
+ * index prices of the served block (SPEC section 4).
+ */
+export type AccountHistoryArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  every?: InputMaybe<HistoryInterval>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  fromTimestamp?: InputMaybe<Scalars['SafeInt']['input']>;
+  toTimestamp?: InputMaybe<Scalars['SafeInt']['input']>;
 };
 
 
@@ -177,6 +200,53 @@ export type AccountOrder =
   | 'NOTIONAL_DESC'
   /** The riskiest first: negative or zero equity (lowest first), then the highest margin ratio. */
   | 'RISK_DESC';
+
+/** The account as of one block (SPEC section 8, `Account.history`); amounts in quote units. */
+export type AccountTick = {
+  __typename?: 'AccountTick';
+  /** The block the tick describes: the last one at or before its boundary (HOUR, DAY), or the changing block (BLOCK). */
+  blockNumber: Scalars['SafeInt']['output'];
+  /** That block's timestamp, Unix seconds. */
+  blockTimestamp: Scalars['SafeInt']['output'];
+  /** Collateral, in quote units. */
+  collateral: Scalars['Decimal']['output'];
+  /** Equity (SPEC section 4), in quote units. */
+  equity: Scalars['Decimal']['output'];
+  /** maintenanceMargin / equity, a fraction; null when equity <= 0. */
+  marginRatio?: Maybe<Scalars['Decimal']['output']>;
+  /** The margin state stored at that block. */
+  marginState: MarginState;
+  /** Deposits - withdrawals so far, in quote units. */
+  netTransfers: Scalars['Decimal']['output'];
+  /** Realized PnL over all the account's positions, closed ones included, in quote units. */
+  realizedPnl: Scalars['Decimal']['output'];
+  /** The tick's time, Unix seconds: its interval boundary (HOUR, DAY) or its block's timestamp (BLOCK). */
+  timestamp: Scalars['SafeInt']['output'];
+  /** equity - netTransfers, in quote units. */
+  totalPnl: Scalars['Decimal']['output'];
+  /** Unrealized PnL of the open positions, in quote units. */
+  unrealizedPnl: Scalars['Decimal']['output'];
+};
+
+/** A page of `Account.history`. */
+export type AccountTickConnection = {
+  __typename?: 'AccountTickConnection';
+  /** The page's ticks, oldest first. */
+  edges: Array<AccountTickEdge>;
+  /** Where the page stands. */
+  pageInfo: PageInfo;
+  /** How many ticks the whole range has. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge of `AccountTickConnection`. */
+export type AccountTickEdge = {
+  __typename?: 'AccountTickEdge';
+  /** Pass as `after` for the ticks that follow this one. */
+  cursor: Scalars['String']['output'];
+  /** The tick. */
+  node: AccountTick;
+};
 
 /** An event the ingester skipped, or applied against the usual rules, and why (SPEC section 2). */
 export type Anomaly = {
@@ -385,13 +455,22 @@ export type FundingSettlementEdge = {
 /** Funding totals of a position (SPEC section 8), in quote units; positive: received (longs pay when the rate is positive). */
 export type FundingTotals = {
   __typename?: 'FundingTotals';
-  /** Settled into collateral for this account in this market over every lifecycle it had there, plus `sinceChange`. */
+  /** Settled into collateral for this account in this market over every lifecycle it had there, plus `sinceChange`, in quote units. */
   allTime: Scalars['Decimal']['output'];
-  /** Accrued since the position last changed size (its `accruedFunding`): not settled into collateral yet. */
+  /** Accrued since the position last changed size (its `accruedFunding`), in quote units: not settled into collateral yet. */
   sinceChange: Scalars['Decimal']['output'];
-  /** Settled into collateral during this lifecycle (`settledFunding`) plus `sinceChange`. */
+  /** Settled into collateral during this lifecycle (`settledFunding`) plus `sinceChange`, in quote units. */
   sinceOpen: Scalars['Decimal']['output'];
 };
+
+/** How `Account.history` samples the account. */
+export type HistoryInterval =
+  /** One tick per block that changed one of the tick's values. */
+  | 'BLOCK'
+  /** One tick per day boundary (k x 86400 s, UTC midnight). */
+  | 'DAY'
+  /** One tick per hour boundary (k x 3600 s, UTC). */
+  | 'HOUR';
 
 /** An underlying's index price as set by a block: a change of its value or staleness. */
 export type IndexPrice = {
@@ -1254,6 +1333,9 @@ export type ResolversTypes = {
   AccountConnection: ResolverTypeWrapper<ConnectionModel<AccountModel>>;
   AccountEdge: ResolverTypeWrapper<Omit<AccountEdge, 'node'> & { node: ResolversTypes['Account'] }>;
   AccountOrder: AccountOrder;
+  AccountTick: ResolverTypeWrapper<AccountTick>;
+  AccountTickConnection: ResolverTypeWrapper<AccountTickConnection>;
+  AccountTickEdge: ResolverTypeWrapper<AccountTickEdge>;
   Anomaly: ResolverTypeWrapper<AnomalyRowModel>;
   AnomalyConnection: ResolverTypeWrapper<ConnectionModel<AnomalyRowModel>>;
   AnomalyEdge: ResolverTypeWrapper<Omit<AnomalyEdge, 'node'> & { node: ResolversTypes['Anomaly'] }>;
@@ -1271,6 +1353,7 @@ export type ResolversTypes = {
   FundingSettlementConnection: ResolverTypeWrapper<ConnectionModel<FundingSettlementRecordModel>>;
   FundingSettlementEdge: ResolverTypeWrapper<Omit<FundingSettlementEdge, 'node'> & { node: ResolversTypes['FundingSettlement'] }>;
   FundingTotals: ResolverTypeWrapper<FundingTotals>;
+  HistoryInterval: HistoryInterval;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   IndexPrice: ResolverTypeWrapper<IndexPriceRecordModel>;
   IndexPriceConnection: ResolverTypeWrapper<ConnectionModel<IndexPriceRecordModel>>;
@@ -1312,6 +1395,9 @@ export type ResolversParentTypes = {
   Account: AccountModel;
   AccountConnection: ConnectionModel<AccountModel>;
   AccountEdge: Omit<AccountEdge, 'node'> & { node: ResolversParentTypes['Account'] };
+  AccountTick: AccountTick;
+  AccountTickConnection: AccountTickConnection;
+  AccountTickEdge: AccountTickEdge;
   Anomaly: AnomalyRowModel;
   AnomalyConnection: ConnectionModel<AnomalyRowModel>;
   AnomalyEdge: Omit<AnomalyEdge, 'node'> & { node: ResolversParentTypes['Anomaly'] };
@@ -1370,6 +1456,7 @@ export type AccountResolvers<ContextType = RequestContext, ParentType extends Re
   fills?: Resolver<ResolversTypes['FillConnection'], ParentType, ContextType, RequireFields<AccountFillsArgs, 'first' | 'newestFirst'>>;
   freeCollateral?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   greeks?: Resolver<Array<ResolversTypes['UnderlyingExposure']>, ParentType, ContextType>;
+  history?: Resolver<ResolversTypes['AccountTickConnection'], ParentType, ContextType, RequireFields<AccountHistoryArgs, 'every' | 'first'>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   initialMargin?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   leverage?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -1396,6 +1483,31 @@ export type AccountConnectionResolvers<ContextType = RequestContext, ParentType 
 export type AccountEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AccountEdge'] = ResolversParentTypes['AccountEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
+};
+
+export type AccountTickResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AccountTick'] = ResolversParentTypes['AccountTick']> = {
+  blockNumber?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
+  blockTimestamp?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
+  collateral?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  equity?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  marginRatio?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  marginState?: Resolver<ResolversTypes['MarginState'], ParentType, ContextType>;
+  netTransfers?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  realizedPnl?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  timestamp?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
+  totalPnl?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  unrealizedPnl?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
+export type AccountTickConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AccountTickConnection'] = ResolversParentTypes['AccountTickConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['AccountTickEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type AccountTickEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AccountTickEdge'] = ResolversParentTypes['AccountTickEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['AccountTick'], ParentType, ContextType>;
 };
 
 export type AnomalyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Anomaly'] = ResolversParentTypes['Anomaly']> = {
@@ -1760,6 +1872,9 @@ export type Resolvers<ContextType = RequestContext> = {
   Account?: AccountResolvers<ContextType>;
   AccountConnection?: AccountConnectionResolvers<ContextType>;
   AccountEdge?: AccountEdgeResolvers<ContextType>;
+  AccountTick?: AccountTickResolvers<ContextType>;
+  AccountTickConnection?: AccountTickConnectionResolvers<ContextType>;
+  AccountTickEdge?: AccountTickEdgeResolvers<ContextType>;
   Anomaly?: AnomalyResolvers<ContextType>;
   AnomalyConnection?: AnomalyConnectionResolvers<ContextType>;
   AnomalyEdge?: AnomalyEdgeResolvers<ContextType>;

@@ -10,7 +10,7 @@ import { caughtUp, chainHead, cursorOf, hashOf, reorg, rollback } from '../../su
 import type { PtsServer } from '../../../src/graphql/server.js';
 import { createTestDatabase } from '../../support/database.js';
 import decimalJs, { type Decimal as DecimalType } from 'decimal.js';
-import { mul, parseFixed, type Fixed } from '../../../src/fixed/index.js';
+import { mul, parseFixed, toSql, type Fixed } from '../../../src/fixed/index.js';
 
 const SEEDS = process.env.PTS_HISTORY_SEED ? [Number(process.env.PTS_HISTORY_SEED)] : [11, 4242, Math.floor(Math.random() * 2 ** 31)];
 const ROUNDS = 14;
@@ -140,6 +140,81 @@ async function expectFundingTotals(server: PtsServer, block: number): Promise<nu
   return checked;
 }
 
+const TICK = 'timestamp blockNumber blockTimestamp collateral equity unrealizedPnl realizedPnl netTransfers totalPnl marginRatio marginState';
+
+/** What a tick holds, from the account's own fields at `block` (SPEC section 8's definitions). */
+async function valuesAt(server: PtsServer, owner: string, block: number): Promise<Record<string, unknown> | null> {
+  const { account } = await data(
+    server.url,
+    `query($block: BlockSelector) { account(owner: "${owner}", block: $block) {
+      collateral equity unrealizedPnl marginRatio marginState
+      positions(includeClosed: true) { realizedPnl } transfers(first: 1000) { edges { node { kind amount } } } } }`,
+    { block: { number: block } },
+  );
+  if (!account) return null;
+  const netTransfers = account.transfers.edges.reduce((sum: bigint, { node }: any) => sum + (node.kind === 'DEPOSIT' ? 1n : -1n) * parseFixed(node.amount), 0n);
+  return {
+    collateral: account.collateral,
+    equity: account.equity,
+    unrealizedPnl: account.unrealizedPnl,
+    realizedPnl: toSql(account.positions.reduce((sum: bigint, p: any) => sum + parseFixed(p.realizedPnl), 0n)),
+    netTransfers: toSql(netTransfers),
+    totalPnl: toSql(parseFixed(account.equity) - netTransfers),
+    marginRatio: account.marginRatio,
+    marginState: account.marginState,
+  };
+}
+
+const exact = (values: Record<string, unknown> | null) =>
+  values && Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' && /^-?\d/.test(v) ? toSql(parseFixed(v)) : v]));
+
+/**
+ * `Account.history` against the account's own fields: every BLOCK tick holds the values at
+ * its block, and every block between two ticks holds the earlier tick's values (no change
+ * is missed, none is repeated); every HOUR tick holds the values at the last block at or
+ * before its boundary. Pages of 3 concatenate to the whole.
+ */
+async function expectHistoryTicks(net: Devnet, server: PtsServer, owner: string, tip: number): Promise<number> {
+  const all = async (every: string) => {
+    const ticks: any[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const { account }: any = await data(
+        server.url,
+        `query($after: String) { account(owner: "${owner}") { history(every: ${every}, first: 3, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { ${TICK} } } } } }`,
+        { after },
+      );
+      ticks.push(...account.history.edges.map((e: any) => e.node));
+      if (!account.history.pageInfo.hasNextPage) return { ticks, totalCount: account.history.totalCount };
+      after = account.history.pageInfo.endCursor;
+    }
+  };
+  const strip = ({ timestamp, blockNumber, blockTimestamp, ...values }: any) => exact(values);
+  const { ticks, totalCount } = await all('BLOCK');
+  expect(ticks.length).toBe(totalCount);
+  expect(ticks.length).toBeGreaterThan(0);
+  let next = 0;
+  let current: Record<string, unknown> | null = null;
+  for (let b = ticks[0].blockNumber; b <= tip; b++) {
+    if (ticks[next]?.blockNumber === b) current = strip(ticks[next++]);
+    expect({ block: b, values: exact(await valuesAt(server, owner, b)) }).toEqual({ block: b, values: current });
+  }
+  expect(next).toBe(ticks.length);
+  const hourly = await all('HOUR');
+  expect(hourly.ticks.length).toBe(hourly.totalCount);
+  for (const tick of hourly.ticks) {
+    expect(tick.timestamp % 3600).toBe(0);
+    const block = await net.deployment.publicClient.getBlock({ blockNumber: BigInt(tick.blockNumber) });
+    expect(Number(block.timestamp)).toBeLessThanOrEqual(tick.timestamp);
+    if (tick.blockNumber < tip) {
+      const after = await net.deployment.publicClient.getBlock({ blockNumber: BigInt(tick.blockNumber + 1) });
+      expect(Number(after.timestamp)).toBeGreaterThan(tick.timestamp);
+    }
+    expect(strip(tick)).toEqual(exact(await valuesAt(server, owner, tick.blockNumber)));
+  }
+  return hourly.ticks.length;
+}
+
 describe.each(SEEDS)('any past block (seed %i)', (seed) => {
   let net: Devnet;
   let server: PtsServer;
@@ -184,7 +259,7 @@ describe.each(SEEDS)('any past block (seed %i)', (seed) => {
     await net.venue.send([c.price('ETH', 2000)], { timestamp: t0 + 130 });
     await net.venue.send([c.trade('ETH-PERP', carol, bob, '1', 2050)], { timestamp: t0 + 200 });
     await net.venue.send([c.trade('ETH-PERP', bob, carol, '0.5', 2100)], { timestamp: t0 + 260 });
-    await net.venue.send([c.price('ETH', 2000)], { timestamp: t0 + 400 });
+    await net.venue.send([c.price('ETH', 2000)], { timestamp: t0 + 3700 }); // past an hour boundary: HOUR ticks
     const base = await chainHead(net);
     const following = net.follow();
     server = await startTestServer(net.db.url);
@@ -205,7 +280,7 @@ describe.each(SEEDS)('any past block (seed %i)', (seed) => {
         if (action < 0.6) {
           // Time jumps over funding intervals (60 s), so funding settles.
           const latest = await net.deployment.publicClient.getBlock({ blockTag: 'latest' });
-          await net.venue.send(calls(), { timestamp: Number(latest.timestamp) + int(5, 90) });
+          await net.venue.send(calls(), { timestamp: Number(latest.timestamp) + int(5, 1200) });
           done.push('mine');
         } else if (action < 0.8) {
           await reorg(net, depth, [{ offset: int(0, depth - 1), calls: calls() }]);
@@ -233,6 +308,9 @@ describe.each(SEEDS)('any past block (seed %i)', (seed) => {
       }
       // The chain ends with perpetual positions whose funding was replayed.
       expect(await expectFundingTotals(server, tip)).toBeGreaterThan(0);
+      let hourly = 0;
+      for (const owner of traders) hourly += await expectHistoryTicks(net, server, owner, tip);
+      expect(hourly).toBeGreaterThan(0);
 
       // Every block of the final chain equals what a fresh ingest stopped at it serves live.
       const fresh = await createTestDatabase();
