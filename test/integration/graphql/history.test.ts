@@ -4,7 +4,8 @@
 // field, derived risk and cursors included. The seed is in each test's name;
 // PTS_HISTORY_SEED=<seed> replays one (the interleaving with the ingester depends on timing).
 import type { Hex } from 'viem';
-import { startTestServer, data, post } from './server-support.js';
+import { commitLedger, startTestServer, data, post } from './server-support.js';
+import { ev, LedgerChain } from '../../support/ledger.js';
 import { startDevnet, TRADERS, type Devnet } from '../../support/devnet.js';
 import { caughtUp, chainHead, cursorOf, hashOf, reorg, rollback } from '../../support/reorgs.js';
 import type { PtsServer } from '../../../src/graphql/server.js';
@@ -371,3 +372,63 @@ describe('past block selectors', () => {
     expect(one).toEqual({ meta: { blockNumber: tip - 1 }, markets: [{ indexPrice: '2000' }] });
   }, 60_000);
 });
+
+describe('cursors remember their block', () => {
+  it('pages a risk-ordered list at the block of its first page while blocks commit, with no skip and no repeat', async () => {
+    const db = await createTestDatabase();
+    const server = await startTestServer(db.url);
+    try {
+      // 13 accounts long or short ETH-PERP: each price move below reorders their risk.
+      const chain = new LedgerChain({ oracleStalenessSeconds: 3600, riskFreeRate: 0n });
+      const owners = Array.from({ length: 13 }, (_, i) => `0x${(0xb000 + i).toString(16).padStart(40, '0')}`);
+      chain.block(1000, [ev.perp('ETH-PERP', 'ETH'), ev.price('ETH', 3000), ...owners.map((o, i) => ev.deposit(o, 600 + i * 37))]);
+      chain.block(1010, owners.map((o, i) => ev.fill('ETH-PERP', o, (i % 2 ? 1 : -1) * (1 + (i % 3)), 3000)));
+      await commitLedger(db.pool, chain);
+      const QUERY = `query($after: String, $block: BlockSelector) {
+        meta(block: $block) { blockNumber }
+        accounts(orderBy: RISK_DESC, first: 2, after: $after, block: $block) { pageInfo { hasNextPage endCursor } edges { node { id marginRatio } } } }`;
+      const ids: string[] = [];
+      let after: string | null = null;
+      let moves = 0;
+      const orders = new Set<string>();
+      for (;;) {
+        const page: any = await data(server.url, QUERY, { after });
+        expect(page.meta.blockNumber).toBe(2);
+        ids.push(...page.accounts.edges.map((e: any) => e.node.id));
+        if (!page.accounts.pageInfo.hasNextPage) break;
+        after = page.accounts.pageInfo.endCursor;
+        // A block commits between pages, moving the price the other way each time.
+        const from = chain.history.length;
+        chain.block(1020 + moves * 10, [ev.price('ETH', moves % 2 ? 2500 : 3500)]);
+        moves += 1;
+        await commitLedger(db.pool, chain, { from });
+        const live: any = await waitForBlock(server, 2 + moves);
+        orders.add(live.accounts.edges.map((e: any) => e.node.id).join());
+      }
+      expect(ids).toHaveLength(13);
+      expect(new Set(ids).size).toBe(13);
+      const whole: any = await data(server.url, QUERY.replace('first: 2', 'first: 100'), { block: { number: 2 } });
+      expect(ids).toEqual(whole.accounts.edges.map((e: any) => e.node.id));
+      // The order did change meanwhile: paging the newest block each time would have skipped or repeated.
+      orders.add(whole.accounts.edges.map((e: any) => e.node.id).join());
+      expect(orders.size).toBeGreaterThan(1);
+      // `block` given wins over the cursor's block.
+      const given: any = await data(server.url, QUERY, { after: null, block: { number: 3 } });
+      const next: any = await data(server.url, QUERY, { after: given.accounts.pageInfo.endCursor, block: { number: 4 } });
+      expect(next.meta.blockNumber).toBe(4);
+    } finally {
+      await server.stop();
+      await db.drop();
+    }
+  }, 60_000);
+});
+
+/** The full RISK_DESC list once the server answers at `block` (it learns blocks from notifications). */
+async function waitForBlock(server: PtsServer, block: number): Promise<unknown> {
+  for (let i = 0; i < 250; i++) {
+    const live: any = await data(server.url, `{ meta { blockNumber } accounts(orderBy: RISK_DESC, first: 100) { edges { node { id } } } }`);
+    if (live.meta.blockNumber === block) return live;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`the server never answered at block ${block}`);
+}
