@@ -32,14 +32,6 @@ const atBlocks = (table: string, key: string, where: string, fixed: readonly str
     CROSS JOIN LATERAL (SELECT * FROM public.${table}_version x WHERE ${key} AND x.version_block <= b.n
                          ORDER BY x.version_block DESC LIMIT 1) v`;
 
-const ACCOUNT = atBlocks('account', 'x.id = t.id', 't.id = $2', ['id', 'owner', 'subaccount', 'created_block'], ['collateral', 'margin_state', 'updated_block']);
-const POSITIONS = atBlocks(
-  'position',
-  'x.id = t.id',
-  't.account_id = $2',
-  ['id', 'account_id', 'market_id', 'seq', 'opened_block'],
-  ['size', 'entry_price', 'realized_pnl', 'funding_snapshot', 'settled_funding', 'fees_paid', 'closed_block', 'updated_block'],
-);
 const HELD = `(SELECT DISTINCT market_id FROM public.position WHERE account_id = $2)`;
 const MARKETS = atBlocks(
   'market',
@@ -58,12 +50,25 @@ const UNDERLYINGS = atBlocks('underlying', 'x.id = t.id', `t.id IN (SELECT under
 export async function accountAtBlocks(query: RunQuery, accountId: string, blocks: readonly number[]): Promise<AccountAt[]> {
   if (blocks.length === 0) return [];
   const params = [blocks.map(String), accountId];
-  const accounts = await query<Record<string, unknown>>(ACCOUNT, params);
-  const positions = await query<Record<string, unknown>>(`${POSITIONS} ORDER BY b.n, t.market_id, t.seq`, params);
+  const last = blocks.at(-1)!;
+  // The account's own rows change only with its events: all their versions up to the last
+  // block, merged below, cost far less than a probe per block and lifecycle.
+  const accountVersions = await query<Record<string, unknown>>(
+    `SELECT t.id, t.owner, t.subaccount, t.created_block, v.version_block, v.collateral, v.margin_state, v.updated_block
+       FROM public.account t JOIN public.account_version v ON v.id = t.id
+      WHERE t.id = $1 AND v.version_block <= $2 ORDER BY v.version_block`,
+    [accountId, last],
+  );
+  const positionVersions = await query<Record<string, unknown>>(
+    `SELECT t.id, t.account_id, t.market_id, t.seq, t.opened_block, v.version_block, v.size, v.entry_price, v.realized_pnl,
+            v.funding_snapshot, v.settled_funding, v.fees_paid, v.closed_block, v.updated_block
+       FROM public.position t JOIN public.position_version v ON v.id = t.id
+      WHERE t.account_id = $1 AND v.version_block <= $2 ORDER BY t.market_id, t.seq, v.version_block`,
+    [accountId, last],
+  );
   const markets = await query<Record<string, unknown>>(MARKETS, params);
   const underlyings = await query<Record<string, unknown>>(UNDERLYINGS, params);
   const times = await query<{ number: string; timestamp: string }>('SELECT number, timestamp FROM public.block WHERE number = ANY($1::int8[])', [params[0]]);
-  const last = blocks.at(-1)!;
   const transfers = await query<{ block_number: string; signed: string }>(
     `SELECT block_number, CASE WHEN kind = 'DEPOSIT' THEN amount ELSE -amount END::text AS signed
        FROM public.collateral_transfer WHERE account_id = $1 AND block_number <= $2 ORDER BY block_number, log_index`,
@@ -71,11 +76,21 @@ export async function accountAtBlocks(query: RunQuery, accountId: string, blocks
   );
   const at = new Map<number, AccountAt>();
   const time = new Map(times.map((r) => [read.int(r.number), read.int(r.timestamp)]));
-  for (const row of accounts) {
-    const block = read.int(row.at);
-    at.set(block, { block, timestamp: time.get(block)!, account: accountFromRow(row), positions: [], markets: new Map(), indexPrices: new Map(), netTransfers: 0n });
+  const accountAt = versionsAt(accountVersions, accountFromRow);
+  const lifecycles = new Map<string, Record<string, unknown>[]>();
+  for (const row of positionVersions) {
+    const id = row.id as string;
+    const list = lifecycles.get(id);
+    if (list) list.push(row);
+    else lifecycles.set(id, [row]);
   }
-  for (const row of positions) at.get(read.int(row.at))?.positions.push(positionFromRow(row));
+  const positionsAt = [...lifecycles.values()].map((rows) => versionsAt(rows, positionFromRow));
+  for (const block of blocks) {
+    const account = accountAt(block);
+    if (!account) continue;
+    const positions = positionsAt.flatMap((of) => of(block) ?? []);
+    at.set(block, { block, timestamp: time.get(block)!, account, positions, markets: new Map(), indexPrices: new Map(), netTransfers: 0n });
+  }
   for (const row of markets) at.get(read.int(row.at))?.markets.set(row.id as string, marketFromRow(row));
   for (const row of underlyings) at.get(read.int(row.at))?.indexPrices.set(row.id as string, read.fixedOrNull(row.index_price));
   // Net transfers so far: a running sum over the account's transfers, read once.
@@ -87,6 +102,20 @@ export async function accountAtBlocks(query: RunQuery, accountId: string, blocks
     if (entry) entry.netTransfers = sum;
   }
   return blocks.flatMap((block) => at.get(block) ?? []);
+}
+
+/**
+ * A row's version at a block, from its versions in block order: for ascending blocks (each
+ * call moves forward), the last version at or before the block, mapped once; undefined
+ * before the first.
+ */
+function versionsAt<T>(rows: readonly Record<string, unknown>[], of: (row: Record<string, unknown>) => T): (block: number) => T | undefined {
+  let next = 0;
+  let current: T | undefined;
+  return (block) => {
+    while (next < rows.length && read.int(rows[next]!.version_block) <= block) current = of(rows[next++]!);
+    return current;
+  };
 }
 
 /** For each timestamp, the last block at or before it (and at or before `upTo`); null where none. */
