@@ -3,7 +3,7 @@ import { undoEntries, type UndoEntry } from '../../../src/db/store/undo.js';
 import { commitBlock, applyBlock, emptyState, type BlockChanges } from '../../../src/ledger/index.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { ALICE, BOB, LedgerChain, ev, stored } from '../../support/ledger.js';
-import { snapshotTables, snapshotTablesAt } from '../../support/snapshot.js';
+import { snapshotTables, snapshotTablesAt, STATE_TABLES } from '../../support/snapshot.js';
 
 /** A short history touching every table: listings, trades, funding, expiry, anomalies. */
 function scenario(): LedgerChain {
@@ -102,14 +102,14 @@ describe('LedgerStore', () => {
       for (const changes of chain.history.slice(4)) await store.commit({ chainId: 31337, headBlockNumber: 6, batch: [changes], undo: new Map() });
       for (const [i, db] of fresh.entries()) {
         await new LedgerStore(db.pool).commit({ chainId: 31337, headBlockNumber: 6, batch: chain.history.slice(0, i + 1), undo: new Map() });
-        expect(await snapshotTablesAt(rolled.pool, i + 1)).toEqual(await snapshotTables(db.pool));
+        expect(await snapshotTablesAt(rolled.pool, i + 1)).toEqual(await snapshotTables(db.pool, STATE_TABLES));
       }
       // Pruning before block 5 keeps blocks 5-6 whole and drops versions only older ones need.
       const count = async () => (await rolled.pool.query('SELECT count(*)::int AS n FROM position_version')).rows[0].n as number;
       const before = await count();
       await store.pruneHistory(5);
       expect(await count()).toBeLessThan(before);
-      for (const b of [5, 6]) expect(await snapshotTablesAt(rolled.pool, b)).toEqual(await snapshotTables(fresh[b - 1]!.pool));
+      for (const b of [5, 6]) expect(await snapshotTablesAt(rolled.pool, b)).toEqual(await snapshotTables(fresh[b - 1]!.pool, STATE_TABLES));
       expect((await rolled.pool.query('SELECT first_block::int AS b FROM history_horizon')).rows).toEqual([{ b: 5 }]);
     } finally {
       await Promise.all([rolled.drop(), ...fresh.map((db) => db.drop())]);
