@@ -147,7 +147,15 @@ export class RequestContext {
     // Nothing read yet: the snapshot opens on the first read, so it already sees the latest
     // block (subscriptions refresh twice per event and most events read nothing). That
     // common path returns no promise, so the caller need not wait.
-    if (!this.snapshot.used && this.current.loaders === null && this.current.pinned === null) return;
+    if (!this.snapshot.used) {
+      if (this.current.loaders === null && this.current.pinned === null) return;
+      // An event pinned to its block that read only the block's shared values (an account
+      // event, every tick): nothing to close, the next read takes the latest block.
+      this.current.snapshot = this.newSnapshot(false);
+      this.current.loaders = null;
+      this.current.pinned = null;
+      return;
+    }
     return this.restart();
   }
 
@@ -158,6 +166,7 @@ export class RequestContext {
   private newLoaders(): Loaders {
     // Bound to the snapshot current at creation: loaders never outlive their snapshot.
     const snapshot = this.snapshot;
+    const pinned = this.current.pinned;
     return new Loaders(
       (sql, params) => snapshot.query(sql, params),
       async () => (await blockOf(snapshot)).timestamp,
@@ -171,6 +180,8 @@ export class RequestContext {
         return block ? cache.at(block) : null;
       },
       () => this.budget,
+      // A pinned event's block and values are known: its risk is derived without a promise.
+      pinned ? { shared: pinned.shared, timestamp: pinned.block.timestamp } : undefined,
     );
   }
 }
