@@ -308,6 +308,12 @@ class Subscriber<T> implements Subscription<T> {
   }
 }
 
+/** What one publication could not hand on at once, and what it handed on, by kind (made when needed: a tick publishes an event per changed account). */
+interface Deliveries {
+  blocked: [Subscriber<unknown>, unknown][] | null;
+  delivered: Map<string, number> | null;
+}
+
 export class Hub {
   /** Subscribers without a route: offered every event. */
   private readonly subscribers = new Set<Subscriber<unknown>>();
@@ -425,22 +431,26 @@ export class Hub {
    * cut off (await it before publishing the next event, to keep the order).
    */
   publish(event: HubEvent): void | Promise<void> {
-    let blocked: [Subscriber<unknown>, unknown][] | null = null;
-    // Counted per kind and reported once: a counter increment per subscriber was a few % of a fan-out.
-    const delivered = new Map<string, number>();
-    const offer = (subscribers: Iterable<Subscriber<unknown>>) => {
-      for (const subscriber of subscribers) {
-        const value = subscriber.select(event);
-        if (value === undefined) continue;
-        if (!subscriber.hasRoom()) (blocked ??= []).push([subscriber, value]);
-        else if (subscriber.push(value)) delivered.set(subscriber.kind, (delivered.get(subscriber.kind) ?? 0) + 1);
-      }
-    };
-    offer(this.subscribers);
+    const counts: Deliveries = { blocked: null, delivered: null };
+    if (this.subscribers.size > 0) this.offer(this.subscribers, event, counts);
     const routed = this.routed.get(routeOf(event));
-    if (routed) offer(routed);
-    for (const [kind, count] of delivered) this.options.metrics?.delivered(kind, count);
-    if (blocked) return this.waitForRoom(blocked);
+    if (routed) this.offer(routed, event, counts);
+    if (counts.delivered) for (const [kind, count] of counts.delivered) this.options.metrics?.delivered(kind, count);
+    if (counts.blocked) return this.waitForRoom(counts.blocked);
+  }
+
+  /** Hands `event` to those of `subscribers` it is for; what could not be handed on at once is `blocked`. */
+  private offer(subscribers: Iterable<Subscriber<unknown>>, event: HubEvent, counts: Deliveries): void {
+    for (const subscriber of subscribers) {
+      const value = subscriber.select(event);
+      if (value === undefined) continue;
+      if (!subscriber.hasRoom()) (counts.blocked ??= []).push([subscriber, value]);
+      else if (subscriber.push(value)) {
+        // Counted per kind and reported once: a counter increment per subscriber was a few % of a fan-out.
+        const delivered = (counts.delivered ??= new Map());
+        delivered.set(subscriber.kind, (delivered.get(subscriber.kind) ?? 0) + 1);
+      }
+    }
   }
 
   private async waitForRoom(blocked: [Subscriber<unknown>, unknown][]): Promise<void> {
