@@ -15,7 +15,7 @@
 // same through today's full SQL pass (a server without the engine), over --sql-requests
 // (each is a pass over every account), and the ratio. Then stress(ETH -20%) with its first
 // 50 changed accounts, with the engine's columns and reading every account per request.
-// RSS of the API process.
+// RSS of the API process. BENCH_PROFILE=<folder> writes a CPU profile of each 7% move (bench/support/profile.ts).
 //
 // DATABASE_URL picks the PostgreSQL server (a fresh database per size, dropped after);
 // unset, an embedded PostgreSQL in a temporary folder.
@@ -23,6 +23,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchDatabase, percentile } from './support/database.js';
+import { profilePhase } from './support/profile.js';
 
 const { values } = parseArgs({
   options: {
@@ -228,7 +229,9 @@ async function ingester(url: string): Promise<void> {
   const p = (list: number[]) => `p50 ${ms(percentile(list, 50))}, p99 ${ms(percentile(list, 99))}`;
   log(`   0.1% ETH tick, report to commit: ${p(parts.total)} (applyBlock ${p(parts.apply)}; undo entries ${p(parts.undo)}; LedgerStore.commit ${p(parts.store)}); ${transitions} transitions over ${ticks} ticks`);
   for (const [name, factor] of [['7% ETH move down', 0.93], ['back up', 1 / 0.93]] as const) {
+    const stopProfile = await profilePhase(`scale-${state.accounts.size}-${name.replaceAll(/\W+/g, '-')}`);
     const r = await block(eth * factor);
+    await stopProfile();
     log(`   ${name}, report to commit: ${ms(r.total)} (applyBlock ${ms(r.apply)}, undo entries ${ms(r.undo)}, LedgerStore.commit ${ms(r.store)}), ${r.transitions} transitions`);
   }
   await pool.end();

@@ -12,7 +12,8 @@ import { untilSignal } from './signals.js';
  * `pts dev` (= `npm start`): everything on one machine with no setup. PostgreSQL is
  * embedded under PTS_DATA_DIR unless DATABASE_URL is set; the chain is a new anvil
  * devnet mining a block a second, so the ledger tables start empty each run. Its API has
- * introspection and the explorer on, and CORS open (src/config's per-command defaults).
+ * introspection and the explorer on, the risk page at `/`, and CORS open (src/config's
+ * per-command defaults).
  */
 export async function dev({ config, logger }: CommandContext): Promise<void> {
   const stops: (() => Promise<void>)[] = [];
@@ -51,9 +52,15 @@ export async function dev({ config, logger }: CommandContext): Promise<void> {
     const stopDemo = await startDemo({ venue: new VenueDriver(deployment), rpcUrl: anvil.rpcUrl, pool: database.pool, logger: logger.child({ component: 'demo' }) });
     stops.push(stopDemo);
 
-    // The explorer is on here unless PTS_INTROSPECTION=false (the config's per-command default).
+    // The explorer and the risk page are on here unless PTS_INTROSPECTION=false or
+    // PTS_RISK_PAGE=false (the config's per-command defaults).
     const explorer = config.introspection ? `; open it in a browser for the explorer (GraphiQL)` : '';
-    logger.info(`pts dev is running: GraphQL (HTTP and WebSocket) at ${server.url}${explorer}`, { graphql: server.url, rpc: anvil.rpcUrl });
+    const riskPage = config.riskPage ? `; the live risk page is at ${new URL('/', server.url).href}` : '';
+    logger.info(`pts dev is running: GraphQL (HTTP and WebSocket) at ${server.url}${explorer}${riskPage}`, {
+      graphql: server.url,
+      rpc: anvil.rpcUrl,
+      ...(config.riskPage ? { riskPage: new URL('/', server.url).href } : {}),
+    });
     await Promise.race([untilSignal(logger), ingester.failure]);
   } finally {
     await stopAll();

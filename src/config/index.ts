@@ -34,6 +34,8 @@ export interface Config {
   rateLimitPerSecond: number;
   /** PTS_INTROSPECTION: schema introspection and the explorer page on. Default false; `pts dev`: true. */
   introspection: boolean;
+  /** PTS_RISK_PAGE: the live risk page at `/` in a browser. Default false; `pts dev`: true. */
+  riskPage: boolean;
   /** PTS_REQUEST_TIMEOUT_MS: per-request execution limit. Default 10000. */
   requestTimeoutMs: number;
   /** PTS_API_POOL_SIZE: PostgreSQL connections of the API's own read pool (per API process). Default 10. */
@@ -184,6 +186,10 @@ export const variables: readonly Variable[] = [
   variable({
     name: 'PTS_INTROSPECTION', field: 'introspection', default: 'false', parse: boolean, commandDefault: { command: 'dev', value: 'true' }, defaultText: 'false (pts dev: true)',
     description: 'schema introspection and the explorer (GraphiQL at /graphql in a browser) (true/false, 1/0, yes/no)',
+  }),
+  variable({
+    name: 'PTS_RISK_PAGE', field: 'riskPage', default: 'false', parse: boolean, commandDefault: { command: 'dev', value: 'true' }, defaultText: 'false (pts dev: true)',
+    description: 'the live risk page at / in a browser: accounts riskiest first, transitions, one account\'s positions and equity (true/false, 1/0, yes/no)',
   }),
   variable({ name: 'PTS_REQUEST_TIMEOUT_MS', field: 'requestTimeoutMs', default: '10000', parse: integer(1), description: 'per-request execution limit, in milliseconds' }),
   variable({ name: 'PTS_API_POOL_SIZE', field: 'apiPoolSize', default: '10', parse: integer(1), description: "PostgreSQL connections of the API's read pool (per API process)" }),

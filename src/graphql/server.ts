@@ -23,7 +23,9 @@ import { RequestContext, type ApiDeps } from './context.js';
 import { Readiness } from './health.js';
 import { startApollo } from './http/apollo.js';
 import { Cors } from './http/cors.js';
-import { Explorer } from './http/explorer.js';
+import { EXPLORER_ASSETS, explorerPage } from './http/explorer.js';
+import { RISK_PAGE_ASSETS, riskPage } from './http/risk-page.js';
+import { AssetFiles } from './http/static-files.js';
 import { httpRoutes, type RequestInfo } from './http/routes.js';
 import { LatestBlock } from './latest-block.js';
 import { RiskEngine } from './risk-engine/engine.js';
@@ -183,7 +185,9 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
       metrics,
       logger,
       ...(options.statusCacheMs !== undefined ? { statusCacheMs: options.statusCacheMs } : {}),
-      explorer: config.introspection ? new Explorer() : null,
+      explorer: config.introspection ? explorerPage() : null,
+      riskPage: config.riskPage ? riskPage() : null,
+      assets: config.introspection || config.riskPage ? new AssetFiles({ ...(config.introspection ? EXPLORER_ASSETS : {}), ...(config.riskPage ? RISK_PAGE_ASSETS : {}) }) : null,
     }),
   );
   const webSockets = startWebSocketApi({ httpServer, schema, admission, pipeline, cors, context: () => new RequestContext(deps), format, metrics, logger });

@@ -1,6 +1,6 @@
 // Issue 3: `pts dev` (= npm start) on a fresh data folder: embedded PostgreSQL, anvil, the
 // venue, the demo traders, ingester and API in one command; the API answers at the URL it
-// prints and margin transitions appear within a minute; Ctrl-C stops everything.
+// prints and margin transitions appear within a minute, the risk page at /; Ctrl-C stops everything.
 // Issue 14: a second `pts dev` on the folder refuses and leaves the first alone (item 11);
 // Ctrl-C drains without a warning, the embedded PostgreSQL in a process group of its own
 // and stopped last (item 12); a killed `pts dev` leaves no PostgreSQL behind (item 9).
@@ -107,6 +107,11 @@ describe('pts dev', () => {
     if (transitions.length === 0) throw new Error(`no margin transition within a minute; last answer ${JSON.stringify(result).slice(0, 1000)}; pts dev log:\n${pts.log().slice(-6000)}`);
     const markets = await query(url, '{ markets { id kind } }');
     expect(markets.data.markets.map((m: { id: string }) => m.id)).toEqual(expect.arrayContaining(['ETH-PERP', 'BTC-PERP', 'ETH-C-2000-1H']));
+    // The risk page is at / (PTS_RISK_PAGE's pts dev default), and the log says where.
+    const riskPage = await fetch(new URL('/', url), { headers: { accept: 'text/html' } });
+    expect(riskPage.status).toBe(200);
+    expect(await riskPage.text()).toContain('<script type="module" src="/graphql/assets/risk-page/app.js"></script>');
+    expect(pts.log()).toContain(`"riskPage":"http://localhost:${port}/"`);
 
     // The embedded PostgreSQL is out of the terminal's process group (Ctrl-C reaches pts only).
     const postmaster = postmasterPid(dataDir)!;

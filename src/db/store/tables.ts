@@ -1,44 +1,44 @@
 // Table specs: how each ledger row and history record is stored (prisma/schema.prisma).
 import type * as L from '../../ledger/index.js';
-import { col, type TableSpec } from './columns.js';
+import { col, type Column, type TableSpec } from './columns.js';
 import type { UndoEntry } from './undo.js';
 
-const onChain = <T extends { blockNumber: number; logIndex: number; transactionHash: string; timestamp: number }>() => [
-  col.int8<T>('block_number', (r) => r.blockNumber),
-  col.int4<T>('log_index', (r) => r.logIndex),
-  col.text<T>('transaction_hash', (r) => r.transactionHash),
-  col.int8<T>('timestamp', (r) => r.timestamp),
+/** Where an event came from: the columns every on-chain history record starts with. */
+const onChain: readonly Column<{ blockNumber: number; logIndex: number; transactionHash: string; timestamp: number }>[] = [
+  col.int8('block_number', 'blockNumber'),
+  col.int4('log_index', 'logIndex'),
+  col.text('transaction_hash', 'transactionHash'),
+  col.int8('timestamp', 'timestamp'),
 ];
-
 // Mutable rows: versioned through the undo log.
 
 export const markets: TableSpec<L.Market> = {
   table: 'market',
   key: ['id'],
   columns: [
-    col.text('id', (m) => m.id),
-    col.text('underlying', (m) => m.underlying),
-    col.enum('kind', 'market_kind', (m) => m.kind),
-    col.fixed('strike', (m) => m.strike),
-    col.int8('expiry', (m) => m.expiry),
-    col.fixed('initial_margin_fraction', (m) => m.initialMarginFraction),
-    col.fixed('maintenance_margin_fraction', (m) => m.maintenanceMarginFraction),
-    col.int8('funding_interval', (m) => m.fundingInterval),
-    col.fixed('max_funding_rate', (m) => m.maxFundingRate),
-    col.fixed('implied_volatility', (m) => m.impliedVolatility),
-    col.fixed('last_fill_price', (m) => m.lastFillPrice),
-    col.fixed('cumulative_funding', (m) => m.cumulativeFunding),
-    col.fixed('last_funding_rate', (m) => m.lastFundingRate),
-    col.fixed('funding_premium', (m) => m.funding.premium),
-    col.int8('funding_period', (m) => m.funding.period),
-    col.fixed('funding_weighted_premium', (m) => m.funding.weightedPremium),
-    col.int8('funding_covered_seconds', (m) => m.funding.coveredSeconds),
-    col.int8('funding_accounted_until', (m) => m.funding.accountedUntil),
-    col.fixed('settlement_price', (m) => m.settlementPrice),
-    col.int8('settled_block', (m) => m.settledBlock),
-    col.text('venue', (m) => m.venue),
-    col.int8('listed_block', (m) => m.listedBlock),
-    col.int8('updated_block', (m) => m.updatedBlock),
+    col.text('id', 'id'),
+    col.text('underlying', 'underlying'),
+    col.enum('kind', 'market_kind', 'kind'),
+    col.fixed('strike', 'strike'),
+    col.int8('expiry', 'expiry'),
+    col.fixed('initial_margin_fraction', 'initialMarginFraction'),
+    col.fixed('maintenance_margin_fraction', 'maintenanceMarginFraction'),
+    col.int8('funding_interval', 'fundingInterval'),
+    col.fixed('max_funding_rate', 'maxFundingRate'),
+    col.fixed('implied_volatility', 'impliedVolatility'),
+    col.fixed('last_fill_price', 'lastFillPrice'),
+    col.fixed('cumulative_funding', 'cumulativeFunding'),
+    col.fixed('last_funding_rate', 'lastFundingRate'),
+    col.fixed('funding_premium', ['funding', 'premium'] as const),
+    col.int8('funding_period', ['funding', 'period'] as const),
+    col.fixed('funding_weighted_premium', ['funding', 'weightedPremium'] as const),
+    col.int8('funding_covered_seconds', ['funding', 'coveredSeconds'] as const),
+    col.int8('funding_accounted_until', ['funding', 'accountedUntil'] as const),
+    col.fixed('settlement_price', 'settlementPrice'),
+    col.int8('settled_block', 'settledBlock'),
+    col.text('venue', 'venue'),
+    col.int8('listed_block', 'listedBlock'),
+    col.int8('updated_block', 'updatedBlock'),
   ],
 };
 
@@ -46,10 +46,10 @@ export const underlyings: TableSpec<L.Underlying> = {
   table: 'underlying',
   key: ['id'],
   columns: [
-    col.text('id', (u) => u.id),
-    col.fixed('index_price', (u) => u.indexPrice),
-    col.bool('index_stale', (u) => u.indexStale),
-    col.int8('updated_block', (u) => u.updatedBlock),
+    col.text('id', 'id'),
+    col.fixed('index_price', 'indexPrice'),
+    col.bool('index_stale', 'indexStale'),
+    col.int8('updated_block', 'updatedBlock'),
   ],
 };
 
@@ -57,11 +57,11 @@ export const oracleSources: TableSpec<L.OracleSource> = {
   table: 'oracle_source',
   key: ['underlying', 'source'],
   columns: [
-    col.text('underlying', (s) => s.underlying),
-    col.text('source', (s) => s.source),
-    col.fixed('price', (s) => s.price),
-    col.int8('timestamp', (s) => s.timestamp),
-    col.int8('block_number', (s) => s.blockNumber),
+    col.text('underlying', 'underlying'),
+    col.text('source', 'source'),
+    col.fixed('price', 'price'),
+    col.int8('timestamp', 'timestamp'),
+    col.int8('block_number', 'blockNumber'),
   ],
 };
 
@@ -69,13 +69,13 @@ export const accounts: TableSpec<L.Account> = {
   table: 'account',
   key: ['id'],
   columns: [
-    col.text('id', (a) => a.id),
-    col.text('owner', (a) => a.owner),
-    col.int8('subaccount', (a) => a.subaccount),
-    col.fixed('collateral', (a) => a.collateral),
-    col.enum('margin_state', 'margin_state', (a) => a.marginState),
-    col.int8('created_block', (a) => a.createdBlock),
-    col.int8('updated_block', (a) => a.updatedBlock),
+    col.text('id', 'id'),
+    col.text('owner', 'owner'),
+    col.int8('subaccount', 'subaccount'),
+    col.fixed('collateral', 'collateral'),
+    col.enum('margin_state', 'margin_state', 'marginState'),
+    col.int8('created_block', 'createdBlock'),
+    col.int8('updated_block', 'updatedBlock'),
   ],
 };
 
@@ -83,19 +83,19 @@ export const positions: TableSpec<L.Position> = {
   table: 'position',
   key: ['id'],
   columns: [
-    col.text('id', (p) => p.id),
-    col.text('account_id', (p) => p.accountId),
-    col.text('market_id', (p) => p.marketId),
-    col.int4('seq', (p) => p.seq),
-    col.fixed('size', (p) => p.size),
-    col.fixed('entry_price', (p) => p.entryPrice),
-    col.fixed('realized_pnl', (p) => p.realizedPnl),
-    col.fixed('funding_snapshot', (p) => p.fundingSnapshot),
-    col.fixed('settled_funding', (p) => p.settledFunding),
-    col.fixed('fees_paid', (p) => p.feesPaid),
-    col.int8('opened_block', (p) => p.openedBlock),
-    col.int8('closed_block', (p) => p.closedBlock),
-    col.int8('updated_block', (p) => p.updatedBlock),
+    col.text('id', 'id'),
+    col.text('account_id', 'accountId'),
+    col.text('market_id', 'marketId'),
+    col.int4('seq', 'seq'),
+    col.fixed('size', 'size'),
+    col.fixed('entry_price', 'entryPrice'),
+    col.fixed('realized_pnl', 'realizedPnl'),
+    col.fixed('funding_snapshot', 'fundingSnapshot'),
+    col.fixed('settled_funding', 'settledFunding'),
+    col.fixed('fees_paid', 'feesPaid'),
+    col.int8('opened_block', 'openedBlock'),
+    col.int8('closed_block', 'closedBlock'),
+    col.int8('updated_block', 'updatedBlock'),
   ],
 };
 
@@ -109,18 +109,18 @@ export const fills: TableSpec<L.FillRecord> = {
   table: 'fill',
   key: ['block_number', 'log_index'],
   columns: [
-    ...onChain<L.FillRecord>(),
-    col.int4('transaction_index', (f) => f.transactionIndex),
-    col.text('market_id', (f) => f.marketId),
-    col.text('account_id', (f) => f.accountId),
-    col.text('position_id', (f) => f.positionId),
-    col.fixed('size', (f) => f.size),
-    col.fixed('price', (f) => f.price),
-    col.fixed('fee', (f) => f.fee),
-    col.fixed('realized_pnl', (f) => f.realizedPnl),
-    col.bool('liquidation', (f) => f.liquidation),
-    col.text('liquidator', (f) => f.liquidator),
-    col.fixed('penalty', (f) => f.penalty),
+    ...onChain,
+    col.int4('transaction_index', 'transactionIndex'),
+    col.text('market_id', 'marketId'),
+    col.text('account_id', 'accountId'),
+    col.text('position_id', 'positionId'),
+    col.fixed('size', 'size'),
+    col.fixed('price', 'price'),
+    col.fixed('fee', 'fee'),
+    col.fixed('realized_pnl', 'realizedPnl'),
+    col.bool('liquidation', 'liquidation'),
+    col.text('liquidator', 'liquidator'),
+    col.fixed('penalty', 'penalty'),
   ],
 };
 
@@ -128,11 +128,11 @@ export const transfers: TableSpec<L.TransferRecord> = {
   table: 'collateral_transfer',
   key: ['block_number', 'log_index'],
   columns: [
-    ...onChain<L.TransferRecord>(),
-    col.text('account_id', (t) => t.accountId),
-    col.enum('kind', 'transfer_kind', (t) => t.kind),
-    col.fixed('amount', (t) => t.amount),
-    col.fixed('collateral_after', (t) => t.collateralAfter),
+    ...onChain,
+    col.text('account_id', 'accountId'),
+    col.enum('kind', 'transfer_kind', 'kind'),
+    col.fixed('amount', 'amount'),
+    col.fixed('collateral_after', 'collateralAfter'),
   ],
 };
 
@@ -140,10 +140,10 @@ export const priceReports: TableSpec<L.PriceReportRecord> = {
   table: 'price_report',
   key: ['block_number', 'log_index'],
   columns: [
-    ...onChain<L.PriceReportRecord>(),
-    col.text('underlying', (r) => r.underlying),
-    col.text('source', (r) => r.source),
-    col.fixed('price', (r) => r.price),
+    ...onChain,
+    col.text('underlying', 'underlying'),
+    col.text('source', 'source'),
+    col.fixed('price', 'price'),
   ],
 };
 
@@ -151,9 +151,9 @@ export const volatilityReports: TableSpec<L.VolatilityReportRecord> = {
   table: 'volatility_report',
   key: ['block_number', 'log_index'],
   columns: [
-    ...onChain<L.VolatilityReportRecord>(),
-    col.text('market_id', (r) => r.marketId),
-    col.fixed('implied_volatility', (r) => r.impliedVolatility),
+    ...onChain,
+    col.text('market_id', 'marketId'),
+    col.fixed('implied_volatility', 'impliedVolatility'),
   ],
 };
 
@@ -161,10 +161,10 @@ export const marginFractionUpdates: TableSpec<L.MarginFractionUpdateRecord> = {
   table: 'margin_fraction_update',
   key: ['block_number', 'log_index'],
   columns: [
-    ...onChain<L.MarginFractionUpdateRecord>(),
-    col.text('market_id', (r) => r.marketId),
-    col.fixed('initial_margin_fraction', (r) => r.initialMarginFraction),
-    col.fixed('maintenance_margin_fraction', (r) => r.maintenanceMarginFraction),
+    ...onChain,
+    col.text('market_id', 'marketId'),
+    col.fixed('initial_margin_fraction', 'initialMarginFraction'),
+    col.fixed('maintenance_margin_fraction', 'maintenanceMarginFraction'),
   ],
 };
 
@@ -172,11 +172,11 @@ export const indexPrices: TableSpec<L.IndexPriceRecord> = {
   table: 'index_price',
   key: ['underlying', 'block_number'],
   columns: [
-    col.text('underlying', (r) => r.underlying),
-    col.int8('block_number', (r) => r.blockNumber),
-    col.int8('timestamp', (r) => r.timestamp),
-    col.fixed('price', (r) => r.price),
-    col.bool('stale', (r) => r.stale),
+    col.text('underlying', 'underlying'),
+    col.int8('block_number', 'blockNumber'),
+    col.int8('timestamp', 'timestamp'),
+    col.fixed('price', 'price'),
+    col.bool('stale', 'stale'),
   ],
 };
 
@@ -184,10 +184,10 @@ export const fundingSamples: TableSpec<L.FundingSampleRecord> = {
   table: 'funding_sample',
   key: ['market_id', 'block_number'],
   columns: [
-    col.text('market_id', (r) => r.marketId),
-    col.int8('block_number', (r) => r.blockNumber),
-    col.int8('timestamp', (r) => r.timestamp),
-    col.fixed('premium', (r) => r.premium),
+    col.text('market_id', 'marketId'),
+    col.int8('block_number', 'blockNumber'),
+    col.int8('timestamp', 'timestamp'),
+    col.fixed('premium', 'premium'),
   ],
 };
 
@@ -195,14 +195,14 @@ export const fundingSettlements: TableSpec<L.FundingSettlementRecord> = {
   table: 'funding_settlement',
   key: ['market_id', 'period'],
   columns: [
-    col.text('market_id', (r) => r.marketId),
-    col.int8('period', (r) => r.period),
-    col.int8('periods', (r) => r.periods),
-    col.fixed('rate', (r) => r.rate),
-    col.fixed('index_price', (r) => r.indexPrice),
-    col.fixed('cumulative_funding', (r) => r.cumulativeFunding),
-    col.int8('block_number', (r) => r.blockNumber),
-    col.int8('timestamp', (r) => r.timestamp),
+    col.text('market_id', 'marketId'),
+    col.int8('period', 'period'),
+    col.int8('periods', 'periods'),
+    col.fixed('rate', 'rate'),
+    col.fixed('index_price', 'indexPrice'),
+    col.fixed('cumulative_funding', 'cumulativeFunding'),
+    col.int8('block_number', 'blockNumber'),
+    col.int8('timestamp', 'timestamp'),
   ],
 };
 
@@ -210,14 +210,14 @@ export const optionSettlements: TableSpec<L.OptionSettlementRecord> = {
   table: 'option_settlement',
   key: ['position_id'],
   columns: [
-    col.text('position_id', (r) => r.positionId),
-    col.text('market_id', (r) => r.marketId),
-    col.text('account_id', (r) => r.accountId),
-    col.int8('block_number', (r) => r.blockNumber),
-    col.int8('timestamp', (r) => r.timestamp),
-    col.fixed('size', (r) => r.size),
-    col.fixed('settlement_price', (r) => r.settlementPrice),
-    col.fixed('payout', (r) => r.payout),
+    col.text('position_id', 'positionId'),
+    col.text('market_id', 'marketId'),
+    col.text('account_id', 'accountId'),
+    col.int8('block_number', 'blockNumber'),
+    col.int8('timestamp', 'timestamp'),
+    col.fixed('size', 'size'),
+    col.fixed('settlement_price', 'settlementPrice'),
+    col.fixed('payout', 'payout'),
   ],
 };
 
@@ -225,14 +225,14 @@ export const transitions: TableSpec<L.TransitionRecord> = {
   table: 'margin_transition',
   key: ['account_id', 'block_number'],
   columns: [
-    col.text('account_id', (r) => r.accountId),
-    col.int8('block_number', (r) => r.blockNumber),
-    col.int8('timestamp', (r) => r.timestamp),
-    col.enum('from', 'margin_state', (r) => r.from),
-    col.enum('to', 'margin_state', (r) => r.to),
-    col.fixed('equity', (r) => r.equity),
-    col.fixed('initial_margin', (r) => r.initialMargin),
-    col.fixed('maintenance_margin', (r) => r.maintenanceMargin),
+    col.text('account_id', 'accountId'),
+    col.int8('block_number', 'blockNumber'),
+    col.int8('timestamp', 'timestamp'),
+    col.enum('from', 'margin_state', 'from'),
+    col.enum('to', 'margin_state', 'to'),
+    col.fixed('equity', 'equity'),
+    col.fixed('initial_margin', 'initialMargin'),
+    col.fixed('maintenance_margin', 'maintenanceMargin'),
   ],
 };
 
@@ -240,14 +240,14 @@ export const anomalies: TableSpec<L.AnomalyRecord> = {
   table: 'anomaly',
   key: ['block_number', 'seq'],
   columns: [
-    col.int8('block_number', (r) => r.blockNumber),
-    col.int4('seq', (r) => r.seq),
-    col.int4('log_index', (r) => r.logIndex),
-    col.text('transaction_hash', (r) => r.transactionHash),
-    col.text('venue', (r) => r.venue),
-    col.text('kind', (r) => r.kind),
-    col.text('message', (r) => r.message),
-    col.json('data', (r) => r.data),
+    col.int8('block_number', 'blockNumber'),
+    col.int4('seq', 'seq'),
+    col.int4('log_index', 'logIndex'),
+    col.text('transaction_hash', 'transactionHash'),
+    col.text('venue', 'venue'),
+    col.text('kind', 'kind'),
+    col.text('message', 'message'),
+    col.json('data', 'data'),
   ],
 };
 
@@ -255,19 +255,19 @@ export const blocks: TableSpec<L.BlockChanges> = {
   table: 'block',
   key: ['number'],
   columns: [
-    col.int8('number', (c) => c.block.number),
-    col.text('hash', (c) => c.block.hash),
-    col.text('parent_hash', (c) => c.block.parentHash),
-    col.int8('timestamp', (c) => c.block.timestamp),
-    col.int4('event_count', (c) => c.eventCount),
+    col.int8('number', ['block', 'number'] as const),
+    col.text('hash', ['block', 'hash'] as const),
+    col.text('parent_hash', ['block', 'parentHash'] as const),
+    col.int8('timestamp', ['block', 'timestamp'] as const),
+    col.int4('event_count', 'eventCount'),
   ],
 };
 
 /** A block's undo entries (src/db/store/undo.ts), kept while the block may still reorg. */
-export const undoLog: TableSpec<[number, UndoEntry[]]> = {
+export const undoLog: TableSpec<{ blockNumber: number; entries: UndoEntry[] }> = {
   table: 'undo_log',
   key: ['block_number'],
-  columns: [col.int8('block_number', ([number]) => number), col.json('entries', ([, entries]) => entries)],
+  columns: [col.int8('block_number', 'blockNumber'), col.json('entries', 'entries')],
 };
 
 /** History tables with the BlockChanges field that feeds each, in write order. */

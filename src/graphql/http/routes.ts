@@ -1,7 +1,8 @@
 // The HTTP side of the API on Node's own server: POST/GET /graphql through Apollo's
 // integration interface (executeHTTPGraphQLRequest), the explorer page for a browser's GET
-// /graphql and its files under /graphql/assets/ (explorer.ts, when on), GET /health, /ready
-// and /metrics, and a JSON 404 for anything else. No web framework: the API has four routes, and Express's
+// /graphql (explorer.ts) and the risk page at GET / (risk-page.ts), each when on, with their
+// files under /graphql/assets/ (static-files.ts), GET /health, /ready and /metrics, and a
+// JSON 404 for anything else. No web framework: the API has four routes, and Express's
 // router, body parser and response helpers took about a tenth of the server's CPU on the
 // account risk query (bench/api a).
 //
@@ -29,7 +30,8 @@ import type { ApiMetrics, OperationType, Outcome } from '../metrics.js';
 import { cancelledError, timeoutError, type Admission, type ExecutionBudget, type Principal } from '../protection/index.js';
 import { BodyError, readJsonBody } from './body.js';
 import { Compression } from './compression.js';
-import { ASSET_PATH, Explorer } from './explorer.js';
+import { wantsExplorer } from './explorer.js';
+import { ASSET_PATH, type AssetFiles, type HtmlPage } from './static-files.js';
 import type { Cors } from './cors.js';
 
 /** What one HTTP request carries through the routes, Apollo's hooks and the metrics. */
@@ -60,7 +62,11 @@ export interface HttpRoutesOptions {
   /** How long /ready and /metrics reuse what they computed, in ms; default 1000. */
   statusCacheMs?: number;
   /** The explorer page (GraphiQL) at GET /graphql for a browser, when on (PTS_INTROSPECTION). */
-  explorer?: Explorer | null;
+  explorer?: HtmlPage | null;
+  /** The risk page at GET /, when on (PTS_RISK_PAGE). */
+  riskPage?: HtmlPage | null;
+  /** The files of the pages that are on, under /graphql/assets/. */
+  assets?: AssetFiles | null;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -68,7 +74,7 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /** The server's request listener. */
 export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { apollo, admission, cors, readiness, metrics, logger, explorer } = options;
+  const { apollo, admission, cors, readiness, metrics, logger, explorer, riskPage, assets } = options;
   const timeoutMs = admission.options.timeoutMs;
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const answers = new Compression();
@@ -173,13 +179,17 @@ export function httpRoutes(options: HttpRoutesOptions): (req: IncomingMessage, r
       if (cors.handle(req, res, 'GET, POST')) return;
       const search = query < 0 ? '' : url.slice(query);
       // POST first: the hot path pays one comparison for the explorer.
-      if (req.method !== 'POST' && Explorer.wantsPage(req, search)) {
-        if (explorer) return explorer.servePage(req, res);
+      if (req.method !== 'POST' && wantsExplorer(req, search)) {
+        if (explorer) return explorer.serve(req, res);
         return sendError(res, info, 404, 'No explorer here: set PTS_INTROSPECTION=true for GraphiQL at this URL; send queries as POST or ?query=', 'NOT_FOUND');
       }
       return graphql(req, res, info, search);
     }
-    if (explorer && path.startsWith(ASSET_PATH) && (await explorer.serveAsset(req, res, path.slice(ASSET_PATH.length)))) return;
+    if (assets && path.startsWith(ASSET_PATH) && (await assets.serve(req, res, path.slice(ASSET_PATH.length)))) return;
+    if (path === '/' && READ_METHODS.has(req.method ?? '')) {
+      if (riskPage) return riskPage.serve(req, res);
+      return sendError(res, info, 404, 'No risk page here: set PTS_RISK_PAGE=true for it at this URL; the API is at /graphql (also /health, /ready, /metrics)', 'NOT_FOUND');
+    }
     if (path !== '/health' && path !== '/ready' && path !== '/metrics') {
       return sendError(res, info, 404, 'Not found: the API is at /graphql (also /health, /ready, /metrics)', 'NOT_FOUND');
     }

@@ -98,11 +98,17 @@ export class ExecutionBudget {
 
   private waitTurn<T>(value: T): Promise<T> {
     this.waiting++;
-    return nextTurn(this).then(() => {
+    const turn = nextTurn(this).then(() => {
       this.waiting--;
       this.flush();
       return this.pace(value);
     });
+    // graphql-js abandons the promises of a list's earlier items when a later one throws
+    // (a spent budget's pace does): the rejection of such a promise, at its turn, would
+    // reach nobody, and Node ends a process on an unhandled rejection. Whoever awaits it
+    // still gets the rejection.
+    turn.catch(() => undefined);
+    return turn;
   }
 
   /** Whether one more resumed continuation may go on at once in the current slice. */

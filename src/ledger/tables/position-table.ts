@@ -98,26 +98,22 @@ export class PositionTable {
   }
 
   /**
-   * Loads a position version from its values, rows ordered by (account, market, seq): the
-   * versions of one (account, market) come together, the last one stays (no lookup, no
-   * object per row).
+   * Loads a position version of the account in row `accountRow` of the account table,
+   * rows in any order: of the versions of one (account, market), the highest seq stays.
+   * A restart reads the database in its physical order and names accounts by row (sorting
+   * millions of rows, or finding each account by its id, cost more than the load itself).
    */
   load(
-    accountId: string, marketId: string, seq: number, size: bigint, entryPrice: bigint | null, realizedPnl: bigint, fundingSnapshot: bigint,
+    accountRow: number, marketId: string, seq: number, size: bigint, entryPrice: bigint | null, realizedPnl: bigint, fundingSnapshot: bigint,
     settledFunding: bigint, feesPaid: bigint, openedBlock: number, closedBlock: number | null, updatedBlock: number,
   ): void {
-    let slot: number;
-    if (this.lastLoaded !== null && this.lastLoaded.accountId === accountId && this.lastLoaded.marketId === marketId) {
-      slot = this.lastLoaded.slot;
-    } else {
-      slot = this.addSlot(this.accounts.rowFor(accountId), this.marketRow(marketId));
-      this.lastLoaded = { accountId, marketId, slot };
-    }
+    if (!(accountRow >= 0 && accountRow < this.accounts.size)) throw new Error(`no account in row ${accountRow}`);
+    const marketRow = this.marketRow(marketId);
+    let slot = this.slotIn(accountRow, marketRow);
+    if (slot === NONE) slot = this.addSlot(accountRow, marketRow);
+    else if (this.seq.array[slot]! > seq) return;
     this.write(slot, seq, size, entryPrice, realizedPnl, fundingSnapshot, settledFunding, feesPaid, openedBlock, closedBlock, updatedBlock);
   }
-
-  /** The slot the last `load` wrote (its successor for the same pair overwrites it). */
-  private lastLoaded: { accountId: string; marketId: string; slot: number } | null = null;
 
   private write(
     slot: number, seq: number, size: bigint, entryPrice: bigint | null, realizedPnl: bigint, fundingSnapshot: bigint,
@@ -235,8 +231,12 @@ export class PositionTable {
   private slotOf(accountId: string, marketId: string): number {
     const row = this.accounts.row(accountId);
     const marketRow = this.marketRows.get(marketId);
-    if (row === undefined || marketRow === undefined || row >= this.firstSlot.array.length) return NONE;
-    for (let slot = this.firstSlot.array[row]!; slot !== NONE; slot = this.nextSlot.array[slot]!) {
+    return row === undefined || marketRow === undefined ? NONE : this.slotIn(row, marketRow);
+  }
+
+  private slotIn(accountRow: number, marketRow: number): number {
+    if (accountRow >= this.firstSlot.array.length) return NONE;
+    for (let slot = this.firstSlot.array[accountRow]!; slot !== NONE; slot = this.nextSlot.array[slot]!) {
       if (this.market.array[slot] === marketRow) return slot;
     }
     return NONE;

@@ -153,7 +153,7 @@ describe('hostile requests', () => {
 
   it('answers an admitted query past the answer cap with RESPONSE_TOO_LARGE, and goes on answering', async () => {
     // The whole answer is about 8 MB: over a cap of 4 MiB, it is refused without being written.
-    const capped = await startTestServer(db.url, { maxResponseBytes: 4 * 2 ** 20 }, { logger });
+    const capped = await startTestServer(db.url, { maxResponseBytes: 4 * 2 ** 20, requestTimeoutMs: 120_000 }, { logger });
     try {
       const http = await post(capped.url, HEAVY);
       expect(http.body).toEqual({ errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'RESPONSE_TOO_LARGE', maxBytes: 4 * 2 ** 20 }) })] });

@@ -54,6 +54,14 @@ describe('configuration (SPEC 6)', () => {
     expect(loadConfig({ PTS_INTROSPECTION: 'no' }, 'dev').introspection).toBe(false);
   });
 
+  it('serves the risk page in pts dev, elsewhere only with PTS_RISK_PAGE', () => {
+    expect(loadConfig({}, 'dev').riskPage).toBe(true);
+    for (const command of ['start', 'serve', undefined]) expect(loadConfig({}, command).riskPage).toBe(false);
+    expect(loadConfig({ PTS_RISK_PAGE: 'yes' }, 'start').riskPage).toBe(true);
+    expect(loadConfig({ PTS_RISK_PAGE: 'false' }, 'dev').riskPage).toBe(false);
+    expect(() => loadConfig({ PTS_RISK_PAGE: 'on' })).toThrow('PTS_RISK_PAGE must be one of true, false, 1, 0, yes, no (any case), got "on"');
+  });
+
   it('reads PTS_CORS_ORIGINS: origins or *, lower-cased; pts dev allows any origin when unset', () => {
     expect(loadConfig({ PTS_CORS_ORIGINS: 'https://App.example.com, http://localhost:3000' }).corsOrigins).toEqual(['https://app.example.com', 'http://localhost:3000']);
     expect(loadConfig({ PTS_CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);

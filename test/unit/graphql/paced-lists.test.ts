@@ -84,6 +84,25 @@ describe('paced list fields', () => {
     expect(cellCalls()).toBeLessThan(rows * 3);
   });
 
+  it('leave no unhandled rejection when the executor abandons a value waiting for its turn', async () => {
+    const budget = new ExecutionBudget(0);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const start = performance.now();
+      while (performance.now() - start < SLICE_MS * 2); // the slice is spent: pace() waits for a turn
+      const waiting = budget.pace('row');
+      expect(waiting).toBeInstanceOf(Promise);
+      budget.abort(timeoutError(10)); // as a sibling's pace() throws, the executor drops `waiting`
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+      await expect(waiting).rejects.toMatchObject({ extensions: { code: 'REQUEST_TIMEOUT' } });
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('end by themselves at the deadline, without a timer', async () => {
     const { schema } = fixture(2);
     const budget = new ExecutionBudget(15);

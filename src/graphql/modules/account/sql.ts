@@ -1,20 +1,11 @@
-import { read } from '../../../db/store/columns.js';
-import { accountId, type Account, type MarginState } from '../../../ledger/index.js';
+import { readerOf } from '../../../db/store/columns.js';
+import { accounts } from '../../../db/store/tables.js';
+import { accountId, type Account } from '../../../ledger/index.js';
 import { ownerArgument, subaccountArgument } from '../../account-args.js';
 import type { Params } from '../../keyset.js';
 import type { RunQuery } from '../../snapshot.js';
 
-export function accountFromRow(row: Record<string, unknown>): Account {
-  return {
-    id: row.id as string,
-    owner: row.owner as string,
-    subaccount: read.int(row.subaccount),
-    collateral: read.fixed(row.collateral),
-    marginState: row.margin_state as MarginState,
-    createdBlock: read.int(row.created_block),
-    updatedBlock: read.int(row.updated_block),
-  };
-}
+export const accountFromRow = readerOf(accounts);
 
 export async function loadAccounts(query: RunQuery, ids: readonly string[]): Promise<Map<string, Account>> {
   const rows = await query<Record<string, unknown>>('SELECT * FROM account WHERE id = ANY($1::text[])', [ids]);

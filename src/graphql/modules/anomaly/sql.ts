@@ -1,17 +1,10 @@
-import { read } from '../../../db/store/columns.js';
+import { readerOf } from '../../../db/store/columns.js';
+import { anomalies } from '../../../db/store/tables.js';
+import type { AnomalyRecord } from '../../../ledger/index.js';
 import { blockRange, type BlockRange, type ListQuery } from '../../keyset.js';
 
-export interface AnomalyRow {
-  blockNumber: number;
-  seq: number;
-  logIndex: number | null;
-  transactionHash: string | null;
-  venue: string | null;
-  kind: string;
-  message: string;
-  /** The stored JSON text, served as is (parsing it could turn long numbers into floats). */
-  data: string | null;
-}
+/** An anomaly as served: its JSON data as the stored text (parsing it could turn long numbers into floats). */
+export type AnomalyRow = Omit<AnomalyRecord, 'data'> & { data: string | null };
 
 export function anomalyList(filter: BlockRange & { kind?: string | null }): ListQuery {
   return {
@@ -27,15 +20,5 @@ export function anomalyList(filter: BlockRange & { kind?: string | null }): List
   };
 }
 
-export function anomalyFromRow(row: Record<string, unknown>): AnomalyRow {
-  return {
-    blockNumber: read.int(row.block_number),
-    seq: row.seq as number,
-    logIndex: (row.log_index as number | null) ?? null,
-    transactionHash: (row.transaction_hash as string | null) ?? null,
-    venue: (row.venue as string | null) ?? null,
-    kind: row.kind as string,
-    message: row.message as string,
-    data: (row.data as string | null) ?? null,
-  };
-}
+/** anomalyList selects the JSON column as text (see AnomalyRow.data). */
+export const anomalyFromRow = readerOf(anomalies) as unknown as (row: Record<string, unknown>) => AnomalyRow;

@@ -1,5 +1,5 @@
-import { read } from '../../../db/store/columns.js';
-import type { FillRecord } from '../../../ledger/index.js';
+import { readerOf } from '../../../db/store/columns.js';
+import { fills } from '../../../db/store/tables.js';
 import { blockRange, type BlockRange, type ListQuery } from '../../keyset.js';
 import { accountScope, type AccountScope } from '../account/sql.js';
 
@@ -28,22 +28,4 @@ export function fillList(filter: FillFilter): ListQuery {
   };
 }
 
-export function fillFromRow(row: Record<string, unknown>): FillRecord {
-  return {
-    blockNumber: read.int(row.block_number),
-    logIndex: row.log_index as number,
-    transactionHash: row.transaction_hash as string,
-    transactionIndex: row.transaction_index as number,
-    timestamp: read.int(row.timestamp),
-    marketId: row.market_id as string,
-    accountId: row.account_id as string,
-    positionId: row.position_id as string,
-    size: read.fixed(row.size),
-    price: read.fixed(row.price),
-    fee: read.fixed(row.fee),
-    realizedPnl: read.fixed(row.realized_pnl),
-    liquidation: row.liquidation as boolean,
-    liquidator: (row.liquidator as string | null) ?? null,
-    penalty: read.fixedOrNull(row.penalty),
-  };
-}
+export const fillFromRow = readerOf(fills);

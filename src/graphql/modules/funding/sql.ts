@@ -1,5 +1,5 @@
-import { read } from '../../../db/store/columns.js';
-import type { FundingSettlementRecord } from '../../../ledger/index.js';
+import { readerOf } from '../../../db/store/columns.js';
+import { fundingSettlements } from '../../../db/store/tables.js';
 import type { ListQuery } from '../../keyset.js';
 
 /** A market's settled funding periods, in period order (which is chain order). */
@@ -13,15 +13,4 @@ export function fundingList(filter: { market?: string; newestFirst?: boolean | n
   };
 }
 
-export function fundingFromRow(row: Record<string, unknown>): FundingSettlementRecord {
-  return {
-    marketId: row.market_id as string,
-    period: read.int(row.period),
-    periods: read.int(row.periods),
-    rate: read.fixed(row.rate),
-    indexPrice: read.fixed(row.index_price),
-    cumulativeFunding: read.fixed(row.cumulative_funding),
-    blockNumber: read.int(row.block_number),
-    timestamp: read.int(row.timestamp),
-  };
-}
+export const fundingFromRow = readerOf(fundingSettlements);

@@ -1,5 +1,5 @@
-import { read } from '../../../db/store/columns.js';
-import type { TransferRecord } from '../../../ledger/index.js';
+import { readerOf } from '../../../db/store/columns.js';
+import { transfers } from '../../../db/store/tables.js';
 import type { ListQuery } from '../../keyset.js';
 
 export function transferList(filter: { newestFirst?: boolean | null }): ListQuery {
@@ -15,15 +15,4 @@ export function transferList(filter: { newestFirst?: boolean | null }): ListQuer
   };
 }
 
-export function transferFromRow(row: Record<string, unknown>): TransferRecord {
-  return {
-    blockNumber: read.int(row.block_number),
-    logIndex: row.log_index as number,
-    transactionHash: row.transaction_hash as string,
-    timestamp: read.int(row.timestamp),
-    accountId: row.account_id as string,
-    kind: row.kind as TransferRecord['kind'],
-    amount: read.fixed(row.amount),
-    collateralAfter: read.fixed(row.collateral_after),
-  };
-}
+export const transferFromRow = readerOf(transfers);

@@ -1,5 +1,6 @@
-import { read } from '../../../db/store/columns.js';
-import type { MarginState, TransitionRecord } from '../../../ledger/index.js';
+import { readerOf } from '../../../db/store/columns.js';
+import { transitions } from '../../../db/store/tables.js';
+import type { MarginState } from '../../../ledger/index.js';
 import { blockRange, type BlockRange, type ListQuery } from '../../keyset.js';
 import { accountScope, type AccountScope } from '../account/sql.js';
 
@@ -26,15 +27,4 @@ export function transitionList(filter: TransitionFilter): ListQuery {
   };
 }
 
-export function transitionFromRow(row: Record<string, unknown>): TransitionRecord {
-  return {
-    accountId: row.account_id as string,
-    blockNumber: read.int(row.block_number),
-    timestamp: read.int(row.timestamp),
-    from: row.from as MarginState,
-    to: row.to as MarginState,
-    equity: read.fixed(row.equity),
-    initialMargin: read.fixed(row.initial_margin),
-    maintenanceMargin: read.fixed(row.maintenance_margin),
-  };
-}
+export const transitionFromRow = readerOf(transitions);

@@ -1,4 +1,5 @@
-import { read } from '../../../db/store/columns.js';
+import { readerOf, recordOf } from '../../../db/store/columns.js';
+import { indexPrices, oracleSources, priceReports, underlyings } from '../../../db/store/tables.js';
 import type { Fixed } from '../../../fixed/index.js';
 import type { IndexPriceRecord, OracleSource, PriceReportRecord } from '../../../ledger/index.js';
 import { blockRange, type BlockRange, type ListQuery } from '../../keyset.js';
@@ -18,24 +19,17 @@ export interface UnderlyingRow {
  */
 export async function loadUnderlyings(query: RunQuery): Promise<Map<string, UnderlyingRow>> {
   const rows = await query<Record<string, unknown>>(
-    `SELECT u.id, u.index_price, u.index_stale,
-            COALESCE((SELECT json_agg(json_build_object('source', s.source, 'price', s.price::text,
-                                                        'timestamp', s.timestamp::text, 'block', s.block_number::text)
+    `SELECT u.*,
+            COALESCE((SELECT json_agg(json_build_object('underlying', s.underlying, 'source', s.source, 'price', s.price::text,
+                                                        'timestamp', s.timestamp::text, 'block_number', s.block_number::text)
                                       ORDER BY s.source)
                         FROM oracle_source s WHERE s.underlying = u.id), '[]') AS sources
        FROM underlying u ORDER BY u.id`,
   );
   return new Map(
     rows.map((row) => {
-      const id = row.id as string;
-      const sources = (row.sources as { source: string; price: string; timestamp: string; block: string }[]).map((s) => ({
-        underlying: id,
-        source: s.source,
-        price: read.fixed(s.price),
-        timestamp: read.int(s.timestamp),
-        blockNumber: read.int(s.block),
-      }));
-      return [id, { id, indexPrice: read.fixedOrNull(row.index_price), indexStale: row.index_stale as boolean, sources }];
+      const sources = (row.sources as Record<string, unknown>[]).map((s) => recordOf(oracleSources, s));
+      return [row.id as string, { ...recordOf(underlyings, row), sources }];
     }),
   );
 }
@@ -53,15 +47,7 @@ export function indexPriceList(filter: BlockRange & { underlying?: string; newes
   };
 }
 
-export function indexPriceFromRow(row: Record<string, unknown>): IndexPriceRecord {
-  return {
-    underlying: row.underlying as string,
-    blockNumber: read.int(row.block_number),
-    timestamp: read.int(row.timestamp),
-    price: read.fixed(row.price),
-    stale: row.stale as boolean,
-  };
-}
+export const indexPriceFromRow = readerOf(indexPrices);
 
 export function priceReportList(filter: BlockRange & { underlying: string; source?: string | null }): ListQuery {
   return {
@@ -81,14 +67,4 @@ export function priceReportList(filter: BlockRange & { underlying: string; sourc
   };
 }
 
-export function priceReportFromRow(row: Record<string, unknown>): PriceReportRecord {
-  return {
-    blockNumber: read.int(row.block_number),
-    logIndex: row.log_index as number,
-    transactionHash: row.transaction_hash as string,
-    timestamp: read.int(row.timestamp),
-    underlying: row.underlying as string,
-    source: row.source as string,
-    price: read.fixed(row.price),
-  };
-}
+export const priceReportFromRow = readerOf(priceReports);
