@@ -1,5 +1,5 @@
-// A partner's view of pts: query one account with every risk field, then follow its
-// margin-state changes live. It is written as a partner would, against the published
+// A partner's view of pts: query one account with every risk field and its last day hour
+// by hour, then follow its margin-state changes live. It is written as a partner would, against the published
 // package (`npm install @pts/client`), and compiles under strict settings; the pack test
 // (test/e2e/client-package.test.ts) builds and runs it with plain node from the tarball.
 //
@@ -11,6 +11,7 @@
 // PTS_API_KEYS) say where and as whom. `--events N` exits after N margin changes.
 import {
   AccountDocument,
+  AccountHistoryDocument,
   AccountsDocument,
   createPtsClient,
   MarginStateChangedDocument,
@@ -40,6 +41,21 @@ async function main(): Promise<void> {
   const { meta, account } = await pts.request(AccountDocument, { owner, subaccount });
   if (!account) return fail(`no account ${owner}:${subaccount} at block ${meta.blockNumber}`);
   show(account, meta.blockNumber);
+
+  // The last day of the account, hour by hour, as of the same block.
+  const day = await pts.request(AccountHistoryDocument, {
+    owner,
+    subaccount,
+    every: 'HOUR',
+    fromTimestamp: meta.blockTimestamp - 86_400,
+    block: { number: meta.blockNumber },
+  });
+  for (const { node: t } of day.account?.history.edges ?? []) {
+    console.log(
+      `  ${new Date(t.timestamp * 1000).toISOString()} (block ${t.blockNumber}): equity ${t.equity}  total PnL ${t.totalPnl}  ` +
+        `net transfers ${t.netTransfers}  margin ratio ${t.marginRatio ?? '-'}  ${t.marginState}`,
+    );
+  }
 
   let seen = 0;
   const unsubscribe = pts.subscribe(

@@ -28,6 +28,8 @@ export interface IngesterOptions {
   confirmations?: number;
   /** Blocks behind the head that may still reorg: they get undo logs. Default 128. */
   reorgDepth?: number;
+  /** Past blocks whose state stays rebuildable (row versions older are pruned); 0 keeps all. Default 0. */
+  historyBlocks?: number;
   /** Most blocks per database transaction. Default 500. */
   batchBlocks?: number;
   /** Head polling interval (a WebSocket head subscription only shortens it). Default 1000 ms. */
@@ -89,6 +91,7 @@ export class Ingester {
       startBlock: 0,
       confirmations: 0,
       reorgDepth: 128,
+      historyBlocks: 0,
       batchBlocks: 500,
       pollIntervalMs: 1000,
       params: DEFAULT_LEDGER_PARAMS,
@@ -307,6 +310,12 @@ export class Ingester {
       this.lastPrune = reversible;
       // Pruning is housekeeping: a failure leaves a few extra undo logs until the next prune.
       await this.store.pruneUndo(reversible).catch((error) => this.o.logger.warn('pruning undo logs failed', { error: errorText(error) }));
+      const history = this.o.historyBlocks;
+      if (history > 0) {
+        await this.store
+          .pruneHistory(this.committed - history)
+          .catch((error) => this.o.logger.warn('pruning row versions failed', { error: errorText(error) }));
+      }
     }
   }
 

@@ -23,6 +23,7 @@ export function runIngester(config: Config, pool: pg.Pool, logger: Logger): Runn
     startBlock: config.startBlock,
     confirmations: config.confirmations,
     reorgDepth: config.reorgDepth,
+    historyBlocks: config.historyBlocks,
     batchBlocks: config.batchBlocks,
     pollIntervalMs: config.pollIntervalMs,
     params: { oracleStalenessSeconds: config.oracleStalenessSeconds, riskFreeRate: config.riskFreeRate },

@@ -22,6 +22,8 @@ export interface Config {
   riskFreeRate: Fixed;
   /** PTS_REORG_DEPTH: blocks behind the head that may still reorg; undo logs are kept for them. Default 128. */
   reorgDepth: number;
+  /** PTS_HISTORY_BLOCKS: past blocks whose state the API can serve (`block:` arguments); 0 keeps all. Default 0. */
+  historyBlocks: number;
   /** PTS_BATCH_BLOCKS: most blocks per database transaction while backfilling. Default 500. */
   batchBlocks: number;
   /** PTS_POLL_INTERVAL_MS: head polling interval when the RPC has no WebSocket. Default 1000. */
@@ -170,6 +172,10 @@ export const variables: readonly Variable[] = [
   variable({ name: 'PTS_START_BLOCK', field: 'startBlock', default: '0', parse: integer(), description: 'first block to ingest when the database is empty' }),
   variable({ name: 'PTS_CONFIRMATIONS', field: 'confirmations', default: '0', parse: integer(), description: 'blocks to stay behind the head' }),
   variable({ name: 'PTS_REORG_DEPTH', field: 'reorgDepth', default: '128', parse: integer(), description: 'blocks behind the head that may still reorg (undo logs are kept for them)' }),
+  variable({
+    name: 'PTS_HISTORY_BLOCKS', field: 'historyBlocks', default: '0', parse: integer(), defaultText: '0 (keep all)',
+    description: 'past blocks whose state the API serves (block: arguments); older row versions are pruned; 0 keeps all',
+  }),
   variable({ name: 'PTS_BATCH_BLOCKS', field: 'batchBlocks', default: '500', parse: integer(1), description: 'most blocks per database transaction while backfilling' }),
   variable({ name: 'PTS_POLL_INTERVAL_MS', field: 'pollIntervalMs', default: '1000', parse: integer(1), description: 'head polling interval at the tip, in milliseconds' }),
   variable({

@@ -16,6 +16,8 @@ import { getVariableValues, GraphQLError, printSchema, type DocumentNode, type E
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { RequestContext } from './context.js';
 import { literalsAsVariables } from './literal-variables.js';
+import { cursorBlock } from './pagination.js';
+import { operationBlock } from './past-block.js';
 
 type Gateway = ApolloServerOptionsWithGateway<never>['gateway'];
 type Result = ExecutionResult<Record<string, unknown>>;
@@ -74,6 +76,10 @@ export function compiledExecutor(schema: GraphQLSchema): Gateway {
           // Not compilable (an unknown operation name): Apollo answers 400 with the error.
           if (!isCompiledOperation(compiled)) return compiled;
           const variables = request.variables ?? {};
+          if (context instanceof RequestContext) {
+            const refused = await selectBlock(schema, document, request.operationName, variables, context);
+            if (refused) return refused;
+          }
           let result = (await runOperation(compiled, undefined, context, variables)) as Result;
           // It assumed the newest block it knew of and then read from a newer one: its fields
           // would mix two blocks. Resolvers only read, so it runs again, on the newer block.
@@ -98,6 +104,28 @@ export function compiledExecutor(schema: GraphQLSchema): Gateway {
     },
     async stop() {},
   };
+}
+
+/**
+ * Points the context at the block the operation's root fields select (past-block.ts), if
+ * any; a refused selection is the operation's answer (an error, no data).
+ */
+export async function selectBlock(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  context: RequestContext,
+): Promise<Result | null> {
+  let selector;
+  try {
+    selector = operationBlock(schema, document, operationName, variables, cursorBlock);
+  } catch (error) {
+    if (error instanceof GraphQLError) return { errors: [error] };
+    throw error;
+  }
+  if (selector) await context.readAt(selector);
+  return null;
 }
 
 export function withGraphQLErrors(result: Result): Result {

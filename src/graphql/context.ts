@@ -12,6 +12,7 @@ import type { RiskEngine } from './risk-engine/engine.js';
 import type { BlockCache, BlockShared } from './block-cache.js';
 import type { LatestBlock } from './latest-block.js';
 import { Loaders } from './loaders.js';
+import type { BlockSelector } from './past-block.js';
 import { Snapshot, type SnapshotBlock } from './snapshot.js';
 import type { Delivery } from './subscriptions/shared-execution.js';
 
@@ -58,6 +59,8 @@ interface Current {
   pinned: PinnedBlock | null;
   /** The current operation's (or subscription event's) budget; made on first use. */
   budget: ExecutionBudget | null;
+  /** Set when the operation reads a past block (`readAt`): nothing shared at the newest block applies. */
+  past: BlockSelector | null;
 }
 
 export class RequestContext {
@@ -71,7 +74,7 @@ export class RequestContext {
     options: RequestOptions = {},
   ) {
     this.requestId = options.requestId ?? randomUUID();
-    this.current = { snapshot: this.newSnapshot(options.assumeLatestBlock ?? false), loaders: null, budget: options.budget ?? null, pinned: null };
+    this.current = { snapshot: this.newSnapshot(options.assumeLatestBlock ?? false), loaders: null, budget: options.budget ?? null, pinned: null, past: null };
   }
 
   /** What the current operation (or subscription event) may still spend. */
@@ -93,7 +96,21 @@ export class RequestContext {
   }
 
   get riskEngine(): RiskEngine | undefined {
-    return this.deps.riskEngine;
+    // The engine holds the newest block's columns only.
+    return this.current.past ? undefined : this.deps.riskEngine;
+  }
+
+  /**
+   * Reads the operation at a past block of the canonical chain (past-block.ts): called
+   * before it runs, while nothing has been read. The block is checked when the snapshot opens.
+   */
+  async readAt(selector: BlockSelector): Promise<void> {
+    const old = this.snapshot;
+    this.current.snapshot = new Snapshot(this.deps.pool, { past: selector });
+    this.current.loaders = null;
+    this.current.pinned = null;
+    this.current.past = selector;
+    await old.close();
   }
 
   /** Created on first use: a subscription refreshes around every event, most of which read nothing. */
@@ -109,7 +126,7 @@ export class RequestContext {
   /** A new snapshot that reads the cursor (assumes nothing), new loaders; the old snapshot is released. */
   async restart(): Promise<void> {
     const old = this.snapshot;
-    this.current.snapshot = this.newSnapshot(false);
+    this.current.snapshot = this.current.past ? new Snapshot(this.deps.pool, { past: this.current.past }) : this.newSnapshot(false);
     this.current.loaders = null;
     this.current.pinned = null;
     await old.close();
@@ -118,6 +135,11 @@ export class RequestContext {
   /** The committed block this request reads at (cursor row of the snapshot). */
   block(): Promise<SnapshotBlock> {
     return blockOf(this.snapshot);
+  }
+
+  /** The block this request reads at, or null when nothing is ingested yet (cursors of empty lists remember none). */
+  blockIfAny(): Promise<SnapshotBlock | null> {
+    return this.snapshot.block();
   }
 
   /** Runs SQL inside the request's snapshot. */
@@ -175,7 +197,7 @@ export class RequestContext {
         const pinned = this.current.pinned;
         if (pinned && snapshot === this.current.snapshot) return pinned.shared;
         const cache = this.deps.blockCache;
-        if (!cache) return null;
+        if (!cache || this.current.past) return null;
         const block = await snapshot.block();
         return block ? cache.at(block) : null;
       },

@@ -76,7 +76,7 @@ export async function fetchConnection<N>(
   // Many parents' pages arrive together (one batched statement) and each is built in its
   // own continuation: the budget decides before building, not after (budget.ts).
   await ctx.budget.resume();
-  return connectionOf(rows, page, list.kind, (row) => list.key.map((k) => String(row[k.column])), nodeOf, totalCount);
+  return connectionOf(rows, page, list.kind, (row) => list.key.map((k) => String(row[k.column])), nodeOf, totalCount, (await ctx.blockIfAny()) ?? undefined);
 }
 
 async function pagesOf(ctx: RequestContext, list: ListQuery, page: Page, column: string, ids: readonly string[]): Promise<Map<string, Row[]>> {

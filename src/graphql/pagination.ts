@@ -65,8 +65,35 @@ export function pageOf(args: PageArgs, kind: string, parts: readonly KeyPart[]):
   return { first, after: args.after == null ? null : decodeCursor(args.after, kind, parts) };
 }
 
-export function encodeCursor(kind: string, key: readonly string[]): string {
-  return Buffer.from(JSON.stringify([kind, ...key])).toString('base64url');
+/** The block a page was read at: its cursors remember it (SPEC section 8, past-block.ts). */
+export interface CursorBlock {
+  number: number;
+  hash: string;
+}
+
+/** A cursor: the list's tag, the row's sort key and, last, the block it was read at. */
+export function encodeCursor(kind: string, key: readonly string[], block?: CursorBlock): string {
+  const parts: unknown[] = [kind, ...key];
+  if (block) parts.push({ b: block.number, h: block.hash });
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
+}
+
+function blockPart(value: unknown): CursorBlock | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const { b, h } = value as { b?: unknown; h?: unknown };
+  if (!Number.isSafeInteger(b) || (b as number) < 0 || typeof h !== 'string' || h.length > 100 || h.includes('\u0000')) return null;
+  return { number: b as number, hash: h };
+}
+
+/** The block a cursor remembers, without checking the rest (the list it belongs to does); null if none. */
+export function cursorBlock(cursor: string): CursorBlock | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(cursor)) return null;
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return Array.isArray(decoded) ? blockPart(decoded.at(-1)) : null;
+  } catch {
+    return null;
+  }
 }
 
 const INTEGER = /^-?\d{1,80}$/;
@@ -93,7 +120,10 @@ export function decodeCursor(cursor: string, kind: string, parts: readonly KeyPa
   } catch {
     throw invalid();
   }
-  if (!Array.isArray(decoded) || decoded.length !== parts.length + 1 || decoded[0] !== kind) throw invalid();
+  if (!Array.isArray(decoded) || decoded[0] !== kind) throw invalid();
+  // Cursors made before they remembered their block have none: they page at the request's block.
+  if (decoded.length === parts.length + 2 && blockPart(decoded.at(-1))) decoded.pop();
+  if (decoded.length !== parts.length + 1) throw invalid();
   const key = decoded.slice(1);
   key.forEach((value, i) => {
     if (!validPart(value, parts[i]!)) throw invalid();
@@ -107,6 +137,8 @@ export function decodeCursor(cursor: string, kind: string, parts: readonly KeyPa
  * a cursor always stands for a row before the page, and computing more would cost a
  * statement (Relay allows this for forward pagination).
  *
+ * `block` is the block the page was read at: its cursors remember it.
+ *
  * `nodeOf` may answer with a promise (a node derived from rows not read yet, such as a
  * position's view on a cold block cache): the connection then waits for every node, since
  * an edge's `node` is read as a plain property and must hold the node itself.
@@ -118,11 +150,12 @@ export function connectionOf<R, N>(
   keyOf: (row: R) => readonly string[],
   nodeOf: (row: R) => Now<N>,
   totalCount: () => Promise<number>,
+  block?: CursorBlock,
 ): Now<Connection<N>> {
   const kept = rows.slice(0, page.first);
   const nodes = kept.map(nodeOf);
   const build = (settled: readonly N[]): Connection<N> => {
-    const edges = kept.map((row, i) => ({ cursor: encodeCursor(kind, keyOf(row)), node: settled[i]! }));
+    const edges = kept.map((row, i) => ({ cursor: encodeCursor(kind, keyOf(row), block), node: settled[i]! }));
     return {
       edges,
       pageInfo: {

@@ -5,7 +5,7 @@
  * equity, margin ratio and free collateral share one `AccountRisk`); each is computed once
  * per request from rows of the request's snapshot, with `now` = that block's timestamp.
  */
-import { narrow, type Fixed, type Wide } from '../fixed/index.js';
+import { narrow, wide, wideRatio, type Fixed, type Wide } from '../fixed/index.js';
 import type { Account, LedgerParams, Market, Position } from '../ledger/index.js';
 import { accountRisk, type AccountRisk } from '../risk/account.js';
 import { liquidationPrice, type HeldPosition } from '../risk/liquidation-price.js';
@@ -102,6 +102,17 @@ export class PositionView {
   }
   get closedBlock(): number | null {
     return this.position.closedBlock;
+  }
+  /**
+   * SPEC section 8: unrealized PnL over the initial margin (perpetuals, short options) or
+   * over the premium paid, |size| x entry (long options), from the exact (wide) values,
+   * rounded once; null when the divisor is 0.
+   */
+  get returnOnEquity(): Fixed | null {
+    const { size, entryPrice } = this.position;
+    const longOption = this.market.kind !== 'PERPETUAL' && size > 0n;
+    const divisor = longOption ? (entryPrice === null ? 0n : wide.product(size, entryPrice)) : this.risk.initialMargin;
+    return divisor === 0n ? null : wideRatio(this.risk.unrealizedPnl, divisor);
   }
 }
 

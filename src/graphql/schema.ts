@@ -11,6 +11,7 @@ import { accountResolvers } from './modules/account/resolvers.js';
 import { anomalyResolvers } from './modules/anomaly/resolvers.js';
 import { fillResolvers } from './modules/fill/resolvers.js';
 import { fundingResolvers } from './modules/funding/resolvers.js';
+import { historyResolvers } from './modules/history/resolvers.js';
 import { marketResolvers } from './modules/market/resolvers.js';
 import { metaResolvers } from './modules/meta/resolvers.js';
 import { positionResolvers } from './modules/position/resolvers.js';
@@ -42,6 +43,7 @@ export function buildSchema(extra: { Subscription?: IResolvers['Subscription'] }
     fundingResolvers,
     anomalyResolvers,
     stressResolvers,
+    historyResolvers,
   ] as IResolvers[];
   const resolvers: IResolvers[] = [{ Decimal: DecimalScalar, SafeInt: SafeIntScalar }, connectionResolvers(typeDefs), ...modules];
   if (extra.Subscription) resolvers.push({ Subscription: extra.Subscription });

@@ -4,10 +4,12 @@
  * so every field is computed from the same committed block, whatever the ingester commits
  * meanwhile (SPEC: one request, one block).
  */
+import { GraphQLError } from 'graphql';
 import type pg from 'pg';
 import { isConnectionError } from '../db/connection-errors.js';
 import { read } from '../db/store/columns.js';
 import type { LatestBlock } from './latest-block.js';
+import { openPast, type BlockSelector } from './past-block.js';
 
 /** The cursor row as the snapshot sees it: the block every field of the request is as of. */
 /** Runs one statement in the request's snapshot; rows as pg returns them (NUMERIC, INT8 as strings). */
@@ -52,6 +54,11 @@ export interface SnapshotOptions {
    * does: a read that finds another block fails and marks the snapshot `moved`.
    */
   pinned?: SnapshotBlock;
+  /**
+   * Read a past block of the canonical chain instead of the last committed one
+   * (past-block.ts, SPEC section 8): the transaction sees every table as of that block.
+   */
+  past?: BlockSelector;
 }
 
 /** The wait of a snapshot's first statement (one promise for all: a subscription makes two snapshots per event). */
@@ -140,6 +147,7 @@ export class Snapshot {
       const ticket = this.options.latest?.ticket();
       const client = await this.pool.connect();
       try {
+        if (this.options.past) return { client, block: await openPast(client, this.options.past) };
         const results = (await client.query(OPEN)) as unknown as pg.QueryResult[];
         const row = results[1]?.rows[0];
         const block: SnapshotBlock | null = row
@@ -155,7 +163,8 @@ export class Snapshot {
         return { client, block };
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
-        client.release(error as Error);
+        // A past block refused (BAD_USER_INPUT) leaves the connection sound.
+        client.release(error instanceof GraphQLError ? undefined : (error as Error));
         throw error;
       }
     })();

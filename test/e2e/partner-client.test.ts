@@ -179,7 +179,7 @@ describe('partner client', () => {
     const manifest = JSON.parse(readFileSync(new URL('../../packages/client/src/generated/persisted-documents.json', import.meta.url), 'utf8')) as Record<string, string>;
     const documents = Object.entries(generated).filter(([name]) => name.endsWith('Document'));
     expect(documents.map(([name]) => name).sort()).toEqual(
-      ['AccountDocument', 'AccountsDocument', 'BlockCommittedDocument', 'FillsDocument', 'MarginStateChangedDocument', 'MarketsDocument', 'TransitionsDocument'],
+      ['AccountDocument', 'AccountHistoryDocument', 'AccountsDocument', 'BlockCommittedDocument', 'FillsDocument', 'MarginStateChangedDocument', 'MarketsDocument', 'TransitionsDocument'],
     );
     expect(Object.keys(manifest).sort()).toEqual(documents.map(([, d]) => (d as unknown as { __meta__: { hash: string } }).__meta__.hash).sort());
     for (const [hash, text] of Object.entries(manifest)) {

@@ -38,6 +38,23 @@ export async function deleteRows<T>(client: Queryable, spec: TableSpec<T>, keys:
   );
 }
 
+/**
+ * Deletes the versions (`<table>_version`, keyed by the row's key and `version_block`) of
+ * the rows with these keys written after block `above`: a rollback's, through the primary
+ * key, for the rows its undo logs name (the same rows the undone blocks versioned).
+ */
+export async function deleteVersionsAbove<T>(client: Queryable, spec: TableSpec<T>, keys: readonly SqlRow[], above: number): Promise<void> {
+  if (keys.length === 0) return;
+  const key = spec.key.filter((name) => name !== 'version_block');
+  const types = key.map((name) => spec.columns.find((c) => c.name === name)!.type);
+  const arrays = types.map((type, i) => `$${i + 2}::${type}[]`).join(', ');
+  const params = [above, ...types.map((type, i) => arrayLiteral(keys, i, type))];
+  await client.query(
+    `DELETE FROM ${quote(spec.table)} WHERE version_block > $1::int8 AND (${key.map(quote).join(', ')}) IN (SELECT * FROM unnest(${arrays}))`,
+    params,
+  );
+}
+
 /** Element types whose text never needs quoting in an array literal (digits, sign, point, t/f). */
 const BARE = new Set(['numeric', 'int8', 'int4', 'bool']);
 

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { BlockChanges, BlockHeader, LedgerState, OracleSource } from '../../ledger/index.js';
 import { emptyState } from '../../ledger/index.js';
 import type { MarginState } from '../../ledger/index.js';
-import { copyRows, deleteRows, insertRows, type Queryable } from './bulk.js';
+import { copyRows, deleteRows, deleteVersionsAbove, insertRows, type Queryable } from './bulk.js';
 import { copyOut, fixedOfNumeric18 } from './copy-out.js';
 import { keyOf, read, readerOf, recordOf, rowOf, type TableSpec } from './columns.js';
 import * as tables from './tables.js';
@@ -197,6 +197,9 @@ export class LedgerStore {
       await writeLatest(client, tables.oracleSources, batch.flatMap((c) => c.oracleSources));
       await writeLatest(client, tables.accounts, batch.flatMap((c) => c.accounts));
       await writeLatest(client, tables.positions, batch.flatMap((c) => c.positions));
+      for (const name of Object.keys(tables.versionTables) as tables.MutableTable[]) {
+        await writeVersions(client, tables.mutableTables[name] as TableSpec<unknown>, tables.versionTables[name] as TableSpec<tables.Version<unknown>>, batch, name);
+      }
       for (const [field, spec] of tables.historyTables) {
         const records = batch.flatMap((c) => c[field] as unknown[]);
         await copyRows(client, spec as TableSpec<unknown>, records);
@@ -266,6 +269,7 @@ export class LedgerStore {
         const entries = [...restore.values()].filter((e) => e.table === name);
         await deleteRows(client, spec, entries.filter((e) => e.prior === null).map((e) => e.key));
         await insertRows(client, spec, entries.flatMap((e) => (e.prior ? [e.prior] : [])), true);
+        await deleteVersionsAbove(client, tables.versionTables[name] as TableSpec<unknown>, entries.map((e) => e.key), ancestor);
       }
       for (const [, spec] of tables.historyTables) {
         await client.query(`DELETE FROM "${spec.table}" WHERE block_number > $1`, [ancestor]);
@@ -296,7 +300,41 @@ export class LedgerStore {
   async reset(): Promise<void> {
     const history = tables.historyTables.map(([, spec]) => `"${spec.table}"`);
     const mutable = Object.values(tables.mutableTables).map((spec) => `"${spec.table}"`);
-    await this.pool.query(`TRUNCATE ${[...mutable, ...history, 'block', 'undo_log', 'cursor'].join(', ')}`);
+    const versions = Object.values(tables.versionTables).map((spec) => `"${spec.table}"`);
+    await this.pool.query(`TRUNCATE ${[...mutable, ...versions, ...history, 'block', 'undo_log', 'cursor', 'history_horizon'].join(', ')}`);
+  }
+
+  /**
+   * Forgets the state of blocks before `horizon` (PTS_HISTORY_BLOCKS): drops every row
+   * version that a newer version at or before `horizon` replaces, so each row keeps the
+   * version it had at `horizon` and those after; the API refuses older blocks from then on.
+   */
+  async pruneHistory(horizon: number): Promise<void> {
+    if (horizon <= 0) return;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO history_horizon (id, first_block) VALUES (1, $1)
+         ON CONFLICT (id) DO UPDATE SET first_block = GREATEST(history_horizon.first_block, $1)`,
+        [horizon],
+      );
+      for (const spec of Object.values(tables.versionTables)) {
+        const key = spec.key.filter((name) => name !== 'version_block');
+        const same = key.map((name) => `n."${name}" = v."${name}"`).join(' AND ');
+        await client.query(
+          `DELETE FROM "${spec.table}" v WHERE v.version_block < $1
+             AND EXISTS (SELECT 1 FROM "${spec.table}" n WHERE ${same} AND n.version_block > v.version_block AND n.version_block <= $1)`,
+          [horizon],
+        );
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   /** Drops undo logs of blocks at or below `finalized`: they can no longer reorg. */
@@ -314,6 +352,29 @@ async function writeLatest<T>(client: Queryable, spec: TableSpec<T>, records: re
   const latest = new Map<string, T>();
   for (const record of records) latest.set(keyOf(spec, record), record);
   await insertRows(client, spec, [...latest.values()].map((record) => rowOf(spec, record)), true);
+}
+
+/**
+ * Appends the version each row had at the end of each block of the batch that changed it
+ * (one COPY per table per batch): the past state of any block is rebuilt from these.
+ */
+async function writeVersions<T>(
+  client: Queryable,
+  spec: TableSpec<T>,
+  versionSpec: TableSpec<tables.Version<T>>,
+  batch: readonly BlockChanges[],
+  field: tables.MutableTable,
+): Promise<void> {
+  const versions: tables.Version<T>[] = [];
+  for (const changes of batch) {
+    const records = changes[field] as unknown as readonly T[];
+    if (records.length === 0) continue;
+    // A row changed twice in a block (a market per fill) keeps its last version of the block.
+    const last = new Map<string, T>();
+    for (const record of records) last.set(keyOf(spec, record), record);
+    for (const record of last.values()) versions.push({ block: changes.block.number, record });
+  }
+  await copyRows(client, versionSpec, versions);
 }
 
 export const marketFromRow = readerOf(tables.markets);

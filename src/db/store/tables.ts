@@ -103,6 +103,39 @@ export const positions: TableSpec<L.Position> = {
 export const mutableTables = { markets, underlyings, oracleSources, accounts, positions } as const;
 export type MutableTable = keyof typeof mutableTables;
 
+/** A mutable row as a block left it (the history of past state, issue 16). */
+export interface Version<T> {
+  block: number;
+  record: T;
+}
+
+/**
+ * The `<table>_version` table of a mutable table: the row's key, the block, and the
+ * columns that can change (`fixed` columns never do: they stay in the current row only,
+ * which the past views of the migration join back).
+ */
+function versions<T>(spec: TableSpec<T>, fixed: readonly string[]): TableSpec<Version<T>> {
+  const changing = spec.columns.filter((c) => spec.key.includes(c.name) || !fixed.includes(c.name));
+  return {
+    table: `${spec.table}_version`,
+    key: [...spec.key, 'version_block'],
+    columns: [
+      col.int8<Version<T>>('version_block', 'block'),
+      // Written from the version's record; read back (recordOf) as the record's own fields.
+      ...changing.map((c): Column<Version<T>> => ({ ...c, value: (v: Version<T>) => c.value(v.record) })),
+    ],
+  };
+}
+
+/** The version tables, by the mutable table's name (prisma/schema.prisma, `*Version`). */
+export const versionTables = {
+  markets: versions(markets, ['underlying', 'kind', 'strike', 'expiry', 'funding_interval', 'max_funding_rate', 'venue', 'listed_block']),
+  underlyings: versions(underlyings, []),
+  oracleSources: versions(oracleSources, []),
+  accounts: versions(accounts, ['owner', 'subaccount', 'created_block']),
+  positions: versions(positions, ['account_id', 'market_id', 'seq', 'opened_block']),
+} as const satisfies Record<MutableTable, TableSpec<never>>;
+
 // Append-only history: every table has block_number, which is how a reorg removes rows.
 
 export const fills: TableSpec<L.FillRecord> = {

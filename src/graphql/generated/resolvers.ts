@@ -48,6 +48,15 @@ export type Account = {
   freeCollateral: Scalars['Decimal']['output'];
   /** Delta, gamma, theta and vega summed per underlying, with its liquidation price. */
   greeks: Array<UnderlyingExposure>;
+  /**
+   * The account over time (SPEC section 8), oldest first, up to the block read: with `every`
+   * HOUR or DAY one tick per interval boundary k x 3600 or k x 86400 (UTC seconds) from
+   * `fromTimestamp` to `toTimestamp` (inclusive, each optional: from the account's first block
+   * to the block read), as of the last block at or before it; with BLOCK, one tick per block
+   * in that range that changed one of the tick's values. Pages of `first` (at most 1000)
+   * after `after`.
+   */
+  history: AccountTickConnection;
   /** "<lower-case owner>:<subaccount>". */
   id: Scalars['ID']['output'];
   /** Sum of its positions' initial margins, in quote units. */
@@ -93,6 +102,20 @@ export type AccountFillsArgs = {
   market?: InputMaybe<Scalars['String']['input']>;
   newestFirst?: InputMaybe<Scalars['Boolean']['input']>;
   toBlock?: InputMaybe<Scalars['SafeInt']['input']>;
+};
+
+
+/**
+ * A trading account: `(owner, subaccount)`. Subaccounts are isolated from each other; the
+ * positions of one are cross-margined. Amounts are in quote units; risk is computed at the
+ * index prices of the served block (SPEC section 4).
+ */
+export type AccountHistoryArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  every?: InputMaybe<HistoryInterval>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  fromTimestamp?: InputMaybe<Scalars['SafeInt']['input']>;
+  toTimestamp?: InputMaybe<Scalars['SafeInt']['input']>;
 };
 
 
@@ -178,6 +201,53 @@ export type AccountOrder =
   /** The riskiest first: negative or zero equity (lowest first), then the highest margin ratio. */
   | 'RISK_DESC';
 
+/** The account as of one block (SPEC section 8, `Account.history`); amounts in quote units. */
+export type AccountTick = {
+  __typename?: 'AccountTick';
+  /** The block the tick describes: the last one at or before its boundary (HOUR, DAY), or the changing block (BLOCK). */
+  blockNumber: Scalars['SafeInt']['output'];
+  /** That block's timestamp, Unix seconds. */
+  blockTimestamp: Scalars['SafeInt']['output'];
+  /** Collateral, in quote units. */
+  collateral: Scalars['Decimal']['output'];
+  /** Equity (SPEC section 4), in quote units. */
+  equity: Scalars['Decimal']['output'];
+  /** maintenanceMargin / equity, a fraction; null when equity <= 0. */
+  marginRatio?: Maybe<Scalars['Decimal']['output']>;
+  /** The margin state stored at that block. */
+  marginState: MarginState;
+  /** Deposits - withdrawals so far, in quote units. */
+  netTransfers: Scalars['Decimal']['output'];
+  /** Realized PnL over all the account's positions, closed ones included, in quote units. */
+  realizedPnl: Scalars['Decimal']['output'];
+  /** The tick's time, Unix seconds: its interval boundary (HOUR, DAY) or its block's timestamp (BLOCK). */
+  timestamp: Scalars['SafeInt']['output'];
+  /** equity - netTransfers, in quote units. */
+  totalPnl: Scalars['Decimal']['output'];
+  /** Unrealized PnL of the open positions, in quote units. */
+  unrealizedPnl: Scalars['Decimal']['output'];
+};
+
+/** A page of `Account.history`. */
+export type AccountTickConnection = {
+  __typename?: 'AccountTickConnection';
+  /** The page's ticks, oldest first. */
+  edges: Array<AccountTickEdge>;
+  /** Where the page stands. */
+  pageInfo: PageInfo;
+  /** How many ticks the whole range has. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge of `AccountTickConnection`. */
+export type AccountTickEdge = {
+  __typename?: 'AccountTickEdge';
+  /** Pass as `after` for the ticks that follow this one. */
+  cursor: Scalars['String']['output'];
+  /** The tick. */
+  node: AccountTick;
+};
+
 /** An event the ingester skipped, or applied against the usual rules, and why (SPEC section 2). */
 export type Anomaly = {
   __typename?: 'Anomaly';
@@ -232,6 +302,19 @@ export type BlockCommitted = {
   headBlockNumber: Scalars['SafeInt']['output'];
   /** Set on the first block of a new branch after a reorg. */
   reorg?: Maybe<Reorg>;
+};
+
+/**
+ * A block of the canonical chain (SPEC section 8), by `number`, by `hash`, or both (they must
+ * name the same block). A block not committed yet, of an abandoned branch, or older than the
+ * retained history (`PTS_HISTORY_BLOCKS`) is a BAD_USER_INPUT error. Every field of an
+ * operation is read at one block: root fields selecting different blocks are refused.
+ */
+export type BlockSelector = {
+  /** The block hash (0x and 64 hex digits, any case). */
+  hash?: InputMaybe<Scalars['String']['input']>;
+  /** The block number. */
+  number?: InputMaybe<Scalars['SafeInt']['input']>;
 };
 
 /** A deposit or withdrawal of collateral. */
@@ -368,6 +451,26 @@ export type FundingSettlementEdge = {
   /** The settlement. */
   node: FundingSettlement;
 };
+
+/** Funding totals of a position (SPEC section 8), in quote units; positive: received (longs pay when the rate is positive). */
+export type FundingTotals = {
+  __typename?: 'FundingTotals';
+  /** Settled into collateral for this account in this market over every lifecycle it had there, plus `sinceChange`, in quote units. */
+  allTime: Scalars['Decimal']['output'];
+  /** Accrued since the position last changed size (its `accruedFunding`), in quote units: not settled into collateral yet. */
+  sinceChange: Scalars['Decimal']['output'];
+  /** Settled into collateral during this lifecycle (`settledFunding`) plus `sinceChange`, in quote units. */
+  sinceOpen: Scalars['Decimal']['output'];
+};
+
+/** How `Account.history` samples the account. */
+export type HistoryInterval =
+  /** One tick per block that changed one of the tick's values. */
+  | 'BLOCK'
+  /** One tick per day boundary (k x 86400 s, UTC midnight). */
+  | 'DAY'
+  /** One tick per hour boundary (k x 3600 s, UTC). */
+  | 'HOUR';
 
 /** An underlying's index price as set by a block: a change of its value or staleness. */
 export type IndexPrice = {
@@ -604,6 +707,8 @@ export type Position = {
   feesPaid: Scalars['Decimal']['output'];
   /** Its fills and liquidations, in chain order; pages of `first` after `after`. */
   fills: FillConnection;
+  /** Funding of this position (SPEC section 8), in quote units, positive: received: since its last change, since it opened, and over every lifecycle of the account in its market. */
+  funding: FundingTotals;
   /** size x d2Value/dIndex2: change of delta (units of the underlying) per one quote unit move of the index (0 for perpetuals). */
   gamma: Scalars['Decimal']['output'];
   /** "<account id>:<market id>:<n>", n counting the account's lifecycles in the market from 1. */
@@ -626,6 +731,12 @@ export type Position = {
   openedBlock: Scalars['SafeInt']['output'];
   /** PnL realized by reducing or closing this lifecycle, in quote units (for options, reported only: the premiums moved collateral). */
   realizedPnl: Scalars['Decimal']['output'];
+  /**
+   * Return on equity, a fraction (0.25 = 25%): `unrealizedPnl / initialMargin` for perpetuals
+   * and short options, `unrealizedPnl / (|size| x entryPrice)` for long options; null when the
+   * divisor is 0 (a closed position, a long option bought at 0).
+   */
+  returnOnEquity?: Maybe<Scalars['Decimal']['output']>;
   /** Perpetuals: funding settled into collateral during this lifecycle, in quote units (positive: received). */
   settledFunding: Scalars['Decimal']['output'];
   /** Signed size in units of the underlying: long > 0, short < 0; 0 once closed. */
@@ -733,7 +844,7 @@ export type Query = {
   market?: Maybe<Market>;
   /** Every listed market, by id; `kind` and `underlying` (its name, "ETH") filter them. */
   markets: Array<Market>;
-  /** The last committed block and the chain head seen. */
+  /** The last committed block and the chain head seen; with `block`, that past block (the block every field of the operation is read at). */
   meta: Meta;
   /** The position whose `id` is given ("<account id>:<market id>:<lifecycle number>"); null if none. */
   position?: Maybe<Position>;
@@ -762,6 +873,7 @@ export type Query = {
  * after the cursor `after` (an `endCursor` of an earlier page of the same list).
  */
 export type QueryAccountArgs = {
+  block?: InputMaybe<BlockSelector>;
   owner: Scalars['String']['input'];
   subaccount?: InputMaybe<Scalars['SafeInt']['input']>;
 };
@@ -774,6 +886,7 @@ export type QueryAccountArgs = {
  */
 export type QueryAccountsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  block?: InputMaybe<BlockSelector>;
   first?: InputMaybe<Scalars['Int']['input']>;
   marginState?: InputMaybe<Array<MarginState>>;
   market?: InputMaybe<Scalars['String']['input']>;
@@ -848,6 +961,7 @@ export type QueryIndexPricesArgs = {
  * after the cursor `after` (an `endCursor` of an earlier page of the same list).
  */
 export type QueryMarketArgs = {
+  block?: InputMaybe<BlockSelector>;
   id: Scalars['String']['input'];
 };
 
@@ -858,8 +972,19 @@ export type QueryMarketArgs = {
  * after the cursor `after` (an `endCursor` of an earlier page of the same list).
  */
 export type QueryMarketsArgs = {
+  block?: InputMaybe<BlockSelector>;
   kind?: InputMaybe<MarketKind>;
   underlying?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/**
+ * Everything the API reads. Every field of one answer is as of the same committed block (`meta`).
+ * Lists named `...Connection` are Relay connections: `first` items (default 50, at most 1000)
+ * after the cursor `after` (an `endCursor` of an earlier page of the same list).
+ */
+export type QueryMetaArgs = {
+  block?: InputMaybe<BlockSelector>;
 };
 
 
@@ -880,6 +1005,7 @@ export type QueryPositionArgs = {
  */
 export type QueryPositionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  block?: InputMaybe<BlockSelector>;
   first?: InputMaybe<Scalars['Int']['input']>;
   includeClosed?: InputMaybe<Scalars['Boolean']['input']>;
   market?: InputMaybe<Scalars['String']['input']>;
@@ -908,6 +1034,7 @@ export type QueryPriceReportsArgs = {
  * after the cursor `after` (an `endCursor` of an earlier page of the same list).
  */
 export type QueryStressArgs = {
+  block?: InputMaybe<BlockSelector>;
   shocks: Array<ShockInput>;
 };
 
@@ -1206,10 +1333,14 @@ export type ResolversTypes = {
   AccountConnection: ResolverTypeWrapper<ConnectionModel<AccountModel>>;
   AccountEdge: ResolverTypeWrapper<Omit<AccountEdge, 'node'> & { node: ResolversTypes['Account'] }>;
   AccountOrder: AccountOrder;
+  AccountTick: ResolverTypeWrapper<AccountTick>;
+  AccountTickConnection: ResolverTypeWrapper<AccountTickConnection>;
+  AccountTickEdge: ResolverTypeWrapper<AccountTickEdge>;
   Anomaly: ResolverTypeWrapper<AnomalyRowModel>;
   AnomalyConnection: ResolverTypeWrapper<ConnectionModel<AnomalyRowModel>>;
   AnomalyEdge: ResolverTypeWrapper<Omit<AnomalyEdge, 'node'> & { node: ResolversTypes['Anomaly'] }>;
   BlockCommitted: ResolverTypeWrapper<BlockEventModel>;
+  BlockSelector: BlockSelector;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CollateralTransfer: ResolverTypeWrapper<TransferRecordModel>;
   CollateralTransferConnection: ResolverTypeWrapper<ConnectionModel<TransferRecordModel>>;
@@ -1221,6 +1352,8 @@ export type ResolversTypes = {
   FundingSettlement: ResolverTypeWrapper<FundingSettlementRecordModel>;
   FundingSettlementConnection: ResolverTypeWrapper<ConnectionModel<FundingSettlementRecordModel>>;
   FundingSettlementEdge: ResolverTypeWrapper<Omit<FundingSettlementEdge, 'node'> & { node: ResolversTypes['FundingSettlement'] }>;
+  FundingTotals: ResolverTypeWrapper<FundingTotals>;
+  HistoryInterval: HistoryInterval;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   IndexPrice: ResolverTypeWrapper<IndexPriceRecordModel>;
   IndexPriceConnection: ResolverTypeWrapper<ConnectionModel<IndexPriceRecordModel>>;
@@ -1262,10 +1395,14 @@ export type ResolversParentTypes = {
   Account: AccountModel;
   AccountConnection: ConnectionModel<AccountModel>;
   AccountEdge: Omit<AccountEdge, 'node'> & { node: ResolversParentTypes['Account'] };
+  AccountTick: AccountTick;
+  AccountTickConnection: AccountTickConnection;
+  AccountTickEdge: AccountTickEdge;
   Anomaly: AnomalyRowModel;
   AnomalyConnection: ConnectionModel<AnomalyRowModel>;
   AnomalyEdge: Omit<AnomalyEdge, 'node'> & { node: ResolversParentTypes['Anomaly'] };
   BlockCommitted: BlockEventModel;
+  BlockSelector: BlockSelector;
   Boolean: Scalars['Boolean']['output'];
   CollateralTransfer: TransferRecordModel;
   CollateralTransferConnection: ConnectionModel<TransferRecordModel>;
@@ -1277,6 +1414,7 @@ export type ResolversParentTypes = {
   FundingSettlement: FundingSettlementRecordModel;
   FundingSettlementConnection: ConnectionModel<FundingSettlementRecordModel>;
   FundingSettlementEdge: Omit<FundingSettlementEdge, 'node'> & { node: ResolversParentTypes['FundingSettlement'] };
+  FundingTotals: FundingTotals;
   ID: Scalars['ID']['output'];
   IndexPrice: IndexPriceRecordModel;
   IndexPriceConnection: ConnectionModel<IndexPriceRecordModel>;
@@ -1318,6 +1456,7 @@ export type AccountResolvers<ContextType = RequestContext, ParentType extends Re
   fills?: Resolver<ResolversTypes['FillConnection'], ParentType, ContextType, RequireFields<AccountFillsArgs, 'first' | 'newestFirst'>>;
   freeCollateral?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   greeks?: Resolver<Array<ResolversTypes['UnderlyingExposure']>, ParentType, ContextType>;
+  history?: Resolver<ResolversTypes['AccountTickConnection'], ParentType, ContextType, RequireFields<AccountHistoryArgs, 'every' | 'first'>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   initialMargin?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   leverage?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -1344,6 +1483,31 @@ export type AccountConnectionResolvers<ContextType = RequestContext, ParentType 
 export type AccountEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AccountEdge'] = ResolversParentTypes['AccountEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
+};
+
+export type AccountTickResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AccountTick'] = ResolversParentTypes['AccountTick']> = {
+  blockNumber?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
+  blockTimestamp?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
+  collateral?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  equity?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  marginRatio?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  marginState?: Resolver<ResolversTypes['MarginState'], ParentType, ContextType>;
+  netTransfers?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  realizedPnl?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  timestamp?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
+  totalPnl?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  unrealizedPnl?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
+export type AccountTickConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AccountTickConnection'] = ResolversParentTypes['AccountTickConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['AccountTickEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type AccountTickEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AccountTickEdge'] = ResolversParentTypes['AccountTickEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['AccountTick'], ParentType, ContextType>;
 };
 
 export type AnomalyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Anomaly'] = ResolversParentTypes['Anomaly']> = {
@@ -1452,6 +1616,12 @@ export type FundingSettlementEdgeResolvers<ContextType = RequestContext, ParentT
   node?: Resolver<ResolversTypes['FundingSettlement'], ParentType, ContextType>;
 };
 
+export type FundingTotalsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FundingTotals'] = ResolversParentTypes['FundingTotals']> = {
+  allTime?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  sinceChange?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  sinceOpen?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
 export type IndexPriceResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['IndexPrice'] = ResolversParentTypes['IndexPrice']> = {
   blockNumber?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
   blockTimestamp?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
@@ -1553,6 +1723,7 @@ export type PositionResolvers<ContextType = RequestContext, ParentType extends R
   entryPrice?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
   feesPaid?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   fills?: Resolver<ResolversTypes['FillConnection'], ParentType, ContextType, RequireFields<PositionFillsArgs, 'first'>>;
+  funding?: Resolver<ResolversTypes['FundingTotals'], ParentType, ContextType>;
   gamma?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   initialMargin?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
@@ -1564,6 +1735,7 @@ export type PositionResolvers<ContextType = RequestContext, ParentType extends R
   open?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   openedBlock?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
   realizedPnl?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  returnOnEquity?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
   settledFunding?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   size?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   theta?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
@@ -1613,7 +1785,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   indexPrices?: Resolver<ResolversTypes['IndexPriceConnection'], ParentType, ContextType, RequireFields<QueryIndexPricesArgs, 'first' | 'newestFirst' | 'underlying'>>;
   market?: Resolver<Maybe<ResolversTypes['Market']>, ParentType, ContextType, RequireFields<QueryMarketArgs, 'id'>>;
   markets?: Resolver<Array<ResolversTypes['Market']>, ParentType, ContextType, Partial<QueryMarketsArgs>>;
-  meta?: Resolver<ResolversTypes['Meta'], ParentType, ContextType>;
+  meta?: Resolver<ResolversTypes['Meta'], ParentType, ContextType, Partial<QueryMetaArgs>>;
   position?: Resolver<Maybe<ResolversTypes['Position']>, ParentType, ContextType, RequireFields<QueryPositionArgs, 'id'>>;
   positions?: Resolver<ResolversTypes['PositionConnection'], ParentType, ContextType, RequireFields<QueryPositionsArgs, 'first' | 'includeClosed'>>;
   priceReports?: Resolver<ResolversTypes['PriceReportConnection'], ParentType, ContextType, RequireFields<QueryPriceReportsArgs, 'first' | 'underlying'>>;
@@ -1700,6 +1872,9 @@ export type Resolvers<ContextType = RequestContext> = {
   Account?: AccountResolvers<ContextType>;
   AccountConnection?: AccountConnectionResolvers<ContextType>;
   AccountEdge?: AccountEdgeResolvers<ContextType>;
+  AccountTick?: AccountTickResolvers<ContextType>;
+  AccountTickConnection?: AccountTickConnectionResolvers<ContextType>;
+  AccountTickEdge?: AccountTickEdgeResolvers<ContextType>;
   Anomaly?: AnomalyResolvers<ContextType>;
   AnomalyConnection?: AnomalyConnectionResolvers<ContextType>;
   AnomalyEdge?: AnomalyEdgeResolvers<ContextType>;
@@ -1714,6 +1889,7 @@ export type Resolvers<ContextType = RequestContext> = {
   FundingSettlement?: FundingSettlementResolvers<ContextType>;
   FundingSettlementConnection?: FundingSettlementConnectionResolvers<ContextType>;
   FundingSettlementEdge?: FundingSettlementEdgeResolvers<ContextType>;
+  FundingTotals?: FundingTotalsResolvers<ContextType>;
   IndexPrice?: IndexPriceResolvers<ContextType>;
   IndexPriceConnection?: IndexPriceConnectionResolvers<ContextType>;
   IndexPriceEdge?: IndexPriceEdgeResolvers<ContextType>;

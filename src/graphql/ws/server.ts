@@ -26,6 +26,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../log/index.js';
 import type { RequestContext } from '../context.js';
+import { selectBlock } from '../compiled-executor.js';
 import type { ApiMetrics, OperationType, Outcome } from '../metrics.js';
 import { cancelledError, CLOSE_TOO_MANY_CONNECTIONS, type Admission, type Principal } from '../protection/index.js';
 import type { Cors } from '../http/cors.js';
@@ -218,7 +219,12 @@ export function startWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
 async function executeQuery(args: ExecutionArgs): Promise<AsyncIterableIterator<never>> {
   const sink = deliveryOf(args.contextValue)?.sink;
   if (!sink) throw new Error('a WebSocket query without its delivery');
-  const result = (async () => execute(args))().catch(internalError);
+  const result = (async () => {
+    // The block its root fields select (past-block.ts), as over HTTP (compiled-executor.ts).
+    const context = args.contextValue as RequestContext;
+    const refused = await selectBlock(args.schema, args.document, args.operationName, args.variableValues as Record<string, unknown> | undefined, context);
+    return refused ?? execute(args);
+  })().catch(internalError);
   let written = false;
   const iterator: AsyncIterableIterator<never> = {
     async next() {

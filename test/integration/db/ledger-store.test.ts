@@ -3,7 +3,7 @@ import { undoEntries, type UndoEntry } from '../../../src/db/store/undo.js';
 import { commitBlock, applyBlock, emptyState, type BlockChanges } from '../../../src/ledger/index.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { ALICE, BOB, LedgerChain, ev, stored } from '../../support/ledger.js';
-import { snapshotTables } from '../../support/snapshot.js';
+import { snapshotTables, snapshotTablesAt, STATE_TABLES } from '../../support/snapshot.js';
 
 /** A short history touching every table: listings, trades, funding, expiry, anomalies. */
 function scenario(): LedgerChain {
@@ -83,6 +83,36 @@ describe('LedgerStore', () => {
       expect((await store.cursor())!.block).toMatchObject({ number: 4, hash: '0xother' });
     } finally {
       await Promise.all([rolled.drop(), fresh.drop()]);
+    }
+  });
+
+  it('keeps every past block: its tables read back through the versions equal a fresh commit stopped there, across a rollback', async () => {
+    const chain = scenario();
+    const fresh = await Promise.all(chain.history.map(() => createTestDatabase()));
+    const rolled = await createTestDatabase();
+    try {
+      // In two batches, the last one reversible; then blocks 5-6 undone and committed again one by one.
+      const store = new LedgerStore(rolled.pool);
+      await commitAll(store, chain.history.slice(0, 3), false);
+      await commitAll(store, chain.history.slice(3), true);
+      expect(await store.rollbackTo(4)).toBe(2);
+      // A rollback leaves no version above the ancestor.
+      const { rows } = await rolled.pool.query(`SELECT greatest(${['market', 'underlying', 'oracle_source', 'account', 'position'].map((t) => `(SELECT max(version_block) FROM ${t}_version)`).join(', ')})::int AS b`);
+      expect(rows[0].b).toBe(4);
+      for (const changes of chain.history.slice(4)) await store.commit({ chainId: 31337, headBlockNumber: 6, batch: [changes], undo: new Map() });
+      for (const [i, db] of fresh.entries()) {
+        await new LedgerStore(db.pool).commit({ chainId: 31337, headBlockNumber: 6, batch: chain.history.slice(0, i + 1), undo: new Map() });
+        expect(await snapshotTablesAt(rolled.pool, i + 1)).toEqual(await snapshotTables(db.pool, STATE_TABLES));
+      }
+      // Pruning before block 5 keeps blocks 5-6 whole and drops versions only older ones need.
+      const count = async () => (await rolled.pool.query('SELECT count(*)::int AS n FROM position_version')).rows[0].n as number;
+      const before = await count();
+      await store.pruneHistory(5);
+      expect(await count()).toBeLessThan(before);
+      for (const b of [5, 6]) expect(await snapshotTablesAt(rolled.pool, b)).toEqual(await snapshotTables(fresh[b - 1]!.pool, STATE_TABLES));
+      expect((await rolled.pool.query('SELECT first_block::int AS b FROM history_horizon')).rows).toEqual([{ b: 5 }]);
+    } finally {
+      await Promise.all([rolled.drop(), ...fresh.map((db) => db.drop())]);
     }
   });
 

@@ -29,6 +29,8 @@ describe('every root field on a cold server', () => {
     await db?.drop();
   });
 
+  /** The `block` argument of root fields (SPEC section 8): unset, or a past block of the fixture. */
+  let pastBlock: string | undefined;
   /** Values that find data in the fixture; connections take 3 rows, other optional arguments are left out. */
   const argumentValue = (argument: GraphQLArgument, field: GraphQLField<unknown, unknown>, parent: GraphQLObjectType): string | undefined => {
     const root = parent === queryType;
@@ -43,6 +45,8 @@ describe('every root field on a cold server', () => {
         return field.name === 'position' ? JSON.stringify(positionId) : field.name === 'market' ? '"ETH-PERP"' : field.name === 'underlying' ? '"ETH"' : undefined;
       case 'source':
         return undefined;
+      case 'block':
+        return root ? pastBlock : undefined;
       case 'first':
         return '3';
       case 'includeClosed':
@@ -62,7 +66,12 @@ describe('every root field on a cold server', () => {
   };
 
   const fields = Object.values(queryType.getFields());
-  it.each(fields.map((field) => [field.name, field] as const))('Query.%s over HTTP and WebSocket', async (_name, field) => {
+  const atPast = fields.filter((field) => field.args.some((a) => a.name === 'block'));
+  it.each([
+    ...fields.map((field) => [field.name, field, undefined] as const),
+    ...atPast.map((field) => [`${field.name}(block: { number: 3 })`, field, '{ number: 3 }'] as const),
+  ])('Query.%s over HTTP and WebSocket', async (_name, field, block) => {
+    pastBlock = block;
     const query = operationFor(field);
     for (const transport of ['http', 'ws'] as const) {
       const logger = capturingLogger();

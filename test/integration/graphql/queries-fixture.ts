@@ -1,6 +1,7 @@
 // Shared by the queries*.test.ts files: a small hand-checkable ledger history, committed
 // to a test database, and a helper that executes one operation in its own request context.
-import { graphql, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { graphql, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { selectBlock } from '../../../src/graphql/compiled-executor.js';
 import type pg from 'pg';
 import { LedgerStore } from '../../../src/db/store/ledger-store.js';
 import type { LedgerParams } from '../../../src/ledger/index.js';
@@ -73,6 +74,15 @@ export async function execute(
 ): Promise<ExecutionResult> {
   const contextValue = new RequestContext({ pool, params: PARAMS, ...deps });
   try {
+    // The block the operation selects (SPEC section 8), as the server's executors do first.
+    let document;
+    try {
+      document = parse(source);
+    } catch {
+      document = null; // graphql() reports it
+    }
+    const refused = document && (await selectBlock(schema, document, undefined, variableValues, contextValue));
+    if (refused) return refused;
     return await graphql({ schema, source, variableValues, contextValue });
   } finally {
     await contextValue.release();

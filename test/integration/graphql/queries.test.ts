@@ -409,6 +409,48 @@ describe('GraphQL queries (hand-checked history)', () => {
     expect(account.stress).toEqual({ account: { id: id(ALICE) }, equity: '-230', marginState: 'BANKRUPT' });
   });
 
+  it('returns on equity and funding totals of each position (SPEC section 8)', async () => {
+    const positions = async (owner: string) =>
+      (await q(`{ account(owner: "${owner}") { positions(includeClosed: true) { id returnOnEquity accruedFunding funding { sinceChange sinceOpen allTime } } } }`)).account.positions;
+    // Alice short 3 ETH-PERP from 3000 at 3100: -300 over 3 x 3100 x 0.1.
+    expect((await positions(ALICE))[0]).toMatchObject({ returnOnEquity: f(div(x(-300), x(930))), funding: { sinceChange: '0', sinceOpen: '0', allTime: '0' } });
+    // Carol long 2 ETH-C bought at 200: uPnL over the premium paid, 2 x 200.
+    expect((await positions(CAROL))[0].returnOnEquity).toBe(f(div(V - x(200), x(200))));
+    // Bob: short 2 ETH-C over its initial margin, 2 x 3100 x 0.1; his closed ETH-PERP lifecycle has no divisor.
+    const bob = Object.fromEntries((await positions(BOB)).map((p: any) => [p.id, p.returnOnEquity]));
+    expect(bob).toEqual({ [`${id(BOB)}:ETH-C:1`]: f(div(mul(x(-2), V - x(200)), x(620))), [`${id(BOB)}:ETH-PERP:1`]: null, [`${id(BOB)}:ETH-PERP:2`]: '0' });
+    // Dave's BTC-PERP never changed after opening: everything it paid is still accrued.
+    const [dave] = await positions(DAVE);
+    expect(dave.accruedFunding).not.toBe('0');
+    expect(dave.funding).toEqual({ sinceChange: dave.accruedFunding, sinceOpen: dave.accruedFunding, allTime: dave.accruedFunding });
+  });
+
+  it('serves the account history per block and per hour, and any past block (SPEC section 8)', async () => {
+    const TICK = 'timestamp blockNumber blockTimestamp collateral equity unrealizedPnl realizedPnl netTransfers totalPnl marginRatio marginState';
+    const history = await q(`{ account(owner: "${ALICE}") {
+      block: history(every: BLOCK) { totalCount edges { cursor node { ${TICK} } } pageInfo { hasNextPage } }
+      hour: history(every: HOUR) { totalCount edges { node { blockNumber } } }
+      day: history(every: DAY, fromTimestamp: 0, toTimestamp: 100000) { totalCount edges { node { blockNumber } } } } }`);
+    const tick = (block: number, t: number, equity: string, unrealized: string, ratio: string, state: string) => ({
+      timestamp: t, blockNumber: block, blockTimestamp: t, collateral: '1000', equity, unrealizedPnl: unrealized, realizedPnl: '0',
+      netTransfers: '1000', totalPnl: f(x(equity) - x(1000)), marginRatio: ratio, marginState: state,
+    });
+    // Opened at 3000 in block 2 (MM 3 x 3000 x 0.05 = 450), ETH to 3100 in block 3 (MM 465, equity 700 < IM 930);
+    // blocks 4-5 move nothing of hers (block 4's ETH-PERP fills change the market, not her values).
+    expect(history.account.block.edges.map((e: any) => e.node)).toEqual([
+      tick(1, 1000, '1000', '0', '0', 'HEALTHY'),
+      tick(2, 1010, '1000', '0', '0.45', 'HEALTHY'),
+      tick(3, 1020, '700', '-300', f(div(x(465), x(700))), 'MARGIN_CALL'),
+    ]);
+    expect(history.account.block.totalCount).toBe(3);
+    // No hour or day boundary between t = 1000 and the served block's t = 1041.
+    expect(history.account.hour).toEqual({ totalCount: 0, edges: [] });
+    expect(history.account.day).toEqual({ totalCount: 0, edges: [] });
+    // Block 2 as it was served then.
+    const past = await q(`{ meta(block: { number: 2 }) { blockNumber blockTimestamp } account(owner: "${ALICE}", block: { number: 2 }) { equity marginState } }`);
+    expect(past).toEqual({ meta: { blockNumber: 2, blockTimestamp: 1010 }, account: { equity: '1000', marginState: 'HEALTHY' } });
+  });
+
   it('covers every field of the schema except the subscription-only types', () => {
     const used = new Set<string>();
     const typeInfo = new TypeInfo(schema);

@@ -77,15 +77,15 @@ describe('schema descriptions', () => {
         extend type Account { """Described.""" described: Int newField: Int }
         extend type Subscription { accountWatched(owner: String!, afterBlock: SafeInt): Account! }
         enum Interval { """Per block.""" BLOCK HOUR }
-        """A selector.""" input BlockSelector { number: SafeInt """Its hash.""" hash: String }
-        extend type Query { """Funding paid, ever.""" fundingPaid: Decimal """Funding in quote units (see \`when\`).""" funding(when: SafeInt, block: BlockSelector): Decimal }
+        """A selector.""" input RangeSelector { number: SafeInt """Its hash.""" hash: String }
+        extend type Query { """Funding paid, ever.""" fundingPaid: Decimal """Funding in quote units (see \`when\`).""" funding(when: SafeInt, block: RangeSelector): Decimal }
         type Unseen { """Described.""" field: Interval }
         extend type Unseen { """Block time, in blocks.""" blockTimestamp: SafeInt }`),
     );
     expect(undescribed(extended).sort()).toEqual(
       [
         'Account.newField',
-        'BlockSelector.number',
+        'RangeSelector.number',
         'Interval',
         'Interval.HOUR',
         'Query.funding(block)',

@@ -146,13 +146,14 @@ SELECT a.*, keyed.bucket AS sort_bucket, keyed.k::text AS sort_key
   const keyOf = byId
     ? ({ row }: { row: Record<string, unknown> }) => [row.id as string]
     : ({ row }: { row: Record<string, unknown> }) => [String(row.sort_bucket), row.sort_key as string, row.id as string];
+  const block = (await ctx.blockIfAny()) ?? undefined;
   return connectionOf(rows, page, kind, keyOf, (r) => r.account, async () => {
     const counted = filter.owner == null ? await ctx.riskEngine?.count(await ctx.block(), filter) : null;
     if (counted != null) return counted;
     const q = new Params();
     const [row] = await ctx.query<{ n: number }>(`SELECT count(*)::int4 AS n FROM account a ${whereClause(filterConditions(q, filter))}`, q.values);
     return row!.n;
-  });
+  }, block);
 }
 
 function filterConditions(p: Params, filter: AccountFilter): string[] {

@@ -6,7 +6,7 @@ import { then, type Now } from '../../memo.js';
 import type { PageArgs } from '../../pagination.js';
 import type { ModuleResolvers } from '../../resolvers.js';
 import type { PositionView } from '../../risk.js';
-import { positionList } from './sql.js';
+import { fundingKey, loadSettledFunding, positionList } from './sql.js';
 
 /** A stored position as the parent of `Position` fields: with its market, mark and risk. */
 export function positionView(position: Position | null, ctx: RequestContext): Now<PositionView | null> {
@@ -40,6 +40,13 @@ export const positionResolvers: ModuleResolvers = {
      * The account's liquidation price on this position's underlying (SPEC section 4); a
      * closed position has none.
      */
+    /** SPEC section 8; `allTime` adds the funding the account's earlier lifecycles in the market settled (one statement for every position asked). */
+    funding: (v: PositionView, _: unknown, ctx) =>
+      then(ctx.loaders.batch('settledFunding', (keys) => loadSettledFunding((sql, params) => ctx.query(sql, params), keys)).load(fundingKey(v.position.accountId, v.position.marketId)), (settled) => ({
+        sinceChange: v.accruedFunding,
+        sinceOpen: v.position.settledFunding + v.accruedFunding,
+        allTime: settled + v.accruedFunding,
+      })),
     liquidationPrice: (v: PositionView, _: unknown, ctx) =>
       v.open ? then(ctx.loaders.risk.account(v.position.accountId), (account) => account?.liquidationPrice(v.market.underlying) ?? null) : null,
   },

@@ -1,4 +1,5 @@
 import { positionFromRow } from '../../../db/store/ledger-store.js';
+import { parseFixed, type Fixed } from '../../../fixed/index.js';
 import type { Position } from '../../../ledger/index.js';
 import type { ListQuery } from '../../keyset.js';
 import type { RunQuery } from '../../snapshot.js';
@@ -23,6 +24,26 @@ export async function loadPositionsOf(query: RunQuery, accountIds: readonly stri
 export async function loadPositions(query: RunQuery, ids: readonly string[]): Promise<Map<string, Position>> {
   const rows = await query<Record<string, unknown>>('SELECT * FROM position WHERE id = ANY($1::text[])', [ids]);
   return new Map(rows.map((row) => [row.id as string, positionFromRow(row)]));
+}
+
+/**
+ * Funding settled into collateral over every lifecycle of an account in a market (SPEC
+ * section 8, `FundingTotals.allTime`), by `fundingKey(account, market)`: the sum of the
+ * lifecycles' settled funding.
+ */
+export async function loadSettledFunding(query: RunQuery, keys: readonly string[]): Promise<Map<string, Fixed>> {
+  const pairs = keys.map((key) => JSON.parse(key) as [string, string]);
+  const rows = await query<{ account_id: string; market_id: string; settled: string }>(
+    `SELECT p.account_id, p.market_id, sum(p.settled_funding)::text AS settled FROM position p
+      WHERE (p.account_id, p.market_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) GROUP BY p.account_id, p.market_id`,
+    [pairs.map(([account]) => account), pairs.map(([, market]) => market)],
+  );
+  const found = new Map(rows.map((row) => [fundingKey(row.account_id, row.market_id), parseFixed(row.settled)]));
+  return new Map(keys.map((key) => [key, found.get(key) ?? 0n]));
+}
+
+export function fundingKey(accountId: string, marketId: string): string {
+  return JSON.stringify([accountId, marketId]);
 }
 
 export function positionList(filter: { market?: string | null; underlying?: string | null; includeClosed?: boolean | null }): ListQuery {

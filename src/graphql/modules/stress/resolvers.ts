@@ -79,7 +79,7 @@ export const stressResolvers: ModuleResolvers = {
         }),
       );
       const rows = exact.filter((s) => !after || compareStressed(s, after) > 0).sort(compareStressed);
-      return connectionOf(rows, page, v.kind, (s) => [String(s.bucket), s.key.toString(), s.accountId], (s) => s, async () => v.outcome.changed.length);
+      return connectionOf(rows, page, v.kind, (s) => [String(s.bucket), s.key.toString(), s.accountId], (s) => s, async () => v.outcome.changed.length, (await ctx.blockIfAny()) ?? undefined);
     },
   },
   StressedAccount: {
