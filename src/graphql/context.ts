@@ -126,7 +126,7 @@ export class RequestContext {
   /** A new snapshot that reads the cursor (assumes nothing), new loaders; the old snapshot is released. */
   async restart(): Promise<void> {
     const old = this.snapshot;
-    this.current.snapshot = this.current.past ? new Snapshot(this.deps.pool, { past: this.current.past }) : this.newSnapshot(false);
+    this.current.snapshot = this.freshSnapshot();
     this.current.loaders = null;
     this.current.pinned = null;
     await old.close();
@@ -173,12 +173,17 @@ export class RequestContext {
       if (this.current.loaders === null && this.current.pinned === null) return;
       // An event pinned to its block that read only the block's shared values (an account
       // event, every tick): nothing to close, the next read takes the latest block.
-      this.current.snapshot = this.newSnapshot(false);
+      this.current.snapshot = this.freshSnapshot();
       this.current.loaders = null;
       this.current.pinned = null;
       return;
     }
     return this.restart();
+  }
+
+  /** A snapshot that assumes nothing: at the operation's past block if it reads one, else the newest (what `restart` and `refresh` move to). */
+  private freshSnapshot(): Snapshot {
+    return this.current.past ? new Snapshot(this.deps.pool, { past: this.current.past }) : this.newSnapshot(false);
   }
 
   private newSnapshot(assume: boolean): Snapshot {
