@@ -14,7 +14,7 @@
 // f (--only accounts, issue 17): N clients each subscribe `accountUpdated` on a distinct
 // account (--accounts must be at least --subscribers), then each round commits a price tick
 // (ETH 0.1%) that changes every one of them (they all hold ETH-PERP): time from the commit
-// to each client's receipt, p50 and p99.
+// to each client's receipt, p50 and p99, and the longest the server's event loop was held.
 //
 // --server-processes N (N >= 1) serves a and b from `pts serve` with PTS_API_PROCESSES=N in
 // a child process (node:cluster, all cores) instead of this process; c needs the server
@@ -743,6 +743,9 @@ async function main(): Promise<void> {
             }),
           );
           const stopProfile = await profilePhase(`${mode}-${round}`);
+          // The longest the server's event loop was held during the round (its delivery is paced in slices).
+          const held = monitorEventLoopDelay({ resolution: 5 });
+          held.enable();
           const t0 = clock();
           await store.commit({ chainId: 31337, headBlockNumber: move.block.number, batch: [move], undo: new Map() });
           const committed = clock();
@@ -751,6 +754,7 @@ async function main(): Promise<void> {
           const expectedMessages = mode === 'accounts' ? SUBSCRIBERS : SUBSCRIBERS + expectedTransitions;
           while (sent.length < expectedMessages && clock() - committed < 60_000) await new Promise((r) => setTimeout(r, 50));
           await new Promise((r) => setTimeout(r, 1000));
+          held.disable();
           await stopProfile();
           const fanoutCpu = serverCpu() - cpuBefore;
           const reports = await collect();
@@ -783,7 +787,7 @@ async function main(): Promise<void> {
           }
           log(`   ${line('all messages:', all, expectedMessages)}; ${failures} client failures; CPU: server process ${ms(fanoutCpu)} (commit included), client processes ${ms(clientCpu)}`);
           const handed = sent.map((t) => t - committed).sort((a, b) => a - b);
-          log(`   ${line('server side:', handed, expectedMessages, 'handed to their sockets')}`);
+          log(`   ${line('server side:', handed, expectedMessages, 'handed to their sockets')}; event loop held at most ${ms(held.max / 1e6)}`);
         }
         await Promise.all(
           procs.map((proc) => {

@@ -126,7 +126,7 @@ export class RequestContext {
   /** A new snapshot that reads the cursor (assumes nothing), new loaders; the old snapshot is released. */
   async restart(): Promise<void> {
     const old = this.snapshot;
-    this.current.snapshot = this.current.past ? new Snapshot(this.deps.pool, { past: this.current.past }) : this.newSnapshot(false);
+    this.current.snapshot = this.freshSnapshot();
     this.current.loaders = null;
     this.current.pinned = null;
     await old.close();
@@ -169,8 +169,21 @@ export class RequestContext {
     // Nothing read yet: the snapshot opens on the first read, so it already sees the latest
     // block (subscriptions refresh twice per event and most events read nothing). That
     // common path returns no promise, so the caller need not wait.
-    if (!this.snapshot.used && this.current.loaders === null && this.current.pinned === null) return;
+    if (!this.snapshot.used) {
+      if (this.current.loaders === null && this.current.pinned === null) return;
+      // An event pinned to its block that read only the block's shared values (an account
+      // event, every tick): nothing to close, the next read takes the latest block.
+      this.current.snapshot = this.freshSnapshot();
+      this.current.loaders = null;
+      this.current.pinned = null;
+      return;
+    }
     return this.restart();
+  }
+
+  /** A snapshot that assumes nothing: at the operation's past block if it reads one, else the newest (what `restart` and `refresh` move to). */
+  private freshSnapshot(): Snapshot {
+    return this.current.past ? new Snapshot(this.deps.pool, { past: this.current.past }) : this.newSnapshot(false);
   }
 
   private newSnapshot(assume: boolean): Snapshot {
@@ -180,6 +193,7 @@ export class RequestContext {
   private newLoaders(): Loaders {
     // Bound to the snapshot current at creation: loaders never outlive their snapshot.
     const snapshot = this.snapshot;
+    const pinned = this.current.pinned;
     return new Loaders(
       (sql, params) => snapshot.query(sql, params),
       async () => (await blockOf(snapshot)).timestamp,
@@ -193,6 +207,8 @@ export class RequestContext {
         return block ? cache.at(block) : null;
       },
       () => this.budget,
+      // A pinned event's block and values are known: its risk is derived without a promise.
+      pinned ? { shared: pinned.shared, timestamp: pinned.block.timestamp } : undefined,
     );
   }
 }

@@ -16,25 +16,32 @@ import type { ExecutionBudget } from './protection/budget.js';
 import { RiskMemo } from './risk.js';
 import type { RunQuery } from './snapshot.js';
 
+/** What a subscription event knows of its block beforehand (context.ts `refresh(pin)`): its shared values and its timestamp. */
+export interface KnownBlock {
+  shared: BlockShared;
+  timestamp: number;
+}
+
 export class Loaders {
   /** Derived values (marks, position and account risk), memoized for the request. */
   readonly risk: RiskMemo;
+  /** The block's timestamp when known beforehand (an event pinned to its block): risk is then derived without a promise. */
+  readonly timestamp: number | undefined;
 
-  readonly account: DataLoader<string, Account | null>;
-  /** Open positions of an account, by market id. */
-  readonly openPositions: DataLoader<string, readonly Position[]>;
-  /** Every position of an account, closed ones included, by market id then lifecycle. */
-  readonly allPositions: DataLoader<string, readonly Position[]>;
-  readonly position: DataLoader<string, Position | null>;
-  /** Open interest and holder counts per market, from one grouped statement. */
-  readonly marketStats: DataLoader<string, MarketStats>;
+  // The DataLoaders are made on first use: an account event pinned to its block reads
+  // everything from the block's shared values and never needs one (10,000 events a tick).
+  private accountLoader: DataLoader<string, Account | null> | undefined;
+  private openPositionsLoader: DataLoader<string, readonly Position[]> | undefined;
+  private allPositionsLoader: DataLoader<string, readonly Position[]> | undefined;
+  private positionLoader: DataLoader<string, Position | null> | undefined;
+  private marketStatsLoader: DataLoader<string, MarketStats> | undefined;
 
   private readonly sharedMemo: Memo<BlockShared | null>;
   private readonly marketsMemo: Memo<ReadonlyMap<string, Market>>;
   private readonly underlyingsMemo: Memo<ReadonlyMap<string, UnderlyingRow>>;
   private readonly stats = new MemoMap<string, MarketStats>();
   private readonly accounts = new MemoMap<string, Account | null>();
-  private readonly batches = new Map<string, DataLoader<string, unknown>>();
+  private batches: Map<string, DataLoader<string, unknown>> | undefined;
   /** Only `batchScheduleFn`: the same options suit loaders of any value type. */
   private readonly batching: { batchScheduleFn?: (dispatch: () => void) => void };
 
@@ -46,19 +53,14 @@ export class Loaders {
     shared: () => Promise<BlockShared | null> = async () => null,
     /** The current operation's budget (protection/budget.ts): it times batches and paces derived work; default none. */
     private readonly budget?: () => ExecutionBudget,
+    /** The block's shared values and timestamp when known beforehand: read synchronously from the start. */
+    known?: KnownBlock,
   ) {
     this.batching = budget ? { batchScheduleFn: (dispatch) => budget().scheduleBatch(dispatch) } : {};
-    const BATCHING = this.batching;
     this.sharedMemo = new Memo(shared);
+    this.timestamp = known?.timestamp;
+    if (known) this.sharedMemo.settle(known.shared);
     this.risk = new RiskMemo(this, now, params);
-    this.account = new DataLoader(async (ids) => throughShared(ids, (await this.shared())?.accounts, (missing) => loadAccounts(query, missing), null), BATCHING);
-    this.position = new DataLoader(async (ids) => inOrder(ids, await loadPositions(query, ids), null), BATCHING);
-    this.openPositions = new DataLoader(async (ids) =>
-      throughShared(ids, (await this.shared())?.openPositions, async (missing) => this.primed(await loadPositionsOf(query, missing, false)), []),
-      BATCHING,
-    );
-    this.allPositions = new DataLoader(async (ids) => inOrder(ids, this.primed(await loadPositionsOf(query, ids, true)), []), BATCHING);
-    this.marketStats = new DataLoader(async (ids) => throughShared(ids, (await this.shared())?.marketStats, (missing) => loadMarketStats(query, missing), NO_STATS), BATCHING);
     this.marketsMemo = new Memo(async () => {
       const cache = await this.shared();
       if (cache?.markets) return cache.markets;
@@ -79,6 +81,38 @@ export class Loaders {
       if (cache) cache.underlyings = underlyings;
       return underlyings;
     }, () => this.sharedNow()?.underlyings);
+  }
+
+  get account(): DataLoader<string, Account | null> {
+    return (this.accountLoader ??= new DataLoader(
+      async (ids) => throughShared(ids, (await this.shared())?.accounts, (missing) => loadAccounts(this.query, missing), null),
+      this.batching,
+    ));
+  }
+
+  /** Open positions of an account, by market id. */
+  get openPositions(): DataLoader<string, readonly Position[]> {
+    return (this.openPositionsLoader ??= new DataLoader(
+      async (ids) => throughShared(ids, (await this.shared())?.openPositions, async (missing) => this.primed(await loadPositionsOf(this.query, missing, false)), []),
+      this.batching,
+    ));
+  }
+
+  /** Every position of an account, closed ones included, by market id then lifecycle. */
+  get allPositions(): DataLoader<string, readonly Position[]> {
+    return (this.allPositionsLoader ??= new DataLoader(async (ids) => inOrder(ids, this.primed(await loadPositionsOf(this.query, ids, true)), []), this.batching));
+  }
+
+  get position(): DataLoader<string, Position | null> {
+    return (this.positionLoader ??= new DataLoader(async (ids) => inOrder(ids, await loadPositions(this.query, ids), null), this.batching));
+  }
+
+  /** Open interest and holder counts per market, from one grouped statement. */
+  get marketStats(): DataLoader<string, MarketStats> {
+    return (this.marketStatsLoader ??= new DataLoader(
+      async (ids) => throughShared(ids, (await this.shared())?.marketStats, (missing) => loadMarketStats(this.query, missing), NO_STATS),
+      this.batching,
+    ));
   }
 
   /**
@@ -140,6 +174,7 @@ export class Loaders {
    * the same `name` (a field and its arguments): one statement for all parents.
    */
   batch<V>(name: string, load: (ids: readonly string[]) => Promise<ReadonlyMap<string, V>>): DataLoader<string, V> {
+    this.batches ??= new Map();
     let loader = this.batches.get(name) as DataLoader<string, V> | undefined;
     if (!loader) {
       loader = new DataLoader<string, V>(async (ids) => {

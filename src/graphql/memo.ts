@@ -9,8 +9,9 @@
 export type Now<T> = T | Promise<T>;
 
 export class MemoMap<K, V> {
-  private readonly pending = new Map<K, Promise<V>>();
-  private readonly settled = new Map<K, V>();
+  // Made on first use: a subscription event makes a request's memos and most stay empty.
+  private pending: Map<K, Promise<V>> | undefined;
+  private settled: Map<K, V> | undefined;
 
   /**
    * The value of `key`, computing it once with `compute`. `peek` may answer synchronously
@@ -18,21 +19,21 @@ export class MemoMap<K, V> {
    * means it has not.
    */
   now(key: K, compute: () => Promise<V>, peek?: () => V | undefined): Now<V> {
-    if (this.settled.has(key)) return this.settled.get(key)!;
-    if (peek && !this.pending.has(key)) {
+    if (this.settled?.has(key)) return this.settled.get(key)!;
+    if (peek && !this.pending?.has(key)) {
       const value = peek();
       if (value !== undefined) {
-        this.settled.set(key, value);
+        this.settle(key, value);
         return value;
       }
     }
-    let promise = this.pending.get(key);
+    let promise = this.pending?.get(key);
     if (!promise) {
       promise = compute().then((value) => {
-        this.settled.set(key, value);
+        this.settle(key, value);
         return value;
       });
-      this.pending.set(key, promise);
+      (this.pending ??= new Map()).set(key, promise);
     }
     return promise;
   }
@@ -43,18 +44,20 @@ export class MemoMap<K, V> {
 
   /** The value of `key` if computed, else `undefined` (computing nothing). */
   settledValue(key: K): V | undefined {
-    return this.settled.get(key);
+    return this.settled?.get(key);
   }
 
   /** Records a value read elsewhere (a list statement already returned the row). */
   settle(key: K, value: V): void {
-    this.settled.set(key, value);
+    (this.settled ??= new Map()).set(key, value);
   }
 }
 
-/** A single memoized value (a `MemoMap` with one key). */
+/** A single memoized value: `MemoMap`'s rules for one key, in plain fields. */
 export class Memo<T> {
-  private readonly map = new MemoMap<0, T>();
+  private has = false;
+  private value: T | undefined;
+  private pending: Promise<T> | undefined;
 
   constructor(
     private readonly compute: () => Promise<T>,
@@ -62,16 +65,33 @@ export class Memo<T> {
   ) {}
 
   now(): Now<T> {
-    return this.map.now(0, this.compute, this.peek);
+    if (this.has) return this.value as T;
+    if (this.peek && !this.pending) {
+      const value = this.peek();
+      if (value !== undefined) {
+        this.settle(value);
+        return value;
+      }
+    }
+    return (this.pending ??= this.compute().then((value) => {
+      this.settle(value);
+      return value;
+    }));
   }
 
   get(): Promise<T> {
-    return this.map.get(0, this.compute, this.peek);
+    return Promise.resolve(this.now());
   }
 
   /** The value if computed, else `undefined` (computing nothing). */
   settled(): T | undefined {
-    return this.map.settledValue(0);
+    return this.value;
+  }
+
+  /** Records the value known beforehand (a subscription event's block values). */
+  settle(value: T): void {
+    this.has = true;
+    this.value = value;
   }
 }
 

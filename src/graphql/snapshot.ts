@@ -61,10 +61,13 @@ export interface SnapshotOptions {
   past?: BlockSelector;
 }
 
+/** The wait of a snapshot's first statement (one promise for all: a subscription makes two snapshots per event). */
+const SETTLED: Promise<unknown> = Promise.resolve();
+
 export class Snapshot {
   private opening: Promise<Opened> | null = null;
   /** Settles when the last statement asked for has finished (the next one waits for it). */
-  private previous: Promise<unknown> = Promise.resolve();
+  private previous: Promise<unknown> = SETTLED;
   private closing: Promise<void> | null = null;
   private broken: Error | undefined;
   private readonly assumed: SnapshotBlock | null;

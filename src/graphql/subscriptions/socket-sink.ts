@@ -27,10 +27,9 @@ export function socketSink(
   const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
   const write = (text: string): void | Promise<void> => {
     if (socket.readyState !== socket.OPEN) return;
-    const message = `${prefix}${text}}`;
     // Not writable by hand (a frame queued in ws, compression): ws frames it, and the
     // subscriber's next results wait for the write.
-    if (!writeTextFrame(socket, message)) return new Promise<void>((resolve) => socket.send(message, () => resolve()));
+    if (!writeTextFrame(socket, text, prefix, '}')) return new Promise<void>((resolve) => socket.send(`${prefix}${text}}`, () => resolve()));
     if (socket.bufferedAmount >= highWaterMark) return drained(socket);
   };
   return (result) => {

@@ -24,15 +24,19 @@ export function underlyingSocket(socket: WebSocket): Socket | undefined {
  * socket open, no extension (compression) negotiated, nothing queued in its sender (it
  * queues only behind compression or a Blob). ws's own frames (ping, pong, close) are
  * written whole too, so frames never interleave. False (nothing written) otherwise: the
- * caller sends through ws.
+ * caller sends through ws. The frame's text is `prefix + text + suffix`.
  */
-export function writeTextFrame(socket: WebSocket, text: string): boolean {
+export function writeTextFrame(socket: WebSocket, text: string, prefix = '', suffix = ''): boolean {
   const ws = socket as unknown as WsInternals;
   const raw = ws._socket;
   const sender = ws._sender;
   if (socket.readyState !== socket.OPEN || !raw || !sender || !Array.isArray(sender._queue) || sender._queue.length > 0 || sender._state !== 0) return false;
   if (!ws._extensions || hasKeys(ws._extensions)) return false;
-  const length = Buffer.byteLength(text);
+  // The message is `prefix + text + suffix`, encoded in place: joined first, the string
+  // would be copied once more to be flattened (every subscription message, a tick's worth).
+  const textLength = Buffer.byteLength(text);
+  const prefixLength = prefix.length > 0 ? Buffer.byteLength(prefix) : 0;
+  const length = prefixLength + textLength + (suffix.length > 0 ? Buffer.byteLength(suffix) : 0);
   const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
   const frame = Buffer.allocUnsafe(header + length);
   frame[0] = 0x81; // FIN, opcode 1 (text)
@@ -46,7 +50,9 @@ export function writeTextFrame(socket: WebSocket, text: string): boolean {
     frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
     frame.writeUInt32BE(length >>> 0, 6);
   }
-  frame.write(text, header, 'utf8');
+  if (prefixLength > 0) frame.write(prefix, header, 'utf8');
+  frame.write(text, header + prefixLength, 'utf8');
+  if (suffix.length > 0) frame.write(suffix, header + prefixLength + textLength, 'utf8');
   raw.write(frame);
   return true;
 }

@@ -43,6 +43,40 @@ describe('hub routes', () => {
   });
 });
 
+describe('a publication to many subscribers', () => {
+  it("goes on in turns of the event loop once the process's slice is spent, each subscriber offered once, in order", async () => {
+    const hub = new Hub({ bufferSize: 10 });
+    const got: string[] = [];
+    let turned = false;
+    const subscribe = (name: string) => {
+      const sub = hub.subscribe(name, (e) => (e.kind === 'block' ? e.blockNumber : undefined), { route: BLOCKS_ROUTE });
+      sub.consume((n) => {
+        got.push(`${name}@${n}${turned ? ' after a turn' : ''}`);
+        const until = performance.now() + 1; // a delivery that takes a millisecond (its execution and write)
+        while (performance.now() < until);
+      });
+      return sub;
+    };
+    const subs = Array.from({ length: 64 }, (_, i) => subscribe(`s${i}`));
+    setImmediate(() => {
+      turned = true;
+      // Mid-publication: one that ends takes nothing more, one that subscribes starts with the next event.
+      void subs[63]!.return();
+      subscribe('late');
+    });
+    const publication = hub.publish(block(1));
+    expect(publication).toBeInstanceOf(Promise); // 64 ms of deliveries: more than a 10 ms slice
+    expect(got.length).toBeLessThan(64);
+    await publication;
+    await hub.publish(block(2));
+    const first = got.filter((g) => g.includes('@1'));
+    expect(first.map((g) => g.split('@')[0])).toEqual(Array.from({ length: 63 }, (_, i) => `s${i}`));
+    expect(first.some((g) => g.endsWith('after a turn'))).toBe(true);
+    expect(got.filter((g) => g.includes('@2')).map((g) => g.split('@')[0])).toEqual([...Array.from({ length: 63 }, (_, i) => `s${i}`), 'late']);
+    hub.close();
+  });
+});
+
 describe('a subscriber consumed by a sink', () => {
   const numbers = (hub: Hub, bufferSize?: number, onOverflow?: (message: string) => void) =>
     hub.subscribe('blocks', (e) => (e.kind === 'block' ? e.blockNumber : undefined), {

@@ -1,5 +1,5 @@
 // writeTextFrame builds exactly the frame ws's Sender builds for a text message, for every
-// header size, and writes nothing when ws would queue or transform the frame.
+// header size (also from a prefix, a text and a suffix encoded in place), and writes nothing when ws would queue or transform the frame.
 import * as ws from 'ws';
 import type { WebSocket } from 'ws';
 import { writeTextFrame } from '../../../src/graphql/subscriptions/text-frame.js';
@@ -28,6 +28,15 @@ describe('writeTextFrame', () => {
     expect(writeTextFrame(socket, text)).toBe(true);
     expect(written).toHaveLength(1);
     expect(written[0]!.equals(wsFrame(text))).toBe(true);
+  });
+
+  it.each([0, 124, 126, 65_534, 70_000])('frames a prefix, %i bytes of text and a suffix as ws frames them joined', (size) => {
+    const text = 'é'.repeat(Math.floor(size / 2)) + 'x'.repeat(size % 2);
+    const prefix = '{"id":"ü1","type":"next","payload":';
+    const { socket, written } = fakeSocket();
+    expect(writeTextFrame(socket, text, prefix, '}')).toBe(true);
+    expect(written).toHaveLength(1);
+    expect(written[0]!.equals(wsFrame(`${prefix}${text}}`))).toBe(true);
   });
 
   it.each([
