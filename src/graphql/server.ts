@@ -9,6 +9,7 @@
 // requests cannot take the connections the ingester commits with, and every statement on
 // it carries a `statement_timeout` just above PTS_REQUEST_TIMEOUT_MS, so PostgreSQL itself
 // cancels what a timed-out request left running.
+import { dropAbandonedExecutionRejections } from './protection/abandoned-rejections.js';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -94,6 +95,7 @@ export interface PtsServer {
 
 export async function startServer(options: StartServerOptions): Promise<PtsServer> {
   const { config, database, logger } = options;
+  dropAbandonedExecutionRejections(logger);
   const timeoutMs = config.requestTimeoutMs;
   const params: LedgerParams = { oracleStalenessSeconds: config.oracleStalenessSeconds, riskFreeRate: config.riskFreeRate };
 
