@@ -25,6 +25,7 @@ import { loadConfig } from '../src/config/index.js';
 import { startServer } from '../src/graphql/server.js';
 import { applyBlock, commitBlock, type BlockChanges, type VenueEvent } from '../src/ledger/index.js';
 import { silentLogger } from '../src/log/index.js';
+import { random } from '../src/devnet/workload.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,17 +44,6 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 const sorted = (list: number[]) => [...list].sort((a, b) => a - b);
 
-/** mulberry32, seeded: the same dataset every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const db = await benchDatabase();
 const pool = createPool(db.url);

@@ -21,17 +21,9 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 
-/** mulberry32: a small seeded PRNG. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../../src/devnet/workload.js';
+
+export { random };
 
 export interface GeneratedOperation {
   kind: 'query' | 'subscription';

@@ -8,22 +8,12 @@ import { toHex, type Hex } from 'viem';
 import { expectEqualToFreshIngest, startDevnet, TRADERS, type Devnet } from '../../support/devnet.js';
 import { caughtUp, chainHead, reorg, rollback } from '../../support/reorgs.js';
 import { startRpcProxy, type RpcProxy } from '../../support/rpc-proxy.js';
+import { random } from '../../../src/devnet/workload.js';
 
 const SEED = Number(process.env.PTS_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const ROUNDS = 50;
 const [ALICE, BOB, CAROL] = TRADERS as [`0x${string}`, `0x${string}`, `0x${string}`];
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 describe('random reorgs while following', () => {
   let net: Devnet;

@@ -12,22 +12,12 @@ import type { PtsServer } from '../../../src/graphql/server.js';
 import { createTestDatabase } from '../../support/database.js';
 import decimalJs, { type Decimal as DecimalType } from 'decimal.js';
 import { mul, parseFixed, toSql, type Fixed } from '../../../src/fixed/index.js';
+import { random } from '../../../src/devnet/workload.js';
 
 const SEEDS = process.env.PTS_HISTORY_SEED ? [Number(process.env.PTS_HISTORY_SEED)] : [11, 4242, Math.floor(Math.random() * 2 ** 31)];
 const ROUNDS = 14;
 const [ALICE, BOB, CAROL] = TRADERS as [`0x${string}`, `0x${string}`, `0x${string}`];
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const MARKET = `id underlying kind strike expiry initialMarginFraction maintenanceMarginFraction indexPrice indexPriceStale
   impliedVolatility cumulativeFunding lastFundingRate fundingInterval maxFundingRate lastFillPrice value openInterest shortInterest
