@@ -106,10 +106,8 @@ export class LedgerStore {
 
   /** The ledger state as of the last committed block. */
   async loadState(): Promise<LedgerState> {
-    const client = await this.pool.connect();
-    try {
-      // One snapshot for every table.
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // One snapshot for every table.
+    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
       // One client runs one statement at a time anyway; in sequence, inside one snapshot.
       const markets = await client.query('SELECT * FROM market');
       const underlyings = await client.query('SELECT * FROM underlying');
@@ -143,7 +141,6 @@ export class LedgerStore {
             fixedOfNumeric18(f[6]!), fixedOfNumeric18(f[7]!), fixedOfNumeric18(f[8]!), Number(f[9]), f[10] == null ? null : Number(f[10]), Number(f[11]),
           ),
       );
-      await client.query('COMMIT');
       const sourcesBy = new Map<string, Map<string, OracleSource>>();
       for (const row of sources.rows) {
         const source = recordOf(tables.oracleSources, row);
@@ -157,12 +154,7 @@ export class LedgerStore {
       }
       state.lastBlock = cursor?.block ?? null;
       return state;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**
@@ -180,9 +172,7 @@ export class LedgerStore {
     const { batch } = input;
     const last = batch.at(-1);
     if (!last) return;
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.transaction('BEGIN', async (client) => {
       // The last line of defence against a gap or a fork in the stored chain.
       const cursor = await this.cursor(client);
       const first = batch[0]!.block;
@@ -213,7 +203,17 @@ export class LedgerStore {
         [input.chainId, last.block.number, last.block.hash, last.block.timestamp, input.headBlockNumber],
       );
       await client.query('SELECT pg_notify($1, $2)', [BLOCKS_CHANNEL, JSON.stringify(blocksCommitted(batch, input.reorg))]);
+    });
+  }
+
+  /** Runs `work` on one client inside one transaction opened by `begin`; rolls it back on failure. */
+  private async transaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(begin);
+      const result = await work(client);
       await client.query('COMMIT');
+      return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -240,9 +240,7 @@ export class LedgerStore {
    * when a block to undo has no undo log.
    */
   async rollbackTo(ancestor: number): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.transaction('BEGIN', async (client) => {
       const undone = await client.query(
         `SELECT b.number, u.entries FROM block b LEFT JOIN undo_log u ON u.block_number = b.number
           WHERE b.number > $1 ORDER BY b.number`,
@@ -286,14 +284,8 @@ export class LedgerStore {
       } else {
         await client.query('DELETE FROM cursor');
       }
-      await client.query('COMMIT');
       return undone.rows.length;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Empties every ledger table (`pts dev` starts a new devnet chain each time). */
@@ -311,9 +303,7 @@ export class LedgerStore {
    */
   async pruneHistory(horizon: number): Promise<void> {
     if (horizon <= 0) return;
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.transaction('BEGIN', async (client) => {
       await client.query(
         `INSERT INTO history_horizon (id, first_block) VALUES (1, $1)
          ON CONFLICT (id) DO UPDATE SET first_block = GREATEST(history_horizon.first_block, $1)`,
@@ -328,13 +318,7 @@ export class LedgerStore {
           [horizon],
         );
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Drops undo logs of blocks at or below `finalized`: they can no longer reorg. */
