@@ -3,6 +3,7 @@
 import { encodeFunctionData, type Hex } from 'viem';
 import { VenueArtifact } from '../../src/chain/artifacts.js';
 import type { Devnet } from './devnet.js';
+import { waitFor } from './wait.js';
 
 /** Replaces the last `depth` blocks (anvil_reorg); each entry of `blocks` is mined (as one venue batch) at that offset. */
 export async function reorg(net: Devnet, depth: number, blocks: { offset: number; calls: Hex[] }[]): Promise<void> {
@@ -44,11 +45,7 @@ export async function caughtUp(net: Devnet, timeoutMs?: number): Promise<number>
   return head;
 }
 
-/** Polls `condition` every 20 ms until it holds; the deadline only bounds a failing test. */
-export async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** waitFor (wait.ts), `what` first. */
+export function until(what: string, condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  return waitFor(condition, what, timeoutMs);
 }

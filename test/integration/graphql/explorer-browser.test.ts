@@ -8,6 +8,7 @@ import { launchBrowser } from '../../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { ALICE } from '../../support/ledger.js';
 import { commitLedger, ledger, startTestServer } from './server-support.js';
+import { waitFor } from '../../support/wait.js';
 
 /** What the page's functions use of the DOM (the tests compile without its types). */
 interface InPage {
@@ -139,10 +140,3 @@ describe('the explorer in a real browser', () => {
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -14,6 +14,7 @@ import { capturingLogger } from '../../support/logger.js';
 import { OperationGenerator, type GeneratedOperation } from '../../support/operation-generator.js';
 import { commit, scenario } from './queries-fixture.js';
 import { post, raw, startTestServer, wsUrl } from './server-support.js';
+import { waitFor } from '../../support/wait.js';
 
 const OPERATIONS_PER_SEED = 120;
 const SEEDS = [1, 2, 3, Number(process.env.PTS_FUZZ_SEED ?? Date.now() % 1_000_000)];
@@ -68,7 +69,7 @@ describe('generated hostile operations', () => {
       // Subscription events: a block with a liquidation and margin transitions, committed while they listen.
       await commit(db.pool, scenario(), 3, 4);
       const live = subscriptions.filter((s) => s.answers.length === 0).length;
-      await waitFor(() => server.hub.subscriberCount <= live && subscriptions.some((s) => s.answers.length > 0), 5000).catch(() => undefined);
+      await waitFor(() => server.hub.subscriberCount <= live && subscriptions.some((s) => s.answers.length > 0), 'an answer', 5000).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 200));
       for (const { operation, answers } of subscriptions) for (const answer of answers) check(operation, answer);
     } finally {
@@ -140,10 +141,3 @@ function subscribe(client: Client, operation: GeneratedOperation, answers: Answe
   );
 }
 
-async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.js
 import { ALICE, BOB, ev, LedgerChain } from '../../support/ledger.js';
 import { capturingLogger } from '../../support/logger.js';
 import { Collected, commitLedger, post, raw, startTestServer, wsClient, wsUrl } from './server-support.js';
+import { waitFor } from '../../support/wait.js';
 
 /** 1,000 fills on ETH-PERP between 50 traders: enough for answers of tens of megabytes. */
 function manyFills(): LedgerChain {
@@ -297,7 +298,7 @@ describe('budgets and caps', () => {
         UPDATE cursor SET block_number = ${last}, block_hash = '0x' || md5('${last}') || md5('${last}'), head_block_number = ${last};
         SELECT pg_notify('pts_blocks', '{"first":${from},"last":${last},"hash":"0x' || md5('${last}') || md5('${last}') || '"}');
         COMMIT`);
-      await waitFor(() => server.hub.subscriberCount === 0, 60_000);
+      await waitFor(() => server.hub.subscriberCount === 0, 'every subscription ended', 60_000);
       (slow as unknown as { _socket: { resume(): void } })._socket.resume();
       const [code] = (await closed) as [number];
       expect(code).toBe(4008);
@@ -330,10 +331,3 @@ describe('/metrics and /ready', () => {
   });
 });
 
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

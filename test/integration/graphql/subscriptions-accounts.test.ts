@@ -8,20 +8,13 @@ import type { PtsServer } from '../../../src/graphql/server.js';
 import { alignedTime, startDevnet, TRADERS, type Devnet, type FollowingIngester } from '../../support/devnet.js';
 import { chainHead, cursorOf, hashOf, reorg, until } from '../../support/reorgs.js';
 import { Collected, data, sleep, startTestServer, wsClient, type WsClient } from './server-support.js';
+import { waitFor } from '../../support/wait.js';
 
 const [ALICE, , CAROL, DAVE, ERIN, FRANK] = TRADERS as [`0x${string}`, `0x${string}`, `0x${string}`, `0x${string}`, `0x${string}`, `0x${string}`];
 
 const FIELDS = 'id collateral equity maintenanceMargin marginState positions { market { id } size value unrealizedPnl theta }';
 const UPDATES = `subscription ($owner: String!) { accountUpdated(owner: $owner) { ${FIELDS} } }`;
 const ACCOUNT = `query ($owner: String!) { account(owner: $owner) { ${FIELDS} } }`;
-
-async function waitFor(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('accountUpdated on a real chain', () => {
   let net: Devnet;

@@ -7,6 +7,7 @@ import type { PtsServer } from '../../../src/graphql/server.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { commitBlocks, hashOf, OWNER, range, rollBack, type Block } from './committed-blocks.js';
 import { Collected, sleep, startTestServer, wsClient, type WsClient } from './server-support.js';
+import { waitFor } from '../../support/wait.js';
 
 const BLOCKS = `subscription ($after: SafeInt) { blockCommitted(afterBlock: $after) { blockNumber blockHash reorg { depth commonAncestor } } }`;
 const TRANSITIONS = `subscription ($after: SafeInt, $owner: String) { marginStateChanged(owner: $owner, afterBlock: $after) { blockNumber to } }`;
@@ -37,14 +38,6 @@ class Gate {
 
   release(): void {
     this.opened();
-  }
-}
-
-async function waitFor(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
   }
 }
 

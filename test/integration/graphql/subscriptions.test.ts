@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.js
 import { startDevnet, TRADERS, type Devnet, type FollowingIngester } from '../../support/devnet.js';
 import { reorg } from '../../support/reorgs.js';
 import { Collected, commitLedger, ledger, raw, sleep, startTestServer, wsClient, type WsClient } from './server-support.js';
+import { waitFor } from '../../support/wait.js';
 
 const [ALICE, BOB] = TRADERS as [`0x${string}`, `0x${string}`];
 
@@ -46,14 +47,6 @@ function expectInOrderOnce(events: BlockCommitted[]): void {
     const { blockNumber, reorg } = events[i]!.blockCommitted;
     if (reorg) expect(blockNumber).toBe(reorg.commonAncestor + 1);
     else expect(blockNumber).toBe(events[i - 1]!.blockCommitted.blockNumber + 1);
-  }
-}
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
   }
 }
 
