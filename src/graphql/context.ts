@@ -95,9 +95,9 @@ export class RequestContext {
     return this.deps.params;
   }
 
+  /** The risk engine, unless the request reads a past block (it holds the newest block's columns only): ask once the block is known (`block()`). */
   get riskEngine(): RiskEngine | undefined {
-    // The engine holds the newest block's columns only.
-    return this.current.past ? undefined : this.deps.riskEngine;
+    return this.snapshot.readsPast ? undefined : this.deps.riskEngine;
   }
 
   /**
@@ -202,9 +202,10 @@ export class RequestContext {
         const pinned = this.current.pinned;
         if (pinned && snapshot === this.current.snapshot) return pinned.shared;
         const cache = this.deps.blockCache;
-        if (!cache || this.current.past) return null;
+        if (!cache || snapshot.readsPast) return null;
         const block = await snapshot.block();
-        return block ? cache.at(block) : null;
+        // A past selector is known to name the newest block only once its snapshot opened.
+        return block && !snapshot.readsPast ? cache.at(block) : null;
       },
       () => this.budget,
       // A pinned event's block and values are known: its risk is derived without a promise.

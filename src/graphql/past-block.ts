@@ -11,7 +11,9 @@
  * come first on the search_path and `pts.block` names the block, so the API's own SQL and
  * derivations (marks, risk, orders, stress) read every table as of that block, with that
  * block's timestamp as the time. Nothing shared across requests is used at a past block
- * (block cache, risk engine): they hold the newest block only.
+ * (block cache, risk engine): they hold the newest block only. A selector (or cursor)
+ * naming the last committed block reads the tables as they are and uses both: a client
+ * paging a list while no block came after its first page pays nothing for the cursor's block.
  */
 import {
   getArgumentValues,
@@ -51,9 +53,10 @@ export function checkedSelector(selector: BlockSelector, argumentName = 'block')
 /**
  * Opens the request's transaction at the selected block: checks it is a committed block
  * of the canonical chain within the retained history (else BAD_USER_INPUT), then makes the
- * transaction read every table as of it. Returns the block as the snapshot's cursor row.
+ * transaction read every table as of it. Returns the block as the snapshot's cursor row,
+ * and whether it is the last committed block (then the tables are read as they are).
  */
-export async function openPast(client: pg.PoolClient, selector: BlockSelector): Promise<SnapshotBlock> {
+export async function openPast(client: pg.PoolClient, selector: BlockSelector): Promise<{ block: SnapshotBlock; latest: boolean }> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   const { rows } = await client.query(
     `SELECT c.chain_id, c.block_number AS last, c.head_block_number, b.number, b.hash, b.timestamp,
@@ -86,14 +89,19 @@ export async function openPast(client: pg.PoolClient, selector: BlockSelector): 
   }
   const number = read.int(row.number);
   if (number < horizon) throw badUserInput(`${named} is older than the retained history, which starts at block ${horizon} (PTS_HISTORY_BLOCKS)`, 'block');
-  await client.query("SELECT set_config('search_path', 'pts_past, public', true), set_config('pts.block', $1, true)", [String(number)]);
-  return {
+  // The last committed block (a cursor's, paged while no block came after it): the tables
+  // themselves are that block in this transaction, and what the process shares at the
+  // newest block (risk engine, block cache) applies, as for a request that named none.
+  const latest = number === last;
+  if (!latest) await client.query("SELECT set_config('search_path', 'pts_past, public', true), set_config('pts.block', $1, true)", [String(number)]);
+  const block = {
     chainId: read.int(row.chain_id),
     number,
     hash: row.hash as string,
     timestamp: read.int(row.timestamp),
     headBlockNumber: read.int(row.head_block_number),
   };
+  return { block, latest };
 }
 
 /** The block a cursor remembers (pagination.ts); null for a cursor without one or not a cursor. */

@@ -73,12 +73,19 @@ export class Snapshot {
   private readonly assumed: SnapshotBlock | null;
   /** Set when the transaction saw another block than the assumed one. */
   moved = false;
+  /**
+   * Whether it reads a block older than the last committed one (`past`), through the
+   * `pts_past` views: known once open, assumed until then. A past selector that names the
+   * last committed block reads the tables as they are, like a snapshot of the newest.
+   */
+  readsPast: boolean;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly options: SnapshotOptions = {},
   ) {
     this.assumed = options.pinned ?? ((options.assume && options.latest?.current()) || null);
+    this.readsPast = options.past !== undefined;
   }
 
   /** Whether a read has begun (the transaction, and the block it sees, are fixed from then on). */
@@ -147,7 +154,11 @@ export class Snapshot {
       const ticket = this.options.latest?.ticket();
       const client = await this.pool.connect();
       try {
-        if (this.options.past) return { client, block: await openPast(client, this.options.past) };
+        if (this.options.past) {
+          const { block, latest } = await openPast(client, this.options.past);
+          this.readsPast = !latest;
+          return { client, block };
+        }
         const results = (await client.query(OPEN)) as unknown as pg.QueryResult[];
         const row = results[1]?.rows[0];
         const block: SnapshotBlock | null = row

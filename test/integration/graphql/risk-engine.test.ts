@@ -29,6 +29,14 @@ describe('risk engine candidates', () => {
     const engine = new RiskEngine({ pool: db.pool, logger: silentLogger, params: PARAMS });
     const chain = new LedgerChain(PARAMS);
     const store = new LedgerStore(db.pool);
+    // Whether the engine answered each page's ask for candidates (null: not holding the block).
+    const answered: boolean[] = [];
+    const candidates = engine.candidates.bind(engine);
+    engine.candidates = async (...args) => {
+      const picked = await candidates(...args);
+      answered.push(picked !== null);
+      return picked;
+    };
     engine.start();
     try {
       for (const { time, events } of blocks(seed)) {
@@ -42,8 +50,12 @@ describe('risk engine candidates', () => {
           for (const filter of ['', 'marginState: [MARGIN_CALL, LIQUIDATABLE, BANKRUPT],', 'market: "ETH-C",']) {
             const args = `orderBy: ${order}, ${filter}`;
             const without = await pages(args, {});
+            answered.length = 0;
             const withEngine = await pages(args, { riskEngine: engine });
             expect({ order, filter, block: batch[0]!.block.number, ids: withEngine }).toEqual({ order, filter, block: batch[0]!.block.number, ids: without });
+            // The engine chose every page's candidates, those after a cursor (which names
+            // its block, the newest here) included.
+            expect(answered).toEqual(Array.from({ length: Math.max(1, Math.ceil(withEngine.length / 10)) }, () => true));
           }
         }
       }

@@ -122,8 +122,10 @@ export async function accountsPage(ctx: RequestContext, filter: AccountFilter, o
     };
     // The engine's candidates (risk-engine/engine.ts) hold every account that can be on
     // this page; without it (loading, behind, an owner filter), every account is one.
-    const engine = filter.owner == null ? ctx.riskEngine : undefined;
-    const picked = engine ? await engine.candidates(await ctx.block(), orderBy, filter, page.after as CursorKey | null, page.first) : null;
+    // The block first: whether a cursor's block is the newest (the engine's) is known then.
+    const at = filter.owner == null ? await ctx.blockIfAny() : null;
+    const engine = at ? ctx.riskEngine : undefined;
+    const picked = at && engine ? await engine.candidates(at, orderBy, filter, page.after as CursorKey | null, page.first) : null;
     const where = filterConditions(p, filter);
     if (picked) where.push(`a.id = ANY(${p.add(picked, 'text[]')})`);
     const candidates = `SELECT a.id, a.collateral FROM account a ${whereClause(where)}`;
@@ -148,7 +150,8 @@ SELECT a.*, keyed.bucket AS sort_bucket, keyed.k::text AS sort_key
     : ({ row }: { row: Record<string, unknown> }) => [String(row.sort_bucket), row.sort_key as string, row.id as string];
   const block = (await ctx.blockIfAny()) ?? undefined;
   return connectionOf(rows, page, kind, keyOf, (r) => r.account, async () => {
-    const counted = filter.owner == null ? await ctx.riskEngine?.count(await ctx.block(), filter) : null;
+    const at = filter.owner == null ? await ctx.blockIfAny() : null;
+    const counted = at ? await ctx.riskEngine?.count(at, filter) : null;
     if (counted != null) return counted;
     const q = new Params();
     const [row] = await ctx.query<{ n: number }>(`SELECT count(*)::int4 AS n FROM account a ${whereClause(filterConditions(q, filter))}`, q.values);
