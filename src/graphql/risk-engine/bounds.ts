@@ -108,7 +108,7 @@ function put(out: Bounds, at: number, bl: number, kl: number, bh: number, kh: nu
 }
 
 /** The `count` smallest (bucket, key) pairs offered: a max-heap of them. */
-class UpperBounds {
+export class UpperBounds {
   private readonly buckets: Uint8Array;
   private readonly keys: Float64Array;
   private size = 0;

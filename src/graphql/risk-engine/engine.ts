@@ -36,7 +36,8 @@ import { loadMarkets } from '../modules/market/sql.js';
 import { loadUnderlyings } from '../modules/underlying/sql.js';
 import { nextTurn, sliceSpent } from '../protection/pacer.js';
 import type { RunQuery, SnapshotBlock } from '../snapshot.js';
-import { ABSOLUTE_ERROR, boundsOf, candidates, emptyBounds, RELATIVE_ERROR, type Bounds, type RiskOrder } from './bounds.js';
+import { ABSOLUTE_ERROR, boundsOf, emptyBounds, RELATIVE_ERROR, type Bounds, type RiskOrder } from './bounds.js';
+import { OrderIndex } from './order-index.js';
 import { AccountColumns, type Evaluated } from './columns.js';
 import type { Marked, StressOutcome } from './stress.js';
 
@@ -61,6 +62,10 @@ interface Held extends Marked {
 interface BlockValues extends Evaluated {
   /** By order, made on the first page asked in it. */
   bounds: Map<string, Bounds>;
+  /** By order and filter (`indexKey`), made on the first page asked in them (or ahead: `prepare`). */
+  indexes: Map<string, OrderIndex>;
+  /** Accounts passing each filter (`filterKey`), counted on the first ask. */
+  counts: Map<string, number>;
 }
 
 export interface RiskEngineOptions {
@@ -75,6 +80,8 @@ export interface RiskEngineOptions {
 
 /** Stress outcomes kept per block (each holds a few numbers per account it moves). */
 const STRESSES_KEPT = 8;
+/** Order indexes kept per block (each holds about 5 bytes per account passing its filter). */
+const INDEXES_KEPT = 32;
 
 export class RiskEngine {
   private readonly columns = new AccountColumns();
@@ -87,6 +94,8 @@ export class RiskEngine {
   private running: Promise<void> | null = null;
   /** Stress outcomes at the block held, by shock (stress.ts), the last few asked: a client pages through one. */
   private readonly stresses = new Map<string, StressOutcome>();
+  /** The orders and filters pages asked at the block held: their indexes are made ahead for the next one. */
+  private readonly asked = new Map<string, { order: RiskOrder; filter: EngineFilter }>();
   /** Request work reading the columns, and who waits for it to end. */
   private leases = 0;
   private leasesEnded: (() => void)[] = [];
@@ -130,27 +139,49 @@ export class RiskEngine {
    */
   candidates(block: SnapshotBlock, order: RiskOrder, filter: EngineFilter, cursor: CursorKey | null, first: number): Promise<string[] | null> {
     return this.read(block, async (held) => {
-      const values = await held.values;
-      const n = this.columns.accountCount;
-      let orderBounds = values.bounds.get(order);
-      if (!orderBounds) {
-        orderBounds = emptyBounds(n);
-        for (let i = 0; i < n; i++) boundsOf(order, values, i, orderBounds, i);
-        values.bounds.set(order, orderBounds);
-      }
+      const index = this.indexOf(await held.values, order, filter);
+      this.asked.set(indexKey(order, filter), { order, filter });
       const place = cursor ? { bucket: Number(cursor[0]), key: Number(cursor[1]) / 1e18 } : null;
-      return candidates(orderBounds, n, this.columns.filter(filter), place, first).map((i) => this.columns.idAt(i));
+      return index.candidates(place, first).map((i) => this.columns.idAt(i));
     });
   }
 
   /** How many accounts pass `filter` (null when the engine does not hold `block`). */
   count(block: SnapshotBlock, filter: EngineFilter): Promise<number | null> {
-    return this.read(block, () => {
-      const match = this.columns.filter(filter);
-      let count = 0;
-      for (let i = 0; i < this.columns.accountCount; i++) if (match(i)) count++;
+    return this.read(block, async (held) => {
+      const values = await held.values;
+      const key = filterKey(filter);
+      let count = values.counts.get(key);
+      if (count === undefined) {
+        const match = this.columns.filter(filter);
+        count = 0;
+        for (let i = 0; i < this.columns.accountCount; i++) if (match(i)) count++;
+        values.counts.set(key, count);
+      }
       return count;
     });
+  }
+
+  /**
+   * The order index of `order` and `filter` at the block `values` belong to: made once per
+   * block (a pass over every account), then each page walks only the groups around its
+   * cursor (order-index.ts).
+   */
+  private indexOf(values: BlockValues, order: RiskOrder, filter: EngineFilter): OrderIndex {
+    const key = indexKey(order, filter);
+    const kept = values.indexes.get(key);
+    if (kept) return kept;
+    const n = this.columns.accountCount;
+    let orderBounds = values.bounds.get(order);
+    if (!orderBounds) {
+      orderBounds = emptyBounds(n);
+      for (let i = 0; i < n; i++) boundsOf(order, values, i, orderBounds, i);
+      values.bounds.set(order, orderBounds);
+    }
+    const index = new OrderIndex(orderBounds, n, this.columns.filter(filter));
+    if (values.indexes.size >= INDEXES_KEPT) values.indexes.delete(values.indexes.keys().next().value!);
+    values.indexes.set(key, index);
+    return index;
   }
 
   /**
@@ -270,11 +301,26 @@ export class RiskEngine {
       client.release();
     }
     if (!read) return;
+    const asked = [...this.asked.values()];
+    this.asked.clear();
     const values = this.evaluate(read.markets, read.marks);
     this.held = { ...read, values };
     this.wake();
     // Part of the refresh: the next one must not change the columns while it runs.
-    await values;
+    await this.prepare(await values, asked);
+  }
+
+  /**
+   * The order indexes asked at the previous block, made ahead for this one, between turns
+   * of the event loop: the first page of each at a new block then costs no pass over every
+   * account. Left to the pages themselves when a newer block is already waiting.
+   */
+  private async prepare(values: BlockValues, asked: readonly { order: RiskOrder; filter: EngineFilter }[]): Promise<void> {
+    for (const { order, filter } of asked) {
+      if (this.stopped || this.reloadAll || this.pending.size > 0) return;
+      await nextTurn(this);
+      this.indexOf(values, order, filter);
+    }
   }
 
   /** Every account at the block's marks, in steps between which the event loop turns. */
@@ -282,6 +328,8 @@ export class RiskEngine {
     const n = this.columns.accountCount;
     const values: BlockValues = {
       bounds: new Map(),
+      indexes: new Map(),
+      counts: new Map(),
       equity: new Float64Array(n),
       equityError: new Float64Array(n),
       maintenance: new Float64Array(n),
@@ -294,4 +342,13 @@ export class RiskEngine {
     }
     return values;
   }
+}
+
+/** A filter the engine answers, as a key (the owner filter never reaches it). */
+function filterKey(filter: EngineFilter): string {
+  return JSON.stringify([filter.marginState ? [...filter.marginState].sort() : null, filter.market ?? null]);
+}
+
+function indexKey(order: RiskOrder, filter: EngineFilter): string {
+  return `${order}\u0000${filterKey(filter)}`;
 }
