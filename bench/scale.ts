@@ -15,10 +15,13 @@
 // same through today's full SQL pass (a server without the engine), over --sql-requests
 // (each is a pass over every account), and the ratio. Then stress(ETH -20%) with its first
 // 50 changed accounts, with the engine's columns and reading every account per request.
-// RSS of the API process. BENCH_PROFILE=<folder> writes a CPU profile of each 7% move (bench/support/profile.ts).
+// RSS of the API process. BENCH_PROFILE=<folder> writes a CPU profile of each 7% move and of
+// the API process during the engine's pages (bench/support/profile.ts).
 //
-// DATABASE_URL picks the PostgreSQL server (a fresh database per size, dropped after);
-// unset, an embedded PostgreSQL in a temporary folder.
+// DATABASE_URL picks the PostgreSQL server (a fresh database per size, dropped after;
+// --keep keeps it and prints its URL); unset, an embedded PostgreSQL in a temporary folder.
+// --reuse <url> measures a kept dataset as it is (the ticks move it on: the state loads
+// and pages compare, tick for tick only on a fresh one), one size.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -35,6 +38,8 @@ const { values } = parseArgs({
     'sql-requests': { type: 'string', default: '2' },
     engine: { type: 'string', default: 'true' },
     url: { type: 'string', default: '' },
+    keep: { type: 'boolean', default: false },
+    reuse: { type: 'string', default: '' },
   },
   strict: false,
 });
@@ -92,6 +97,7 @@ async function api(url: string): Promise<void> {
   log(`   API process: risk engine loaded in ${((performance.now() - started) / 1000).toFixed(1)} s; RSS ${mib(process.memoryUsage().rss)}`);
   const requests = Number(values.requests);
   const answers = new Map<string, unknown>();
+  const stopProfile = await profilePhase(`scale-api-pages`);
   for (const order of orders) {
     for (const filter of filters) {
       if (filter && order !== 'RISK_DESC' && order !== 'MARGIN_RATIO_DESC') continue;
@@ -106,6 +112,7 @@ async function api(url: string): Promise<void> {
       );
     }
   }
+  await stopProfile();
   const stress = await measure(server, STRESS, {}, requests);
   const cold = [stress.first];
   for (const shocks of COLD_STRESSES) cold.push((await measure(server, stressQuery(shocks), {}, 1)).first);
@@ -140,20 +147,26 @@ async function main(): Promise<void> {
   const { migrate } = await import('../src/db/migrate.js');
   const { buildScaleDataset } = await import('./scale-dataset.js');
   for (const size of String(values.accounts).split(',').map(Number)) {
-    const db = await benchDatabase();
+    const reuse = String(values.reuse);
+    const db = reuse ? { url: reuse, kind: 'a kept dataset', done: async () => {} } : await benchDatabase();
     const pool = createPool(db.url, { max: 4 });
     try {
-      await migrate(db.url);
-      log(`pts bench/scale: ${size.toLocaleString('en-US')} accounts x 5 positions (${db.kind})`);
-      const started = performance.now();
-      await buildScaleDataset(pool, size, log);
-      log(`   dataset built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      if (!reuse) {
+        await migrate(db.url);
+        log(`pts bench/scale: ${size.toLocaleString('en-US')} accounts x 5 positions (${db.kind})`);
+        const started = performance.now();
+        await buildScaleDataset(pool, size, log);
+        log(`   dataset built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      } else {
+        log(`pts bench/scale: ${db.url} as it is (--reuse)`);
+      }
       const only = new Set(String(values.only).split(','));
       if (only.has('load') || only.has('ticks')) await runChild('ingester', db.url);
       if (only.has('api')) await runChild('api', db.url);
     } finally {
       await pool.end();
-      await db.done();
+      if (values.keep && !reuse) log(`   kept: --reuse ${db.url}`);
+      else await db.done();
     }
   }
 }
