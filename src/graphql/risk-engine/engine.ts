@@ -36,7 +36,7 @@ import { loadMarkets } from '../modules/market/sql.js';
 import { loadUnderlyings } from '../modules/underlying/sql.js';
 import { nextTurn, sliceSpent } from '../protection/pacer.js';
 import type { RunQuery, SnapshotBlock } from '../snapshot.js';
-import { ABSOLUTE_ERROR, boundsOf, emptyBounds, RELATIVE_ERROR, type Bounds, type RiskOrder } from './bounds.js';
+import { ABSOLUTE_ERROR, boundsOf, candidates, emptyBounds, RELATIVE_ERROR, type Bounds, type RiskOrder } from './bounds.js';
 import { OrderIndex } from './order-index.js';
 import { AccountColumns, type Evaluated } from './columns.js';
 import type { Marked, StressOutcome } from './stress.js';
@@ -62,8 +62,10 @@ interface Held extends Marked {
 interface BlockValues extends Evaluated {
   /** By order, made on the first page asked in it. */
   bounds: Map<string, Bounds>;
-  /** By order and filter (`indexKey`), made on the first page asked in them (or ahead: `prepare`). */
+  /** By order and filter (`indexKey`), made after the first page asked in them (or ahead: `prepare`). */
   indexes: Map<string, OrderIndex>;
+  /** The indexes being made, by key. */
+  making: Map<string, Promise<void>>;
   /** Accounts passing each filter (`filterKey`), counted on the first ask. */
   counts: Map<string, number>;
 }
@@ -139,10 +141,15 @@ export class RiskEngine {
    */
   candidates(block: SnapshotBlock, order: RiskOrder, filter: EngineFilter, cursor: CursorKey | null, first: number): Promise<string[] | null> {
     return this.read(block, async (held) => {
-      const index = this.indexOf(await held.values, order, filter);
-      this.asked.set(indexKey(order, filter), { order, filter });
+      const values = await held.values;
+      const key = indexKey(order, filter);
+      this.asked.set(key, { order, filter });
       const place = cursor ? { bucket: Number(cursor[0]), key: Number(cursor[1]) / 1e18 } : null;
-      return index.candidates(place, first).map((i) => this.columns.idAt(i));
+      const index = values.indexes.get(key);
+      // Until its index is made (in the background, from this first ask), a pass over every account.
+      if (!index) void this.buildIndex(held, values, order, filter);
+      const picked = index ? index.candidates(place, first) : candidates(this.boundsOf(values, order), this.columns.accountCount, this.columns.filter(filter), place, first);
+      return picked.map((i) => this.columns.idAt(i));
     });
   }
 
@@ -162,26 +169,45 @@ export class RiskEngine {
     });
   }
 
-  /**
-   * The order index of `order` and `filter` at the block `values` belong to: made once per
-   * block (a pass over every account), then each page walks only the groups around its
-   * cursor (order-index.ts).
-   */
-  private indexOf(values: BlockValues, order: RiskOrder, filter: EngineFilter): OrderIndex {
-    const key = indexKey(order, filter);
-    const kept = values.indexes.get(key);
-    if (kept) return kept;
-    const n = this.columns.accountCount;
+  /** Every account's bounds in `order` at the block of `values`, made on the first ask. */
+  private boundsOf(values: BlockValues, order: RiskOrder): Bounds {
     let orderBounds = values.bounds.get(order);
     if (!orderBounds) {
+      const n = this.columns.accountCount;
       orderBounds = emptyBounds(n);
       for (let i = 0; i < n; i++) boundsOf(order, values, i, orderBounds, i);
       values.bounds.set(order, orderBounds);
     }
-    const index = new OrderIndex(orderBounds, n, this.columns.filter(filter));
-    if (values.indexes.size >= INDEXES_KEPT) values.indexes.delete(values.indexes.keys().next().value!);
-    values.indexes.set(key, index);
-    return index;
+    return orderBounds;
+  }
+
+  /**
+   * Makes the order index of `order` and `filter` for the block `held` (a pass over every
+   * account, in steps between which the event loop turns), unless it is made or being
+   * made; settles when it is (or when a refresh let go of the block: it is dropped).
+   */
+  private buildIndex(held: Held, values: BlockValues, order: RiskOrder, filter: EngineFilter): Promise<void> {
+    const key = indexKey(order, filter);
+    if (values.indexes.has(key)) return Promise.resolve();
+    let making = values.making.get(key);
+    if (!making) {
+      making = (async () => {
+        const steps = OrderIndex.building(this.boundsOf(values, order), this.columns.accountCount, this.columns.filter(filter));
+        for (;;) {
+          const step = steps.next();
+          if (step.done) {
+            if (values.indexes.size >= INDEXES_KEPT) values.indexes.delete(values.indexes.keys().next().value!);
+            values.indexes.set(key, step.value);
+            return;
+          }
+          if (sliceSpent()) await nextTurn(this);
+          // A refresh changes the columns once it has let go of the block: stop reading them.
+          if (this.held !== held || this.stopped) return;
+        }
+      })().finally(() => values.making.delete(key));
+      values.making.set(key, making);
+    }
+    return making;
   }
 
   /**
@@ -304,22 +330,22 @@ export class RiskEngine {
     const asked = [...this.asked.values()];
     this.asked.clear();
     const values = this.evaluate(read.markets, read.marks);
-    this.held = { ...read, values };
+    const held = { ...read, values };
+    this.held = held;
     this.wake();
     // Part of the refresh: the next one must not change the columns while it runs.
-    await this.prepare(await values, asked);
+    await this.prepare(held, await values, asked);
   }
 
   /**
-   * The order indexes asked at the previous block, made ahead for this one, between turns
-   * of the event loop: the first page of each at a new block then costs no pass over every
-   * account. Left to the pages themselves when a newer block is already waiting.
+   * The order indexes asked at the previous block, made ahead for this one: the pages of
+   * a new block then find them made. Left to the pages themselves when a newer block is
+   * already waiting.
    */
-  private async prepare(values: BlockValues, asked: readonly { order: RiskOrder; filter: EngineFilter }[]): Promise<void> {
+  private async prepare(held: Held, values: BlockValues, asked: readonly { order: RiskOrder; filter: EngineFilter }[]): Promise<void> {
     for (const { order, filter } of asked) {
       if (this.stopped || this.reloadAll || this.pending.size > 0) return;
-      await nextTurn(this);
-      this.indexOf(values, order, filter);
+      await this.buildIndex(held, values, order, filter);
     }
   }
 
@@ -329,6 +355,7 @@ export class RiskEngine {
     const values: BlockValues = {
       bounds: new Map(),
       indexes: new Map(),
+      making: new Map(),
       counts: new Map(),
       equity: new Float64Array(n),
       equityError: new Float64Array(n),

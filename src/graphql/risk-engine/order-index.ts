@@ -23,22 +23,41 @@ import { UpperBounds, type Bounds, type CursorPlace } from './bounds.js';
 const GROUP_SIZE = 512;
 /** Accounts sampled (every n / SAMPLES-th) for the group boundaries. */
 const SAMPLES = 16_384;
+/** Accounts per step of `OrderIndex.building`. */
+const STEP = 200_000;
 
 export class OrderIndex {
-  /** The accounts, group after group: group g's are `members[start[g]]` to `members[start[g + 1] - 1]`. */
-  private readonly members: Uint32Array;
-  private readonly start: Uint32Array;
-  /** Per group: the least lower bound and greatest upper bound of its accounts. */
-  private readonly minB: Uint8Array;
-  private readonly minK: Float64Array;
-  private readonly maxB: Uint8Array;
-  private readonly maxK: Float64Array;
-  /** Accounts with a non-finite bound, checked one by one. */
-  private readonly odd: number[] = [];
-  /** How many accounts pass the filter (every group's and the odd ones). */
-  readonly size: number;
+  private constructor(
+    private readonly bounds: Bounds,
+    /** The accounts, group after group: group g's are `members[start[g]]` to `members[start[g + 1] - 1]`. */
+    private readonly members: Uint32Array,
+    private readonly start: Uint32Array,
+    /** Per group: the least lower bound and greatest upper bound of its accounts. */
+    private readonly minB: Uint8Array,
+    private readonly minK: Float64Array,
+    private readonly maxB: Uint8Array,
+    private readonly maxK: Float64Array,
+    /** Accounts with a non-finite bound, checked one by one. */
+    private readonly odd: readonly number[],
+    /** How many accounts pass the filter (every group's and the odd ones). */
+    readonly size: number,
+  ) {}
 
-  constructor(private readonly bounds: Bounds, n: number, include: (i: number) => boolean) {
+  /** The index of the `n` accounts passing `include`, made at once. */
+  static of(bounds: Bounds, n: number, include: (i: number) => boolean): OrderIndex {
+    const steps = OrderIndex.building(bounds, n, include);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * The index made in steps of about STEP accounts (a few milliseconds each), between which
+   * the caller may let the event loop turn; the bounds, and what `include` reads, must not
+   * change until it is done.
+   */
+  static *building(bounds: Bounds, n: number, include: (i: number) => boolean): Generator<void, OrderIndex, void> {
     const { bLo, kLo, bHi, kHi } = bounds;
     // Group boundaries per bucket of the order (0 and 1; any 0-255 would do): quantiles of
     // the lower bounds of a strided sample of the accounts.
@@ -49,16 +68,19 @@ export class OrderIndex {
     const firstGroup = new Uint32Array(257);
     for (let b = 0; b < 256; b++) firstGroup[b + 1] = firstGroup[b]! + splits[b]!.length + 1;
     const groups = firstGroup[256]!;
+    yield;
     // Each account's group (0 for none: the group numbers are shifted by one), and the sizes.
     const groupOf = new Uint32Array(n);
     const counts = new Uint32Array(groups + 1);
+    const odd: number[] = [];
     let size = 0;
     for (let i = 0; i < n; i++) {
+      if (i % STEP === STEP - 1) yield;
       if (!include(i)) continue;
       size++;
       const k = kLo[i]!;
       if (!Number.isFinite(k) || !Number.isFinite(kHi[i]!)) {
-        this.odd.push(i);
+        odd.push(i);
         continue;
       }
       const b = bLo[i]!;
@@ -66,28 +88,29 @@ export class OrderIndex {
       groupOf[i] = g;
       counts[g]!++;
     }
-    this.size = size;
-    this.start = new Uint32Array(groups + 1);
-    for (let g = 0; g < groups; g++) this.start[g + 1] = this.start[g]! + counts[g + 1]!;
-    this.members = new Uint32Array(this.start[groups]!);
-    this.minB = new Uint8Array(groups).fill(255);
-    this.minK = new Float64Array(groups).fill(Infinity);
-    this.maxB = new Uint8Array(groups);
-    this.maxK = new Float64Array(groups).fill(-Infinity);
-    const next = this.start.slice(0, groups);
+    const start = new Uint32Array(groups + 1);
+    for (let g = 0; g < groups; g++) start[g + 1] = start[g]! + counts[g + 1]!;
+    const members = new Uint32Array(start[groups]!);
+    const minB = new Uint8Array(groups).fill(255);
+    const minK = new Float64Array(groups).fill(Infinity);
+    const maxB = new Uint8Array(groups);
+    const maxK = new Float64Array(groups).fill(-Infinity);
+    const next = start.slice(0, groups);
     for (let i = 0; i < n; i++) {
+      if (i % STEP === STEP - 1) yield;
       const g = groupOf[i]! - 1;
       if (g < 0) continue;
-      this.members[next[g]!++] = i;
-      if (before(bLo[i]!, kLo[i]!, this.minB[g]!, this.minK[g]!)) {
-        this.minB[g] = bLo[i]!;
-        this.minK[g] = kLo[i]!;
+      members[next[g]!++] = i;
+      if (before(bLo[i]!, kLo[i]!, minB[g]!, minK[g]!)) {
+        minB[g] = bLo[i]!;
+        minK[g] = kLo[i]!;
       }
-      if (before(this.maxB[g]!, this.maxK[g]!, bHi[i]!, kHi[i]!)) {
-        this.maxB[g] = bHi[i]!;
-        this.maxK[g] = kHi[i]!;
+      if (before(maxB[g]!, maxK[g]!, bHi[i]!, kHi[i]!)) {
+        maxB[g] = bHi[i]!;
+        maxK[g] = kHi[i]!;
       }
     }
+    return new OrderIndex(bounds, members, start, minB, minK, maxB, maxK, odd, size);
   }
 
   /**

@@ -34,7 +34,7 @@ describe('OrderIndex', () => {
       const keep = next();
       const chosen = Uint8Array.from({ length: n }, () => (next() < keep ? 1 : 0));
       const include = keep < 0.1 ? (i: number) => chosen[i] === 1 : () => true;
-      const index = new OrderIndex(bounds, n, include);
+      const index = OrderIndex.of(bounds, n, include);
       let expectedSize = 0;
       for (let i = 0; i < n; i++) if (include(i)) expectedSize++;
       expect(index.size).toBe(expectedSize);
@@ -60,7 +60,7 @@ describe('OrderIndex', () => {
       bounds.kLo[i] = i < 60 ? -Infinity : 5;
       bounds.kHi[i] = i < 60 ? 100 : 5;
     }
-    const index = new OrderIndex(bounds, n, () => true);
+    const index = OrderIndex.of(bounds, n, () => true);
     expect(sorted(index.candidates(null, 50))).toEqual(sorted(candidates(bounds, n, () => true, null, 50)));
   });
 
@@ -74,7 +74,7 @@ describe('OrderIndex', () => {
       bounds.kLo[i] = key - 1e-12;
       bounds.kHi[i] = key + 1e-12;
     }
-    const index = new OrderIndex(bounds, n, () => true);
+    const index = OrderIndex.of(bounds, n, () => true);
     const picked = index.candidates({ bucket: 1, key: 0.5 }, 50);
     expect(picked.length).toBeGreaterThanOrEqual(51);
     expect(picked.length).toBeLessThan(60);
