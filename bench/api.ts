@@ -16,9 +16,9 @@
 // (ETH 0.1%) that changes every one of them (they all hold ETH-PERP): time from the commit
 // to each client's receipt, p50 and p99, and the longest the server's event loop was held.
 //
-// --server-processes N (N >= 1) serves a and b from `pts serve` with PTS_API_PROCESSES=N in
-// a child process (node:cluster, all cores) instead of this process; c needs the server
-// in this process and is skipped then.
+// --server-processes N (N >= 1) serves everything from `pts serve` with PTS_API_PROCESSES=N
+// in a child process (node:cluster, all cores) instead of this process; c and f then report
+// the clients' side only (the server's hand-over times and event loop are this process's).
 // --block-every-ms N commits a block (an ETH price tick) every N ms while a and b run: the
 // server shares rows and derived values between requests at the same block, so a steady
 // block flatters it; a new block every 1-2 s is what a live chain looks like. Without it,
@@ -271,7 +271,7 @@ interface FanoutReport {
   failureCount: number;
   /** Reconnections the clients made (their retries, with jitter). */
   retries: number;
-  /** When each client was first acknowledged by the server (`connection_ack`), once: the storm's connect times. */
+  /** When each client was first acknowledged by the server (`connection_ack`), once: the storm's connect times (since the last report). */
   connectedAt: number[];
   cpuMs: number;
 }
@@ -344,13 +344,15 @@ async function runSubscribers(job: FanoutJob): Promise<void> {
       stopProfile = await profilePhase(`fanout-client-${process.pid}`);
       cpu = process.cpuUsage();
       send({ type: 'marked' });
+    } else if (message.type === 'received') {
+      send({ type: 'received', received: accounts.length + transitions.length + [...blocks.values()].reduce((n, times) => n + times.length, 0) });
     } else if (message.type === 'report') {
       const used = process.cpuUsage(cpu);
       await stopProfile();
       const cpuMs = (used.user + used.system) / 1000;
       send({ type: 'report', blocks: [...blocks], transitions, accounts, failures: failures.slice(0, 5), failureCount: failures.length, retries, connectedAt, cpuMs } satisfies FanoutReport & { type: string });
       blocks.clear();
-      transitions.length = accounts.length = 0;
+      transitions.length = accounts.length = connectedAt.length = 0;
       failures.length = 0;
       retries = 0;
     } else if (message.type === 'close') {
@@ -474,7 +476,6 @@ async function main(): Promise<void> {
       external = await startPtsServe(db.url, serverProcesses);
       url = external.url;
       serverCpu = () => processTreeCpuMs(external!.child.pid!);
-      only.delete('fanout');
       log(`server ${url}: pts serve with PTS_API_PROCESSES=${serverProcesses}; API pool ${config.apiPoolSize} per process; client load in child processes`);
     } else {
       server = await startServer({ config, database: { url: db.url }, logger: silentLogger, port: 0, host: '127.0.0.1' });
@@ -665,22 +666,26 @@ async function main(): Promise<void> {
     // text frame; ws writes a header, then the text): what the server did, apart from when the
     // clients, on the same cores, got to read it.
     const sent: number[] = [];
-    if ((only.has('fanout') || only.has('accounts')) && server) {
-      const api = server;
-      const { Socket } = await import('node:net');
-      const write = Socket.prototype.write;
-      Socket.prototype.write = function (this: InstanceType<typeof Socket>, chunk: unknown, ...rest: unknown[]) {
-        if ((typeof chunk === 'string' || Buffer.isBuffer(chunk)) && chunk.includes('"type":"next"')) sent.push(clock());
-        return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-      } as typeof write;
-      // When the server's feed hands each block to its hub (after LISTEN/NOTIFY and reading the rows).
+    if (only.has('fanout') || only.has('accounts')) {
+      // In this process, the server's side is seen too: when each message is handed to its
+      // socket and when the hub had each block. From `pts serve` (--server-processes), only
+      // the clients' side, and the subscriptions are known established once each client had
+      // a first message (a block committed for it before the rounds).
+      const hub = server?.hub;
       const published = new Map<number, number>();
-      const hub = api.hub;
-      const publish = hub.publish.bind(hub);
-      hub.publish = (event) => {
-        if (event.kind === 'block' && !published.has(event.blockNumber)) published.set(event.blockNumber, clock());
-        return publish(event);
-      };
+      if (hub) {
+        const { Socket } = await import('node:net');
+        const write = Socket.prototype.write;
+        Socket.prototype.write = function (this: InstanceType<typeof Socket>, chunk: unknown, ...rest: unknown[]) {
+          if ((typeof chunk === 'string' || Buffer.isBuffer(chunk)) && chunk.includes('"type":"next"')) sent.push(clock());
+          return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+        } as typeof write;
+        const publish = hub.publish.bind(hub);
+        hub.publish = (event) => {
+          if (event.kind === 'block' && !published.has(event.blockNumber)) published.set(event.blockNumber, clock());
+          return publish(event);
+        };
+      }
 
       /**
        * SUBSCRIBERS clients in child processes connect at once (a reconnect storm: as after a
@@ -689,7 +694,7 @@ async function main(): Promise<void> {
       const fanout = async (mode: FanoutJob['mode'], label: string) => {
         const processes = Math.max(1, Number(values['client-processes']));
         const perClient = mode === 'accounts' ? 1 : 2;
-        const base = api.hub.subscriberCount;
+        const base = hub?.subscriberCount ?? 0;
         const connectStarted = clock();
         const procs = Array.from({ length: processes }, () => child('subscribers'));
         // accounts: distinct accounts (the dataset has at least SUBSCRIBERS); blocks: owners in turn.
@@ -702,14 +707,6 @@ async function main(): Promise<void> {
           }),
         );
         const expected = perClient * SUBSCRIBERS;
-        while (api.hub.subscriberCount - base < expected) {
-          if (clock() - connectStarted > 180_000) {
-            log(`${label} WARNING: only ${api.hub.subscriberCount - base} of ${expected} subscriptions after 3 min; measuring those (client failures below)`);
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        const establishedMs = clock() - connectStarted;
         const collect = () =>
           Promise.all(
             procs.map((proc) => {
@@ -718,10 +715,41 @@ async function main(): Promise<void> {
               return got;
             }),
           );
-        const connectReports = await collect();
+        let established: number;
+        let connectReports: FanoutReport[];
+        if (hub) {
+          while (hub.subscriberCount - base < expected) {
+            if (clock() - connectStarted > 180_000) {
+              log(`${label} WARNING: only ${hub.subscriberCount - base} of ${expected} subscriptions after 3 min; measuring those (client failures below)`);
+              break;
+            }
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          established = hub.subscriberCount - base;
+          connectReports = await collect();
+        } else {
+          // From `pts serve`: a subscription is live once it has had a message. ETH ticks
+          // (each reaches every subscriber) until one reached all of them, at most 3 min.
+          established = 0;
+          connectReports = [];
+          for (let warm = 1; established < SUBSCRIBERS && clock() - connectStarted < 180_000; warm++) {
+            const block = market.tick(warm);
+            await store.commit({ chainId: 31337, headBlockNumber: block.block.number, batch: [block], undo: new Map() });
+            for (let wait = 0; wait < 10 && established < SUBSCRIBERS; wait++) {
+              await new Promise((r) => setTimeout(r, 1000));
+              const reports = await collect();
+              connectReports.push(...reports);
+              const got = (r: FanoutReport) => (mode === 'accounts' ? r.accounts.length : r.blocks.find(([n]) => n === block.block.number)?.[1].length ?? 0);
+              established = wait === 0 ? reports.reduce((n, r) => n + got(r), 0) : established + reports.reduce((n, r) => n + got(r), 0);
+            }
+          }
+          if (established < SUBSCRIBERS) log(`${label} WARNING: only ${established} of ${SUBSCRIBERS} clients had a message after 3 min; measuring those (client failures below)`);
+          established *= perClient;
+        }
+        const establishedMs = clock() - connectStarted;
         const connects = connectReports.flatMap((r) => r.connectedAt.map((t) => t - connectStarted)).sort((a, b) => a - b);
         log(
-          `${label} ${SUBSCRIBERS} graphql-ws clients connecting at once (${processes} processes): ${api.hub.subscriberCount - base}/${expected} subscriptions established in ${(establishedMs / 1000).toFixed(1)} s; ` +
+          `${label} ${SUBSCRIBERS} graphql-ws clients connecting at once (${processes} processes): ${established}/${expected} subscriptions established in ${(establishedMs / 1000).toFixed(1)} s; ` +
             `connection_ack p50 ${ms(percentile(connects, 50))}, p99 ${ms(percentile(connects, 99))}, max ${ms(connects.at(-1) ?? NaN)} (${connects.length} clients); ` +
             `${connectReports.reduce((n, r) => n + r.retries, 0)} client retries, ${connectReports.reduce((n, r) => n + r.failureCount, 0)} client failures`,
         );
@@ -752,7 +780,12 @@ async function main(): Promise<void> {
           // Until the server has handed every expected message to its socket (at most 60 s),
           // then a moment for the clients to read them: a round never spills into the next.
           const expectedMessages = mode === 'accounts' ? SUBSCRIBERS : SUBSCRIBERS + expectedTransitions;
-          while (sent.length < expectedMessages && clock() - committed < 60_000) await new Promise((r) => setTimeout(r, 50));
+          const handedOrReceived = async () => (hub ? sent.length : (await Promise.all(procs.map((proc) => {
+            const got = once<{ received: number }>(proc, 'received');
+            proc.send({ type: 'received' });
+            return got;
+          }))).reduce((n, r) => n + r.received, 0));
+          while ((await handedOrReceived()) < expectedMessages && clock() - committed < 60_000) await new Promise((r) => setTimeout(r, 50));
           await new Promise((r) => setTimeout(r, 1000));
           held.disable();
           await stopProfile();
@@ -777,7 +810,7 @@ async function main(): Promise<void> {
             `${name} ${xs.length}/${expectedCount} ${verb}, p50 ${ms(percentile(xs, 50))}, p99 ${ms(percentile(xs, 99))}, max ${ms(xs.at(-1) ?? NaN)}`;
           log(
             `${label} block ${move.block.number} (${move.description}; ${move.transitions.length} margin transitions), commit took ${ms(committed - t0)}; ` +
-              `the server's hub had it ${ms((published.get(move.block.number) ?? NaN) - committed)} after the commit returned; from the commit returning:`,
+              `${hub ? `the server's hub had it ${ms((published.get(move.block.number) ?? NaN) - committed)} after the commit returned; ` : ''}from the commit returning:`,
           );
           if (mode === 'accounts') {
             log(`   ${line('accountUpdated:', accountTimes, SUBSCRIBERS)}`);
@@ -787,7 +820,7 @@ async function main(): Promise<void> {
           }
           log(`   ${line('all messages:', all, expectedMessages)}; ${failures} client failures; CPU: server process ${ms(fanoutCpu)} (commit included), client processes ${ms(clientCpu)}`);
           const handed = sent.map((t) => t - committed).sort((a, b) => a - b);
-          log(`   ${line('server side:', handed, expectedMessages, 'handed to their sockets')}; event loop held at most ${ms(held.max / 1e6)}`);
+          if (hub) log(`   ${line('server side:', handed, expectedMessages, 'handed to their sockets')}; event loop held at most ${ms(held.max / 1e6)}`);
         }
         await Promise.all(
           procs.map((proc) => {
@@ -796,7 +829,7 @@ async function main(): Promise<void> {
             return closed;
           }),
         );
-        while (api.hub.subscriberCount > base) await new Promise((r) => setTimeout(r, 50));
+        while (hub && hub.subscriberCount > base) await new Promise((r) => setTimeout(r, 50));
       };
       if (only.has('fanout')) await fanout('blocks', 'c.');
       if (only.has('accounts')) {
