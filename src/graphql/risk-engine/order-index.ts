@@ -24,7 +24,7 @@ const GROUP_SIZE = 512;
 /** Accounts sampled (every n / SAMPLES-th) for the group boundaries. */
 const SAMPLES = 16_384;
 /** Accounts per step of `OrderIndex.building`. */
-const STEP = 200_000;
+const STEP = 50_000;
 
 export class OrderIndex {
   private constructor(
