@@ -210,6 +210,8 @@ export class RequestContext {
       () => this.budget,
       // A pinned event's block and values are known: its risk is derived without a promise.
       pinned ? { shared: pinned.shared, timestamp: pinned.block.timestamp } : undefined,
+      // Only a past block's snapshot reads rows as it opens: asking another would open it for nothing.
+      this.current.past ? () => snapshot.prefetched() : undefined,
     );
   }
 }
