@@ -39,6 +39,18 @@ export interface Evaluated {
   notionalError: Float64Array;
 }
 
+/** Zeroed values for `n` accounts (what `evaluate` adds to). */
+export function emptyEvaluated(n: number): Evaluated {
+  return {
+    equity: new Float64Array(n),
+    equityError: new Float64Array(n),
+    maintenance: new Float64Array(n),
+    maintenanceError: new Float64Array(n),
+    notional: new Float64Array(n),
+    notionalError: new Float64Array(n),
+  };
+}
+
 export class AccountColumns {
   private readonly rows = new Map<string, number>();
   private readonly ids: string[] = [];
