@@ -124,8 +124,11 @@ try {
     log('dataset: already in --database');
   }
 
-  const config = { ...loadConfig({}), logFormat: 'json' as const };
+  // A minute per request: a slow past page is measured, not cut off.
+  const config = { ...loadConfig({}), logFormat: 'json' as const, requestTimeoutMs: 60_000 };
   server = await startServer({ config, database: { url: db.url }, logger: silentLogger, port: 0, host: '127.0.0.1' });
+  // Measured in the steady state: once the risk engine holds the last block, as it does a few seconds after a start.
+  for (let waited = 0; !server.riskEngine.currentBlock && waited < 120_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
   const post = async (query: string, variables: Record<string, unknown>) => {
     const response = await fetch(server!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
     const body = (await response.json()) as { data?: any; errors?: unknown[] };

@@ -164,7 +164,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
     ...(options.limits ? { limits: options.limits } : {}),
   });
-  const deps: ApiDeps = { pool, params, blockCache, latestBlock, ...(useRiskEngine ? { riskEngine, pastBlocks: new PastBlocks() } : {}), budget: () => admission.budget() };
+  const deps: ApiDeps = { pool, params, blockCache, latestBlock, ...(useRiskEngine ? { riskEngine, pastBlocks: new PastBlocks(riskEngine) } : {}), budget: () => admission.budget() };
 
   // Its request listener is added once Apollo has started.
   const httpServer = http.createServer();

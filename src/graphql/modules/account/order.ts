@@ -22,7 +22,7 @@ import type { RequestContext } from '../../context.js';
 import { Params, whereClause } from '../../keyset.js';
 import { connectionOf, pageOf, type Connection, type PageArgs } from '../../pagination.js';
 import type { CursorKey } from '../../risk-engine/engine.js';
-import { evaluationOf, pageCandidates, readColumns } from '../../risk-engine/past.js';
+import { columnsAt, evaluationOf, pageCandidates } from '../../risk-engine/past.js';
 import type { RunQuery } from '../../snapshot.js';
 import { accountFromRow } from './sql.js';
 
@@ -135,7 +135,7 @@ export async function accountsPage(ctx: RequestContext, filter: AccountFilter, o
     else if (at && past) {
       const query: RunQuery = (sql, params) => ctx.query(sql, params);
       const markets = await ctx.loaders.markets();
-      const evaluation = await past.at(at, async () => evaluationOf(await readColumns(query, at.number), markets, marks));
+      const evaluation = await past.at(at, async () => evaluationOf(await columnsAt(query, at, past.engine), markets, marks));
       picked = pageCandidates(evaluation, orderBy, filter, cursor, page.first);
     }
     const where = filterConditions(p, filter);
