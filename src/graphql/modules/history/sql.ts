@@ -103,7 +103,7 @@ export async function accountAtBlocks(
     const entry = at.get(read.int(row.at));
     const fixed = markets.get(row.id!);
     if (!entry || !fixed) continue;
-    const key = `${row.id}|${TICK_MARKET_COLUMNS.map((c) => row[c]).join('|')}`;
+    const key = `${row.id}|${row.initial_margin_fraction}|${row.maintenance_margin_fraction}|${row.implied_volatility}|${row.cumulative_funding}`;
     let market = made.get(key);
     if (!market) {
       market = {
@@ -117,7 +117,13 @@ export async function accountAtBlocks(
     }
     entry.markets.set(row.id!, market);
   }
-  for (const row of underlyings) at.get(read.int(row.at))?.indexPrices.set(row.id as string, read.fixedOrNull(row.index_price));
+  // An index price repeats from tick to tick until it moves: parsed once per distinct text.
+  const prices = new Map<unknown, Fixed | null>();
+  for (const row of underlyings) {
+    let price = prices.get(row.index_price);
+    if (price === undefined) prices.set(row.index_price, (price = read.fixedOrNull(row.index_price)));
+    at.get(read.int(row.at))?.indexPrices.set(row.id as string, price);
+  }
   // Net transfers so far: a running sum over the account's transfers, read once.
   let sum = 0n;
   let next = 0;
