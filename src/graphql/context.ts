@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { LedgerParams } from '../ledger/index.js';
 import { ExecutionBudget } from './protection/budget.js';
 import type { RiskEngine } from './risk-engine/engine.js';
+import type { PastBlocks } from './risk-engine/past.js';
 import type { BlockCache, BlockShared } from './block-cache.js';
 import type { LatestBlock } from './latest-block.js';
 import { Loaders } from './loaders.js';
@@ -28,6 +29,8 @@ export interface ApiDeps {
   budget?: () => ExecutionBudget;
   /** Risk-ordered pages from the whole account set in memory (risk-engine/); tests may leave it out. */
   riskEngine?: RiskEngine;
+  /** Past blocks' account columns kept for their next pages (risk-engine/past.ts); default: none kept. */
+  pastBlocks?: PastBlocks;
 }
 
 export interface RequestOptions {
@@ -98,6 +101,20 @@ export class RequestContext {
   /** The risk engine, unless the request reads a past block (it holds the newest block's columns only): ask once the block is known (`block()`). */
   get riskEngine(): RiskEngine | undefined {
     return this.snapshot.readsPast ? undefined : this.deps.riskEngine;
+  }
+
+  /** Whether the operation reads a past block (`readAt`). */
+  get pastBlock(): boolean {
+    return this.current.past !== null;
+  }
+
+  /**
+   * Past blocks' account columns, shared by the process's requests, when the operation reads
+   * a past block (ask once the block is known, as `riskEngine`) and the server keeps them (with its risk engine); else undefined: a
+   * risk-ordered page is then the SQL pass over every account.
+   */
+  get pastBlocks(): PastBlocks | undefined {
+    return this.snapshot.readsPast ? this.deps.pastBlocks : undefined;
   }
 
   /**
@@ -210,6 +227,8 @@ export class RequestContext {
       () => this.budget,
       // A pinned event's block and values are known: its risk is derived without a promise.
       pinned ? { shared: pinned.shared, timestamp: pinned.block.timestamp } : undefined,
+      // Only a past block's snapshot reads rows as it opens: asking another would open it for nothing.
+      this.current.past ? () => snapshot.prefetched() : undefined,
     );
   }
 }

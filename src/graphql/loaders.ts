@@ -14,7 +14,7 @@ import { loadUnderlyings, type UnderlyingRow } from './modules/underlying/sql.js
 import { Memo, MemoMap, then, type Now } from './memo.js';
 import type { ExecutionBudget } from './protection/budget.js';
 import { RiskMemo } from './risk.js';
-import type { RunQuery } from './snapshot.js';
+import type { Prefetched, RunQuery } from './snapshot.js';
 
 /** What a subscription event knows of its block beforehand (context.ts `refresh(pin)`): its shared values and its timestamp. */
 export interface KnownBlock {
@@ -55,6 +55,8 @@ export class Loaders {
     private readonly budget?: () => ExecutionBudget,
     /** The block's shared values and timestamp when known beforehand: read synchronously from the start. */
     known?: KnownBlock,
+    /** Rows the snapshot read as it opened (snapshot.ts), used instead of reading them again. */
+    prefetched: () => Promise<Prefetched | undefined> = async () => undefined,
   ) {
     this.batching = budget ? { batchScheduleFn: (dispatch) => budget().scheduleBatch(dispatch) } : {};
     this.sharedMemo = new Memo(shared);
@@ -64,7 +66,7 @@ export class Loaders {
     this.marketsMemo = new Memo(async () => {
       const cache = await this.shared();
       if (cache?.markets) return cache.markets;
-      const markets = await loadMarkets(query);
+      const markets = await loadMarkets(query, (await prefetched())?.markets);
       if (cache) cache.markets = markets;
       return markets;
     }, () => this.sharedNow()?.markets);
@@ -72,7 +74,7 @@ export class Loaders {
     this.underlyingsMemo = new Memo(async () => {
       const cache = await this.shared();
       if (cache?.underlyings) return cache.underlyings;
-      const [rows, markets] = await Promise.all([loadUnderlyings(query), this.markets()]);
+      const [rows, markets] = await Promise.all([prefetched().then((early) => loadUnderlyings(query, early?.underlyings)), this.markets()]);
       const all = new Map(rows);
       for (const market of markets.values()) {
         if (!all.has(market.underlying)) all.set(market.underlying, { id: market.underlying, indexPrice: null, indexStale: true, sources: [] });

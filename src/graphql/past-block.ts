@@ -29,7 +29,9 @@ import {
 import type pg from 'pg';
 import { read } from '../db/store/columns.js';
 import { badUserInput } from './pagination.js';
-import type { SnapshotBlock } from './snapshot.js';
+import { MARKETS_SQL } from './modules/market/sql.js';
+import { UNDERLYINGS_SQL } from './modules/underlying/sql.js';
+import type { Prefetched, SnapshotBlock } from './snapshot.js';
 
 /** `input BlockSelector { number: SafeInt, hash: String }`: either or both (they must agree). */
 export interface BlockSelector {
@@ -56,18 +58,33 @@ export function checkedSelector(selector: BlockSelector, argumentName = 'block')
  * transaction read every table as of it. Returns the block as the snapshot's cursor row,
  * and whether it is the last committed block (then the tables are read as they are).
  */
-export async function openPast(client: pg.PoolClient, selector: BlockSelector): Promise<{ block: SnapshotBlock; latest: boolean }> {
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  const { rows } = await client.query(
-    `SELECT c.chain_id, c.block_number AS last, c.head_block_number, b.number, b.hash, b.timestamp,
-            GREATEST((SELECT min(number) FROM block), (SELECT first_block FROM history_horizon WHERE id = 1)) AS horizon
-       FROM cursor c
-       LEFT JOIN LATERAL (SELECT * FROM block b
-                           WHERE ($1::int8 IS NULL OR b.number = $1::int8) AND ($2::text IS NULL OR b.hash = $2::text)
-                           LIMIT 1) b ON true
-      WHERE c.id = 1`,
-    [selector.number ?? null, selector.hash ?? null],
-  );
+export async function openPast(client: pg.PoolClient, selector: BlockSelector): Promise<{ block: SnapshotBlock; latest: boolean; prefetched: Prefetched }> {
+  // BEGIN, the checks and the settings travel in one round trip (a simple-protocol query may
+  // hold several statements, but no parameters: the selector is inlined, a safe integer and
+  // a string literal with its quotes doubled; cursors' hashes hold no NUL, pagination.ts).
+  // The settings are made whatever the checks find: a refused block throws below and the
+  // transaction is rolled back. The last committed block (a cursor's, paged while no block
+  // came after it) keeps the search_path: the tables themselves are that block in this
+  // transaction, and what the process shares at the newest block (risk engine, block cache)
+  // applies, as for a request that named none. The markets and underlyings at the block come in the same
+  // round trip (each statement of the query is resolved after the one before it ran, so on
+  // the views): nearly every read of a past block derives from them.
+  if (selector.number != null && !Number.isSafeInteger(selector.number)) throw new Error(`openPast: block number ${selector.number}`);
+  const number = selector.number == null ? 'NULL' : String(selector.number);
+  const hash = selector.hash == null ? 'NULL' : `'${selector.hash.replaceAll("'", "''").replaceAll('\u0000', '')}'`;
+  const results = (await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SELECT c.chain_id, c.block_number AS last, c.head_block_number, b.number, b.hash, b.timestamp,
+       GREATEST((SELECT min(number) FROM block), (SELECT first_block FROM history_horizon WHERE id = 1)) AS horizon,
+       set_config('search_path', CASE WHEN b.number = c.block_number THEN current_setting('search_path') ELSE 'pts_past, public' END, true),
+       set_config('pts.block', COALESCE(b.number, -1)::text, true)
+  FROM cursor c
+  LEFT JOIN LATERAL (SELECT * FROM block b
+                      WHERE (${number}::int8 IS NULL OR b.number = ${number}::int8) AND (${hash}::text IS NULL OR b.hash = ${hash}::text)
+                      LIMIT 1) b ON true
+ WHERE c.id = 1;
+${MARKETS_SQL};
+${UNDERLYINGS_SQL}`)) as unknown as pg.QueryResult[];
+  const rows = results[1]!.rows;
   const row = rows[0];
   const named = selector.number != null ? `block ${selector.number}${selector.hash ? ` (${selector.hash})` : ''}` : `block ${selector.hash}`;
   if (!row) throw badUserInput(`${named} is not committed yet: no block has been ingested`, 'block');
@@ -87,21 +104,19 @@ export async function openPast(client: pg.PoolClient, selector: BlockSelector): 
       'block',
     );
   }
-  const number = read.int(row.number);
-  if (number < horizon) throw badUserInput(`${named} is older than the retained history, which starts at block ${horizon} (PTS_HISTORY_BLOCKS)`, 'block');
-  // The last committed block (a cursor's, paged while no block came after it): the tables
-  // themselves are that block in this transaction, and what the process shares at the
-  // newest block (risk engine, block cache) applies, as for a request that named none.
-  const latest = number === last;
-  if (!latest) await client.query("SELECT set_config('search_path', 'pts_past, public', true), set_config('pts.block', $1, true)", [String(number)]);
-  const block = {
-    chainId: read.int(row.chain_id),
-    number,
-    hash: row.hash as string,
-    timestamp: read.int(row.timestamp),
-    headBlockNumber: read.int(row.head_block_number),
+  const found = read.int(row.number);
+  if (found < horizon) throw badUserInput(`${named} is older than the retained history, which starts at block ${horizon} (PTS_HISTORY_BLOCKS)`, 'block');
+  return {
+    block: {
+      chainId: read.int(row.chain_id),
+      number: found,
+      hash: row.hash as string,
+      timestamp: read.int(row.timestamp),
+      headBlockNumber: read.int(row.head_block_number),
+    },
+    latest: found === last,
+    prefetched: { markets: results[2]!.rows, underlyings: results[3]!.rows },
   };
-  return { block, latest };
 }
 
 /** The block a cursor remembers (pagination.ts); null for a cursor without one or not a cursor. */

@@ -30,6 +30,7 @@ import { AssetFiles } from './http/static-files.js';
 import { httpRoutes, type RequestInfo } from './http/routes.js';
 import { LatestBlock } from './latest-block.js';
 import { RiskEngine } from './risk-engine/engine.js';
+import { PastBlocks } from './risk-engine/past.js';
 import { ApiMetrics } from './metrics.js';
 import { Admission, maskError, type QueryLimits } from './protection/index.js';
 import { buildSchema } from './schema.js';
@@ -163,7 +164,7 @@ export async function startServer(options: StartServerOptions): Promise<PtsServe
     maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
     ...(options.limits ? { limits: options.limits } : {}),
   });
-  const deps: ApiDeps = { pool, params, blockCache, latestBlock, ...(useRiskEngine ? { riskEngine } : {}), budget: () => admission.budget() };
+  const deps: ApiDeps = { pool, params, blockCache, latestBlock, ...(useRiskEngine ? { riskEngine, pastBlocks: new PastBlocks(riskEngine) } : {}), budget: () => admission.budget() };
 
   // Its request listener is added once Apollo has started.
   const httpServer = http.createServer();

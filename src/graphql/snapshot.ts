@@ -23,9 +23,16 @@ export interface SnapshotBlock {
   headBlockNumber: number;
 }
 
+/** Rows read with the snapshot's first round trip (past-block.ts): MARKETS_SQL's and UNDERLYINGS_SQL's. */
+export interface Prefetched {
+  markets: Record<string, unknown>[];
+  underlyings: Record<string, unknown>[];
+}
+
 interface Opened {
   client: pg.PoolClient;
   block: SnapshotBlock | null;
+  prefetched?: Prefetched;
 }
 
 // BEGIN and the cursor read travel in one round trip (a simple-protocol query may hold
@@ -99,6 +106,12 @@ export class Snapshot {
     return (await this.open()).block;
   }
 
+  /** Rows the snapshot read as it opened (a past block's markets and underlyings), if any. */
+  async prefetched(): Promise<Prefetched | undefined> {
+    if (this.assumed && !this.opening) return undefined;
+    return (await this.open()).prefetched;
+  }
+
   /**
    * Runs `sql` once the statements asked for before it have finished. The request's
    * DataLoaders ask for several in the same tick; pg would queue them on the connection
@@ -155,9 +168,9 @@ export class Snapshot {
       const client = await this.pool.connect();
       try {
         if (this.options.past) {
-          const { block, latest } = await openPast(client, this.options.past);
+          const { block, latest, prefetched } = await openPast(client, this.options.past);
           this.readsPast = !latest;
-          return { client, block };
+          return { client, block, prefetched };
         }
         const results = (await client.query(OPEN)) as unknown as pg.QueryResult[];
         const row = results[1]?.rows[0];

@@ -39,42 +39,56 @@ export interface Evaluated {
   notionalError: Float64Array;
 }
 
+/** Zeroed values for `n` accounts (what `evaluate` adds to). */
+export function emptyEvaluated(n: number): Evaluated {
+  return {
+    equity: new Float64Array(n),
+    equityError: new Float64Array(n),
+    maintenance: new Float64Array(n),
+    maintenanceError: new Float64Array(n),
+    notional: new Float64Array(n),
+    notionalError: new Float64Array(n),
+  };
+}
+
 export class AccountColumns {
-  private readonly rows = new Map<string, number>();
-  private readonly ids: string[] = [];
-  private readonly collateral = new Column(Float64Array, 1024);
-  private readonly state = new Column(Uint8Array, 1024);
+  private rows = new Map<string, number>();
+  private ids: string[] = [];
+  private collateral = new Column(Float64Array, 1024);
+  private state = new Column(Uint8Array, 1024);
   /** 1 while the account's row is in the database (a rollback can take an account away). */
-  private readonly present = new Column(Uint8Array, 1024);
-  private readonly firstSlot = new Column(Int32Array, 1024, NONE);
+  private present = new Column(Uint8Array, 1024);
+  private firstSlot = new Column(Int32Array, 1024, NONE);
   private slots = 0;
-  private readonly free: number[] = [];
-  private readonly pAccount = new Column(Int32Array, 1024);
-  private readonly pMarket = new Column(Uint16Array, 1024);
-  private readonly pSize = new Column(Float64Array, 1024);
-  private readonly pEntry = new Column(Float64Array, 1024);
-  private readonly pSnapshot = new Column(Float64Array, 1024);
-  private readonly pNext = new Column(Int32Array, 1024);
-  private readonly marketRows = new Map<string, number>();
-  private readonly marketIds: string[] = [];
+  private free: number[] = [];
+  private pAccount = new Column(Int32Array, 1024);
+  private pMarket = new Column(Uint16Array, 1024);
+  private pSize = new Column(Float64Array, 1024);
+  private pEntry = new Column(Float64Array, 1024);
+  private pSnapshot = new Column(Float64Array, 1024);
+  private pNext = new Column(Int32Array, 1024);
+  private marketRows = new Map<string, number>();
+  private marketIds: string[] = [];
   /** Per market row: which accounts hold it open (built on demand, dropped when rows change). */
   private holders = new Map<number, Uint8Array>();
   // Exact copies (stress.ts).
-  private readonly collateralExact = new FixedColumn(1024);
-  private readonly pSizeExact = new FixedColumn(1024);
-  private readonly pEntryExact = new FixedColumn(1024);
+  private collateralExact = new FixedColumn(1024);
+  private pSizeExact = new FixedColumn(1024);
+  private pEntryExact = new FixedColumn(1024);
   /** 1 where a position has no entry price (null in its row). */
-  private readonly pEntryNull = new Column(Uint8Array, 1024);
-  private readonly pSnapshotExact = new FixedColumn(1024);
+  private pEntryNull = new Column(Uint8Array, 1024);
+  private pSnapshotExact = new FixedColumn(1024);
   /** Per account: the wide part of its equity that no mark moves. */
-  private readonly constant: Wide[] = [];
+  private constant: Wide[] = [];
   /** The sum of `constant` over every present account. */
   private constantTotal: Wide = 0n;
   /** Per market row: the sum of open sizes, and of size x entry (36 decimals, for markets without a mark). */
-  private readonly marketSize: Fixed[] = [];
-  private readonly marketSizeEntry: bigint[] = [];
+  private marketSize: Fixed[] = [];
+  private marketSizeEntry: bigint[] = [];
   /** Whether each market (by id) is a perpetual: its kind never changes once listed. */
-  private readonly perpetualIds = new Set<string>();
+  private perpetualIds = new Set<string>();
+  /** False in a copy of the floats only (`copy(false)`): the exact copies and totals are neither kept nor read. */
+  private exact = true;
 
   get accountCount(): number {
     return this.ids.length;
@@ -129,6 +143,93 @@ export class AccountColumns {
     }
     for (const row of positions.rows) this.addPosition(this.rows.get(row.account_id)!, row.market_id, row.s, row.e, row.f);
     this.holders.clear();
+  }
+
+  /**
+   * An independent copy (a past block's columns are this block's with the accounts changed
+   * since rolled back: past.ts). Synchronous: no refresh changes the columns meanwhile.
+   * Without `exact`, of the floats only (what pages need; a stress needs the exact copies):
+   * a quarter of the bytes.
+   */
+  copy(exact = true): AccountColumns {
+    const copy = new AccountColumns();
+    copy.exact = exact;
+    copy.rows = new Map(this.rows);
+    copy.ids = this.ids.slice();
+    copy.collateral = this.collateral.copy();
+    copy.state = this.state.copy();
+    copy.present = this.present.copy();
+    copy.firstSlot = this.firstSlot.copy();
+    copy.slots = this.slots;
+    copy.free = this.free.slice();
+    copy.pAccount = this.pAccount.copy();
+    copy.pMarket = this.pMarket.copy();
+    copy.pSize = this.pSize.copy();
+    copy.pEntry = this.pEntry.copy();
+    copy.pSnapshot = this.pSnapshot.copy();
+    copy.pNext = this.pNext.copy();
+    copy.marketRows = new Map(this.marketRows);
+    copy.marketIds = this.marketIds.slice();
+    copy.constant = this.constant.slice();
+    copy.marketSize = this.marketSize.slice();
+    copy.marketSizeEntry = this.marketSizeEntry.slice();
+    copy.perpetualIds = new Set(this.perpetualIds);
+    if (exact) {
+      copy.collateralExact = this.collateralExact.copy();
+      copy.pSizeExact = this.pSizeExact.copy();
+      copy.pEntryExact = this.pEntryExact.copy();
+      copy.pEntryNull = this.pEntryNull.copy();
+      copy.pSnapshotExact = this.pSnapshotExact.copy();
+      copy.constantTotal = this.constantTotal;
+    }
+    return copy;
+  }
+
+  /**
+   * Rolls a floats-only copy back to an earlier block: `accounts` changed since, as of that
+   * block (collateral null: it did not exist yet), and `positions` changed since, as of that
+   * block (size null: not open then). A position is its account's slot in its market (one
+   * open lifecycle per account and market), so a changed one replaces whatever lifecycle
+   * the slot holds; an unchanged one was open at that block exactly as it is now.
+   */
+  rollBack(
+    kinds: Iterable<{ id: string; kind: string }>,
+    accounts: Iterable<{ id: string; c: string | null; margin_state: MarginState | null }>,
+    positions: Iterable<{ account_id: string; market_id: string; s: string | null; e: string | null; f: string | null }>,
+  ): void {
+    if (this.exact) throw new Error('rollBack: only a copy of the floats (copy(false)) rolls back');
+    for (const market of kinds) if (market.kind === 'PERPETUAL') this.perpetualIds.add(market.id);
+    for (const row of accounts) {
+      if (row.c !== null) this.setAccount(row.id, row.c, row.margin_state!);
+      else {
+        const at = this.rows.get(row.id);
+        if (at !== undefined) {
+          this.clearPositions(at);
+          this.present.array[at] = 0;
+        }
+      }
+    }
+    for (const row of positions) {
+      const at = this.rows.get(row.account_id);
+      if (at === undefined || this.present.array[at] !== 1) continue;
+      const k = this.marketRows.get(row.market_id);
+      if (k !== undefined) this.removeSlot(at, k);
+      if (row.s !== null) this.addPosition(at, row.market_id, row.s, row.e, row.f!);
+    }
+    this.holders.clear();
+  }
+
+  /** Frees the account's slot in market `k`, if it has one. */
+  private removeSlot(row: number, k: number): void {
+    let previous = NONE;
+    for (let slot = this.firstSlot.array[row]!; slot !== NONE; previous = slot, slot = this.pNext.array[slot]!) {
+      if (this.pMarket.array[slot] !== k) continue;
+      if (previous === NONE) this.firstSlot.array[row] = this.pNext.array[slot]!;
+      else this.pNext.array[previous] = this.pNext.array[slot]!;
+      this.pAccount.array[slot] = NONE;
+      this.free.push(slot);
+      return;
+    }
   }
 
   /** A predicate over account rows for a filter the engine answers (an owner filter goes to SQL: few rows). */
@@ -326,12 +427,14 @@ export class AccountColumns {
     this.state.ensure(row);
     this.present.ensure(row);
     this.firstSlot.ensure(row);
-    const collateral = fixedOfNumeric18(collateralText);
     this.collateral.array[row] = Number(collateralText);
-    this.collateralExact.set(row, collateral);
     this.state.array[row] = STATE_CODES.get(state)!;
     this.present.array[row] = 1;
-    this.setConstant(row, wide.of(collateral));
+    if (this.exact) {
+      const collateral = fixedOfNumeric18(collateralText);
+      this.collateralExact.set(row, collateral);
+      this.setConstant(row, wide.of(collateral));
+    }
     return row;
   }
 
@@ -339,15 +442,17 @@ export class AccountColumns {
   private clearPositions(row: number): void {
     if (row >= this.firstSlot.array.length) return;
     for (let slot = this.firstSlot.array[row]!; slot !== NONE; slot = this.pNext.array[slot]!) {
-      const k = this.pMarket.array[slot]!;
-      const size = this.pSizeExact.get(slot);
-      this.marketSize[k] = this.marketSize[k]! - size;
-      this.marketSizeEntry[k] = this.marketSizeEntry[k]! - size * this.entryExactAt(slot);
+      if (this.exact) {
+        const k = this.pMarket.array[slot]!;
+        const size = this.pSizeExact.get(slot);
+        this.marketSize[k] = this.marketSize[k]! - size;
+        this.marketSizeEntry[k] = this.marketSizeEntry[k]! - size * this.entryExactAt(slot);
+      }
       this.pAccount.array[slot] = NONE;
       this.free.push(slot);
     }
     this.firstSlot.array[row] = NONE;
-    this.setConstant(row, 0n);
+    if (this.exact) this.setConstant(row, 0n);
   }
 
   private setConstant(row: number, value: Wide): void {
@@ -364,9 +469,6 @@ export class AccountColumns {
       this.marketSize.push(0n);
       this.marketSizeEntry.push(0n);
     }
-    const sizeExact = fixedOfNumeric18(sizeText);
-    const entryExact = entryText === null ? null : fixedOfNumeric18(entryText);
-    const snapshotExact = fixedOfNumeric18(snapshotText);
     const size = Number(sizeText);
     const entry = entryText === null ? 0 : Number(entryText);
     const snapshot = Number(snapshotText);
@@ -385,6 +487,10 @@ export class AccountColumns {
     this.pSnapshot.array[slot] = snapshot;
     this.pNext.array[slot] = this.firstSlot.array[row]!;
     this.firstSlot.array[row] = slot;
+    if (!this.exact) return;
+    const sizeExact = fixedOfNumeric18(sizeText);
+    const entryExact = entryText === null ? null : fixedOfNumeric18(entryText);
+    const snapshotExact = fixedOfNumeric18(snapshotText);
     this.pSizeExact.set(slot, sizeExact);
     this.pEntryExact.set(slot, entryExact ?? 0n);
     this.pEntryNull.ensure(slot);

@@ -153,6 +153,13 @@ export class RiskEngine {
     });
   }
 
+  /** A copy of the columns' floats and the block they hold, if they hold one (past.ts rolls it back to a past block). */
+  heldCopy(): { columns: AccountColumns; number: number; hash: string } | null {
+    // While a block is held no refresh is changing the columns, and the copy is synchronous.
+    const held = this.held;
+    return held && { columns: this.columns.copy(false), number: held.number, hash: held.hash };
+  }
+
   /** How many accounts pass `filter` (null when the engine does not hold `block`). */
   count(block: SnapshotBlock, filter: EngineFilter): Promise<number | null> {
     return this.read(block, async (held) => {

@@ -24,6 +24,13 @@ export class Column<A extends TypedArray> {
     if (i >= this.array.length) this.reserve(grownCapacity(this.array.length, i + 1));
   }
 
+  /** An independent copy. */
+  copy(): Column<A> {
+    const copy = new Column(this.type, 0, this.fill);
+    copy.array = this.array.slice() as A;
+    return copy;
+  }
+
   /** Makes room for `capacity` rows at once (a load knows how many it reads). */
   reserve(capacity: number): void {
     if (capacity <= this.array.length) return;
@@ -51,8 +58,8 @@ const INT64_MAX = (1n << 63n) - 1n;
  * the NUMERIC(78,18) bound, 1e60 units) go to a side map, so nothing is ever rounded.
  */
 export class FixedColumn {
-  private readonly hi: Column<BigInt64Array>;
-  private readonly lo: Column<BigUint64Array>;
+  private hi: Column<BigInt64Array>;
+  private lo: Column<BigUint64Array>;
   private readonly large = new Map<number, Fixed>();
 
   constructor(capacity: number) {
@@ -63,6 +70,15 @@ export class FixedColumn {
   reserve(capacity: number): void {
     this.hi.reserve(capacity);
     this.lo.reserve(capacity);
+  }
+
+  /** An independent copy. */
+  copy(): FixedColumn {
+    const copy = new FixedColumn(0);
+    copy.hi = this.hi.copy();
+    copy.lo = this.lo.copy();
+    for (const [i, value] of this.large) copy.large.set(i, value);
+    return copy;
   }
 
   get(i: number): Fixed {

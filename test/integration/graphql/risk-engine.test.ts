@@ -6,6 +6,10 @@
 // pick few: a first page of 10 costs about 10 candidates, not every account.
 import { blocksCommitted, LedgerStore } from '../../../src/db/store/ledger-store.js';
 import { RiskEngine } from '../../../src/graphql/risk-engine/engine.js';
+import { evaluationOf, PastBlocks, pageCandidates, readColumns } from '../../../src/graphql/risk-engine/past.js';
+import { loadMarkets } from '../../../src/graphql/modules/market/sql.js';
+import { loadUnderlyings } from '../../../src/graphql/modules/underlying/sql.js';
+import { marksOf } from '../../../src/risk/mark.js';
 import { buildSchema } from '../../../src/graphql/schema.js';
 import { silentLogger } from '../../../src/log/index.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
@@ -84,6 +88,79 @@ describe('risk engine candidates', () => {
       }
     }
   });
+});
+
+describe('risk-ordered pages at a past block (risk-engine/past.ts)', () => {
+  let db: TestDatabase;
+  const schema = buildSchema();
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it.each([[13], [14]])('seed %i: every order and filter at every past block, paged to the end, equal to the SQL pass over every account', async (seed) => {
+    await new LedgerStore(db.pool).reset();
+    const chain = new LedgerChain(PARAMS);
+    const store = new LedgerStore(db.pool);
+    for (const { time, events } of blocks(seed)) {
+      chain.block(time, events);
+      const batch = chain.history.slice(-1);
+      await store.commit({ chainId: 31337, headBlockNumber: batch[0]!.block.number, batch, undo: new Map() });
+    }
+    // The engine at the last block: past blocks' columns are its own rolled back.
+    const engine = new RiskEngine({ pool: db.pool, logger: silentLogger, params: PARAMS });
+    engine.start();
+    await until(() => engine.currentBlock?.number === chain.history.at(-1)!.block.number);
+    // One process's kept blocks for every request, as the server's: later pages of a block come back to them.
+    const past = new PastBlocks();
+    const rolledBack = new PastBlocks(engine);
+    try {
+      for (const { block } of chain.history) {
+        for (const order of ORDERS) {
+          for (const filter of ['', 'marginState: [MARGIN_CALL, LIQUIDATABLE, BANKRUPT],', 'market: "ETH-C",']) {
+            const args = `orderBy: ${order}, ${filter} block: { number: ${block.number} },`;
+            const without = await pastPages(args, {});
+            const read = await pastPages(args, { pastBlocks: past });
+            const fromEngine = await pastPages(args, { pastBlocks: rolledBack });
+            expect({ order, filter, block: block.number, page: read }).toEqual({ order, filter, block: block.number, page: without });
+            expect({ order, filter, block: block.number, page: fromEngine }).toEqual({ order, filter, block: block.number, page: without });
+          }
+        }
+      }
+    } finally {
+      engine.stop();
+      await engine.idle();
+    }
+    // Few candidates: the first page of 10 in the riskiest order, among 160+ accounts.
+    const last = chain.history.at(-1)!.block;
+    const query = <R>(sql: string, params?: unknown[]) => db.pool.query(sql, params).then((r) => r.rows as R[]);
+    const markets = await loadMarkets(query);
+    const underlyings = await loadUnderlyings(query);
+    const at = evaluationOf(await readColumns(query, last.number), markets, marksOf(markets.values(), (u) => underlyings.get(u)?.indexPrice ?? null, last.timestamp, PARAMS.riskFreeRate));
+    const picked = pageCandidates(at, 'RISK_DESC', {}, null, 10);
+    expect(picked.length).toBeGreaterThanOrEqual(11);
+    expect(picked.length).toBeLessThan(30);
+
+    /** Every page of the list, every value served (not only ids). */
+    async function pastPages(args: string, deps: object): Promise<unknown[]> {
+      const pages: unknown[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const result: any = await data(
+          schema,
+          db.pool,
+          `query ($after: String) { meta { blockNumber } accounts(${args} first: 40, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id collateral equity maintenanceMargin marginRatio notional marginState } } } }`,
+          { after },
+          deps,
+        );
+        pages.push(result);
+        if (!result.accounts.pageInfo.hasNextPage) return pages;
+        after = result.accounts.pageInfo.endCursor;
+      }
+    }
+  }, 240_000);
 });
 
 async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -22,6 +22,8 @@ import type { RequestContext } from '../../context.js';
 import { Params, whereClause } from '../../keyset.js';
 import { connectionOf, pageOf, type Connection, type PageArgs } from '../../pagination.js';
 import type { CursorKey } from '../../risk-engine/engine.js';
+import { columnsAt, evaluationOf, pageCandidates } from '../../risk-engine/past.js';
+import type { RunQuery } from '../../snapshot.js';
 import { accountFromRow } from './sql.js';
 
 export type AccountOrder =
@@ -121,11 +123,21 @@ export async function accountsPage(ctx: RequestContext, filter: AccountFilter, o
       values: p.add(ids.map((id) => nullable(marks.get(id)!.value)), 'numeric[]'),
     };
     // The engine's candidates (risk-engine/engine.ts) hold every account that can be on
-    // this page; without it (loading, behind, an owner filter), every account is one.
+    // this page; at a past block, the same choice from that block's columns (past.ts);
+    // without either (loading, behind, an owner filter), every account is one.
     // The block first: whether a cursor's block is the newest (the engine's) is known then.
     const at = filter.owner == null ? await ctx.blockIfAny() : null;
+    const cursor = page.after as CursorKey | null;
     const engine = at ? ctx.riskEngine : undefined;
-    const picked = at && engine ? await engine.candidates(at, orderBy, filter, page.after as CursorKey | null, page.first) : null;
+    const past = at ? ctx.pastBlocks : undefined;
+    let picked: string[] | null = null;
+    if (at && engine) picked = await engine.candidates(at, orderBy, filter, cursor, page.first);
+    else if (at && past) {
+      const query: RunQuery = (sql, params) => ctx.query(sql, params);
+      const markets = await ctx.loaders.markets();
+      const evaluation = await past.at(at, async () => evaluationOf(await columnsAt(query, at, past.engine), markets, marks));
+      picked = pageCandidates(evaluation, orderBy, filter, cursor, page.first);
+    }
     const where = filterConditions(p, filter);
     if (picked) where.push(`a.id = ANY(${p.add(picked, 'text[]')})`);
     const candidates = `SELECT a.id, a.collateral FROM account a ${whereClause(where)}`;

@@ -14,7 +14,7 @@ import { badUserInput, connectionOf, pageOf, type PageArgs } from '../../paginat
 import type { ModuleResolvers } from '../../resolvers.js';
 import { AccountView, PositionView } from '../../risk.js';
 import type { RunQuery } from '../../snapshot.js';
-import { accountAtBlocks, blocksAtTimes, candidateBlocks, type AccountAt } from './sql.js';
+import { accountAtBlocks, blocksAtTimes, blocksOf, candidateBlocks, type AccountAt } from './sql.js';
 
 type Interval = 'BLOCK' | 'HOUR' | 'DAY';
 const SECONDS: Record<Exclude<Interval, 'BLOCK'>, number> = { HOUR: 3600, DAY: 86400 };
@@ -36,8 +36,11 @@ export interface AccountTick {
 
 /** The tick of the account's rows at a block, derived as the live API derives the account. */
 export function tickOf(at: AccountAt, timestamp: number, params: LedgerParams): AccountTick {
-  const marks = marksOf(at.markets.values(), (underlying) => at.indexPrices.get(underlying) ?? null, at.timestamp, params.riskFreeRate);
-  const open = at.positions.filter((p) => p.closedBlock === null).map((p) => new PositionView(p, at.markets.get(p.marketId)!, marks.get(p.marketId)!));
+  const held = at.positions.filter((p) => p.closedBlock === null);
+  // Only open positions are marked: the other markets' marks (option pricing) would go unread.
+  const markets = held.map((p) => at.markets.get(p.marketId)!);
+  const marks = marksOf(markets, (underlying) => at.indexPrices.get(underlying) ?? null, at.timestamp, params.riskFreeRate);
+  const open = held.map((p, i) => new PositionView(p, markets[i]!, marks.get(p.marketId)!));
   const view = new AccountView(at.account, open, at.timestamp, params.riskFreeRate);
   const equity = narrow(view.risk.equity);
   return {
@@ -101,9 +104,10 @@ async function history(account: Account, args: HistoryArgs, ctx: RequestContext)
     const boundaries: number[] = [];
     for (let k = startK; k <= lastK && boundaries.length <= page.first; k++) boundaries.push(k * interval);
     const blocks = await blocksAtTimes(query, boundaries, block.number);
-    const rows = new Map((await accountAtBlocks(query, account.id, [...new Set(blocks.filter((b): b is number => b !== null))])).map((at) => [at.block, at]));
+    const distinct = [...new Map(blocks.flatMap((b) => (b ? [[b.number, b] as const] : []))).values()];
+    const rows = new Map((await accountAtBlocks(query, account.id, distinct, await ctx.loaders.markets())).map((at) => [at.block, at]));
     ticks = boundaries.flatMap((t, i) => {
-      const at = blocks[i] == null ? undefined : rows.get(blocks[i]!);
+      const at = blocks[i] == null ? undefined : rows.get(blocks[i]!.number);
       return at ? [tickOf(at, t, ctx.params)] : [];
     });
     totalCount = async () => Math.max(0, lastK - firstK + 1);
@@ -126,19 +130,21 @@ async function changingTicks(
   const query: RunQuery = (sql, params) => ctx.query(sql, params);
   // The tick before the first candidate: the cursor's, or the last block before the range.
   const before = range.after ?? (await blocksAtTimes(query, [range.from - 1], range.upTo))[0] ?? null;
-  let previous = before === null ? undefined : (await accountAtBlocks(query, accountId, [before])).map((at) => tickOf(at, at.timestamp, ctx.params))[0];
+  const markets = await ctx.loaders.markets();
+  const start = before === null ? null : typeof before === 'number' ? (await blocksOf(query, [before]))[0] ?? null : before;
+  let previous = start === null ? undefined : (await accountAtBlocks(query, accountId, [start], markets)).map((at) => tickOf(at, at.timestamp, ctx.params))[0];
   const ticks: AccountTick[] = [];
-  let cursor = before ?? -1;
+  let cursor = start?.number ?? -1;
   for (;;) {
     const candidates = await candidateBlocks(query, accountId, { after: cursor, upTo: range.upTo, from: range.from, to: range.to }, STEP);
-    for (const at of await accountAtBlocks(query, accountId, candidates)) {
+    for (const at of await accountAtBlocks(query, accountId, candidates, markets)) {
       const tick = tickOf(at, at.timestamp, ctx.params);
       if (!previous || !sameValues(previous, tick)) ticks.push(tick);
       previous = tick;
       if (ticks.length >= limit) return ticks;
     }
     if (candidates.length < STEP) return ticks;
-    cursor = candidates.at(-1)!;
+    cursor = candidates.at(-1)!.number;
     await ctx.budget.resume();
   }
 }

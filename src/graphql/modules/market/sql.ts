@@ -5,8 +5,11 @@ import type { Market } from '../../../ledger/index.js';
 import type { RunQuery } from '../../snapshot.js';
 
 /** Markets are few (one per listed instrument): one statement loads them all. */
-export async function loadMarkets(query: RunQuery): Promise<Map<string, Market>> {
-  const rows = await query<Record<string, unknown>>('SELECT * FROM market ORDER BY id');
+export const MARKETS_SQL = 'SELECT * FROM market ORDER BY id';
+
+/** Every market, by id; from `rows` of MARKETS_SQL when they were read already (past-block.ts). */
+export async function loadMarkets(query: RunQuery, rows?: Record<string, unknown>[]): Promise<Map<string, Market>> {
+  rows ??= await query<Record<string, unknown>>(MARKETS_SQL);
   return new Map(rows.map((row) => [row.id as string, marketFromRow(row)]));
 }
 

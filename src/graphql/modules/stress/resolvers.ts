@@ -6,7 +6,7 @@ import { positionRisk } from '../../../risk/position.js';
 import type { RequestContext } from '../../context.js';
 import { connectionOf, pageOf, type PageArgs } from '../../pagination.js';
 import type { ModuleResolvers } from '../../resolvers.js';
-import { AccountColumns } from '../../risk-engine/columns.js';
+import { readColumns } from '../../risk-engine/past.js';
 import { compareStressed, pageCandidates, served, stress, type Marked, type StateCounts, type Stressed, type StressOutcome } from '../../risk-engine/stress.js';
 import { shockedMarks, type Shock } from './shock.js';
 
@@ -17,23 +17,6 @@ interface StressView {
   shocked: Marked;
   /** Tags the cursors of this stress (a cursor of other shocks is refused). */
   kind: string;
-}
-
-/**
- * Every account and open position read in the request's own snapshot: the exact path, for
- * a process whose risk engine does not hold the request's block (loading, or behind).
- */
-async function readColumns(ctx: RequestContext): Promise<AccountColumns> {
-  const [kinds, accounts, positions] = await Promise.all([
-    ctx.query<{ id: string; kind: string }>('SELECT id, kind::text FROM market'),
-    ctx.query<{ id: string; c: string; margin_state: MarginState }>('SELECT id, collateral::text AS c, margin_state FROM account'),
-    ctx.query<{ account_id: string; market_id: string; s: string; e: string | null; f: string }>(
-      'SELECT account_id, market_id, size::text AS s, entry_price::text AS e, funding_snapshot::text AS f FROM position WHERE closed_block IS NULL',
-    ),
-  ]);
-  const columns = new AccountColumns();
-  columns.fill(kinds, accounts, positions);
-  return columns;
 }
 
 /** One account after the shock, exactly, from the request's snapshot. */
@@ -55,7 +38,8 @@ export const stressResolvers: ModuleResolvers = {
       const kind = `stress:${shocksKey(shocks)}`;
       const pace = () => ctx.budget.pace(undefined);
       const made = await ctx.riskEngine?.stressAt(block, kind, (columns, held) => stress(columns, held, shocked, pace));
-      const outcome = made ?? (await stress(await readColumns(ctx), now, shocked, pace));
+      // The exact path, for a process whose engine does not hold the block (loading, behind, or a past block).
+      const outcome = made ?? (await stress(await readColumns((sql, params) => ctx.query(sql, params), ctx.pastBlock ? block.number : null), now, shocked, pace));
       await ctx.budget.resume();
       return { blockNumber: block.number, outcome, shocked, kind };
     },

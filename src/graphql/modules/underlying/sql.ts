@@ -17,15 +17,16 @@ export interface UnderlyingRow {
  * Every underlying with its oracle sources, in one statement (they are few). Amounts
  * cross the JSON aggregate as text: a JSON number would be read back as a float.
  */
-export async function loadUnderlyings(query: RunQuery): Promise<Map<string, UnderlyingRow>> {
-  const rows = await query<Record<string, unknown>>(
-    `SELECT u.*,
+export const UNDERLYINGS_SQL = `SELECT u.*,
             COALESCE((SELECT json_agg(json_build_object('underlying', s.underlying, 'source', s.source, 'price', s.price::text,
                                                         'timestamp', s.timestamp::text, 'block_number', s.block_number::text)
                                       ORDER BY s.source)
                         FROM oracle_source s WHERE s.underlying = u.id), '[]') AS sources
-       FROM underlying u ORDER BY u.id`,
-  );
+       FROM underlying u ORDER BY u.id`;
+
+/** Every underlying, by id; from `rows` of UNDERLYINGS_SQL when they were read already (past-block.ts). */
+export async function loadUnderlyings(query: RunQuery, rows?: Record<string, unknown>[]): Promise<Map<string, UnderlyingRow>> {
+  rows ??= await query<Record<string, unknown>>(UNDERLYINGS_SQL);
   return new Map(
     rows.map((row) => {
       const sources = (row.sources as Record<string, unknown>[]).map((s) => recordOf(oracleSources, s));
