@@ -60,6 +60,13 @@ export function candidates(b: Bounds, n: number, include: (i: number) => boolean
   return picked;
 }
 
+/** Every row's bounds in `order` (`boundsOf` for each of the `n`). */
+export function boundsOfAll(order: RiskOrder, v: Evaluated, n: number): Bounds {
+  const out = emptyBounds(n);
+  for (let i = 0; i < n; i++) boundsOf(order, v, i, out, i);
+  return out;
+}
+
 /**
  * The lowest and highest (bucket, key) row `i`'s exact key may have in `order` (SQL's SORT
  * in order.ts), written at `at`.

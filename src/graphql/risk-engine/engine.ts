@@ -36,7 +36,7 @@ import { loadMarkets } from '../modules/market/sql.js';
 import { loadUnderlyings } from '../modules/underlying/sql.js';
 import { nextTurn, sliceSpent } from '../protection/pacer.js';
 import type { RunQuery, SnapshotBlock } from '../snapshot.js';
-import { ABSOLUTE_ERROR, boundsOf, candidates, emptyBounds, RELATIVE_ERROR, type Bounds, type RiskOrder } from './bounds.js';
+import { ABSOLUTE_ERROR, boundsOfAll, candidates, RELATIVE_ERROR, type Bounds, type RiskOrder } from './bounds.js';
 import { OrderIndex } from './order-index.js';
 import { AccountColumns, type Evaluated } from './columns.js';
 import type { Marked, StressOutcome } from './stress.js';
@@ -179,12 +179,7 @@ export class RiskEngine {
   /** Every account's bounds in `order` at the block of `values`, made on the first ask. */
   private boundsOf(values: BlockValues, order: RiskOrder): Bounds {
     let orderBounds = values.bounds.get(order);
-    if (!orderBounds) {
-      const n = this.columns.accountCount;
-      orderBounds = emptyBounds(n);
-      for (let i = 0; i < n; i++) boundsOf(order, values, i, orderBounds, i);
-      values.bounds.set(order, orderBounds);
-    }
+    if (!orderBounds) values.bounds.set(order, (orderBounds = boundsOfAll(order, values, this.columns.accountCount)));
     return orderBounds;
   }
 

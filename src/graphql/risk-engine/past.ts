@@ -23,7 +23,7 @@
 import type { Market, MarginState } from '../../ledger/index.js';
 import type { Mark } from '../../risk/mark.js';
 import type { RunQuery, SnapshotBlock } from '../snapshot.js';
-import { ABSOLUTE_ERROR, boundsOf, candidates, emptyBounds, RELATIVE_ERROR, type Bounds, type RiskOrder } from './bounds.js';
+import { ABSOLUTE_ERROR, boundsOfAll, candidates, RELATIVE_ERROR, type Bounds, type RiskOrder } from './bounds.js';
 import { AccountColumns, emptyEvaluated, type Evaluated } from './columns.js';
 import type { CursorKey, EngineFilter, RiskEngine } from './engine.js';
 
@@ -138,11 +138,7 @@ export function evaluationOf(columns: AccountColumns, markets: ReadonlyMap<strin
 export function pageCandidates(at: Evaluation, order: RiskOrder, filter: EngineFilter, cursor: CursorKey | null, first: number): string[] {
   const n = at.columns.accountCount;
   let orderBounds = at.bounds.get(order);
-  if (!orderBounds) {
-    orderBounds = emptyBounds(n);
-    for (let i = 0; i < n; i++) boundsOf(order, at.values, i, orderBounds, i);
-    at.bounds.set(order, orderBounds);
-  }
+  if (!orderBounds) at.bounds.set(order, (orderBounds = boundsOfAll(order, at.values, n)));
   const place = cursor ? { bucket: Number(cursor[0]), key: Number(cursor[1]) / 1e18 } : null;
   return candidates(orderBounds, n, at.columns.filter(filter), place, first).map((i) => at.columns.idAt(i));
 }
