@@ -38,7 +38,7 @@ import { nextTurn, sliceSpent } from '../protection/pacer.js';
 import type { RunQuery, SnapshotBlock } from '../snapshot.js';
 import { ABSOLUTE_ERROR, boundsOfAll, candidates, RELATIVE_ERROR, type Bounds, type RiskOrder } from './bounds.js';
 import { OrderIndex } from './order-index.js';
-import { AccountColumns, type Evaluated } from './columns.js';
+import { AccountColumns, emptyEvaluated, type Evaluated } from './columns.js';
 import type { Marked, StressOutcome } from './stress.js';
 
 export interface EngineFilter {
@@ -354,18 +354,7 @@ export class RiskEngine {
   /** Every account at the block's marks, in steps between which the event loop turns. */
   private async evaluate(markets: ReadonlyMap<string, Market>, marks: ReadonlyMap<string, Mark>): Promise<BlockValues> {
     const n = this.columns.accountCount;
-    const values: BlockValues = {
-      bounds: new Map(),
-      indexes: new Map(),
-      making: new Map(),
-      counts: new Map(),
-      equity: new Float64Array(n),
-      equityError: new Float64Array(n),
-      maintenance: new Float64Array(n),
-      maintenanceError: new Float64Array(n),
-      notional: new Float64Array(n),
-      notionalError: new Float64Array(n),
-    };
+    const values: BlockValues = { ...emptyEvaluated(n), bounds: new Map(), indexes: new Map(), making: new Map(), counts: new Map() };
     for (const _ of this.columns.evaluation(markets, marks, values, RELATIVE_ERROR, ABSOLUTE_ERROR)) {
       if (sliceSpent()) await nextTurn(this);
     }
