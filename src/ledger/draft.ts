@@ -1,3 +1,5 @@
+import type { Fixed } from '../fixed/index.js';
+import type { MarginState } from '../risk/margin-state.js';
 import type { PositionTerms } from '../risk/position.js';
 import type { AnomalyKind } from './anomalies.js';
 import type { AnomalyRecord, BlockChanges } from './changes.js';
@@ -71,6 +73,25 @@ export class Draft {
 
   account(id: string): Account | undefined {
     return this.accounts.get(id) ?? this.base.accounts.get(id);
+  }
+
+  /**
+   * An account's collateral and margin state as of now in this block, into `into`, without
+   * building the account (the margin pass reads only these, for thousands of accounts a
+   * block, and builds the account only when its state changes). False: no such account.
+   */
+  accountMargin(id: string, into: { collateral: Fixed; marginState: MarginState }): boolean {
+    const drafted = this.accounts.get(id);
+    if (drafted) {
+      into.collateral = drafted.collateral;
+      into.marginState = drafted.marginState;
+      return true;
+    }
+    const row = this.base.accounts.row(id);
+    if (row === undefined) return false;
+    into.collateral = this.base.accounts.collateralAt(row);
+    into.marginState = this.base.accounts.marginStateAt(row);
+    return true;
   }
 
   putAccount(account: Account): void {
