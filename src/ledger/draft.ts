@@ -79,15 +79,15 @@ export class Draft {
    * An account's collateral and margin state as of now in this block, into `into`, without
    * building the account (the margin pass reads only these, for thousands of accounts a
    * block, and builds the account only when its state changes). False: no such account.
+   * `row`: its row in the base state's table (`base.accounts.row(id)`).
    */
-  accountMargin(id: string, into: { collateral: Fixed; marginState: MarginState }): boolean {
+  accountMargin(id: string, row: number | undefined, into: { collateral: Fixed; marginState: MarginState }): boolean {
     const drafted = this.accounts.get(id);
     if (drafted) {
       into.collateral = drafted.collateral;
       into.marginState = drafted.marginState;
       return true;
     }
-    const row = this.base.accounts.row(id);
     if (row === undefined) return false;
     into.collateral = this.base.accounts.collateralAt(row);
     into.marginState = this.base.accounts.marginStateAt(row);
@@ -130,9 +130,12 @@ export class Draft {
     return open.values();
   }
 
-  /** Each open position's market and margin terms as of now in this block (`PositionTable.forEachOpenTerms`). */
-  forEachOpenTerms(accountId: string, visit: (marketId: string, terms: PositionTerms) => void): void {
-    if (!this.draftMarketsByAccount.has(accountId)) return this.base.positions.forEachOpenTerms(accountId, visit);
+  /**
+   * Each open position's market and margin terms as of now in this block
+   * (`PositionTable.forEachOpenTerms`; `baseRow`: the account's row in the base state, if known).
+   */
+  forEachOpenTerms(accountId: string, visit: (marketId: string, terms: PositionTerms) => void, baseRow?: number): void {
+    if (!this.draftMarketsByAccount.has(accountId)) return this.base.positions.forEachOpenTerms(accountId, visit, baseRow);
     for (const position of this.openPositions(accountId)) visit(position.marketId, position);
   }
 

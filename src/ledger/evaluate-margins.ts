@@ -96,12 +96,13 @@ export function evaluateMargins(draft: Draft, riskFreeRate: Fixed): void {
   };
   const inputs: { collateral: Fixed; marginState: MarginState } = { collateral: 0n, marginState: 'HEALTHY' };
   for (const id of accountsToEvaluate(draft, index, changedTerms, factors)) {
-    if (!draft.accountMargin(id, inputs)) continue;
+    const row = draft.base.accounts.row(id);
+    if (!draft.accountMargin(id, row, inputs)) continue;
     sums.equityProducts = 0n;
     sums.initialMargin = 0n;
     sums.maintenanceMargin = 0n;
     bounds.begin();
-    draft.forEachOpenTerms(id, addPosition);
+    draft.forEachOpenTerms(id, addPosition, row);
     const risk = marginsOf(inputs.collateral, sums);
     const state = marginStateOf(risk.equity, risk.initialMargin, risk.maintenanceMargin);
     recorder.account(id);
