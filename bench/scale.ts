@@ -227,7 +227,10 @@ async function ingester(url: string): Promise<void> {
     await store.commit({ chainId: 31337, headBlockNumber: number, batch: [changes], undo: new Map([[number, undo]]) });
     const stored = performance.now();
     commitBlock(state, changes);
-    return { total: performance.now() - t0, apply: applied - t0, undo: undone - applied, store: stored - undone, transitions: changes.transitions.length };
+    return {
+      total: performance.now() - t0, apply: applied - t0, undo: undone - applied, store: stored - undone,
+      transitions: changes.transitions.length, evaluated: changes.marginIndex?.ranges.accounts.length ?? 0, accountRows: changes.accounts.length,
+    };
   };
   // The first block after a load evaluates every account once (the margin index lives in memory).
   started = performance.now();
@@ -236,19 +239,25 @@ async function ingester(url: string): Promise<void> {
   const ticks = Number(values.ticks);
   const parts = { total: [] as number[], apply: [] as number[], undo: [] as number[], store: [] as number[] };
   let transitions = 0;
+  let evaluated = 0;
+  let accountRows = 0;
+  const stopTicks = await profilePhase(`scale-${state.accounts.size}-ticks`);
   for (let i = 0; i < ticks; i++) {
     const r = await block(eth * (i % 2 === 0 ? 1.001 : 0.999));
     for (const key of ['total', 'apply', 'undo', 'store'] as const) parts[key].push(r[key]);
     transitions += r.transitions;
+    evaluated += r.evaluated;
+    accountRows += r.accountRows;
   }
+  await stopTicks();
   for (const list of Object.values(parts)) list.sort((a, b) => a - b);
   const p = (list: number[]) => `p50 ${ms(percentile(list, 50))}, p99 ${ms(percentile(list, 99))}`;
-  log(`   0.1% ETH tick, report to commit: ${p(parts.total)} (applyBlock ${p(parts.apply)}; undo entries ${p(parts.undo)}; LedgerStore.commit ${p(parts.store)}); ${transitions} transitions over ${ticks} ticks`);
+  log(`   0.1% ETH tick, report to commit: ${p(parts.total)} (applyBlock ${p(parts.apply)}; undo entries ${p(parts.undo)}; LedgerStore.commit ${p(parts.store)}); ${transitions} transitions over ${ticks} ticks (${evaluated} accounts evaluated, ${accountRows} account rows written)`);
   for (const [name, factor] of [['7% ETH move down', 0.93], ['back up', 1 / 0.93]] as const) {
     const stopProfile = await profilePhase(`scale-${state.accounts.size}-${name.replaceAll(/\W+/g, '-')}`);
     const r = await block(eth * factor);
     await stopProfile();
-    log(`   ${name}, report to commit: ${ms(r.total)} (applyBlock ${ms(r.apply)}, undo entries ${ms(r.undo)}, LedgerStore.commit ${ms(r.store)}), ${r.transitions} transitions`);
+    log(`   ${name}, report to commit: ${ms(r.total)} (applyBlock ${ms(r.apply)}, undo entries ${ms(r.undo)}, LedgerStore.commit ${ms(r.store)}), ${r.transitions} transitions (${r.evaluated} accounts evaluated, ${r.accountRows} account rows written)`);
   }
   await pool.end();
 }

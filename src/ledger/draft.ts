@@ -1,3 +1,5 @@
+import type { Fixed } from '../fixed/index.js';
+import type { MarginState } from '../risk/margin-state.js';
 import type { PositionTerms } from '../risk/position.js';
 import type { AnomalyKind } from './anomalies.js';
 import type { AnomalyRecord, BlockChanges } from './changes.js';
@@ -73,6 +75,25 @@ export class Draft {
     return this.accounts.get(id) ?? this.base.accounts.get(id);
   }
 
+  /**
+   * An account's collateral and margin state as of now in this block, into `into`, without
+   * building the account (the margin pass reads only these, for thousands of accounts a
+   * block, and builds the account only when its state changes). False: no such account.
+   * `row`: its row in the base state's table (`base.accounts.row(id)`).
+   */
+  accountMargin(id: string, row: number | undefined, into: { collateral: Fixed; marginState: MarginState }): boolean {
+    const drafted = this.accounts.get(id);
+    if (drafted) {
+      into.collateral = drafted.collateral;
+      into.marginState = drafted.marginState;
+      return true;
+    }
+    if (row === undefined) return false;
+    into.collateral = this.base.accounts.collateralAt(row);
+    into.marginState = this.base.accounts.marginStateAt(row);
+    return true;
+  }
+
   putAccount(account: Account): void {
     this.accounts.set(account.id, account);
   }
@@ -109,9 +130,12 @@ export class Draft {
     return open.values();
   }
 
-  /** Each open position's market and margin terms as of now in this block (`PositionTable.forEachOpenTerms`). */
-  forEachOpenTerms(accountId: string, visit: (marketId: string, terms: PositionTerms) => void): void {
-    if (!this.draftMarketsByAccount.has(accountId)) return this.base.positions.forEachOpenTerms(accountId, visit);
+  /**
+   * Each open position's market and margin terms as of now in this block
+   * (`PositionTable.forEachOpenTerms`; `baseRow`: the account's row in the base state, if known).
+   */
+  forEachOpenTerms(accountId: string, visit: (marketId: string, terms: PositionTerms) => void, baseRow?: number): void {
+    if (!this.draftMarketsByAccount.has(accountId)) return this.base.positions.forEachOpenTerms(accountId, visit, baseRow);
     for (const position of this.openPositions(accountId)) visit(position.marketId, position);
   }
 

@@ -1,7 +1,7 @@
 import { formatFixed, mul, narrow, type Fixed } from '../fixed/index.js';
 import { clampStorage, fitsStorage } from './accounts.js';
 import { MarginBounds, type MarketBounds } from '../risk/margin-bounds.js';
-import { marginStateOf } from '../risk/margin-state.js';
+import { marginStateOf, type MarginState } from '../risk/margin-state.js';
 import { markOf, type Mark } from '../risk/mark.js';
 import { addMargins, marginsOf, type MarginSums, type PositionTerms } from '../risk/position.js';
 import type { Draft } from './draft.js';
@@ -94,19 +94,21 @@ export function evaluateMargins(draft: Draft, riskFreeRate: Fixed): void {
     addMargins(sums, position, market, mark);
     bounds.add(position.size, unit);
   };
+  const inputs: { collateral: Fixed; marginState: MarginState } = { collateral: 0n, marginState: 'HEALTHY' };
   for (const id of accountsToEvaluate(draft, index, changedTerms, factors)) {
-    const account = draft.account(id);
-    if (!account) continue;
+    const row = draft.base.accounts.row(id);
+    if (!draft.accountMargin(id, row, inputs)) continue;
     sums.equityProducts = 0n;
     sums.initialMargin = 0n;
     sums.maintenanceMargin = 0n;
     bounds.begin();
-    draft.forEachOpenTerms(id, addPosition);
-    const risk = marginsOf(account.collateral, sums);
+    draft.forEachOpenTerms(id, addPosition, row);
+    const risk = marginsOf(inputs.collateral, sums);
     const state = marginStateOf(risk.equity, risk.initialMargin, risk.maintenanceMargin);
     recorder.account(id);
     bounds.finish(risk.equity, risk.initialMargin, risk.maintenanceMargin, state, recorder);
-    if (state === account.marginState) continue;
+    if (state === inputs.marginState) continue;
+    const account = draft.account(id)!;
     draft.putAccount({ ...account, marginState: state, updatedBlock: draft.block.number });
     const equity = narrow(risk.equity);
     const initialMargin = narrow(risk.initialMargin);

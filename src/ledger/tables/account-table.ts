@@ -1,6 +1,6 @@
 import type { MarginState } from '../../risk/margin-state.js';
 import type { Account } from '../state.js';
-import { Column, FixedColumn } from './columns.js';
+import { Column, FixedRecords } from './columns.js';
 
 const STATES: readonly MarginState[] = ['HEALTHY', 'MARGIN_CALL', 'LIQUIDATABLE', 'BANKRUPT'];
 const STATE_CODES = new Map(STATES.map((state, code) => [state, code]));
@@ -16,15 +16,14 @@ export class AccountTable implements Iterable<[string, Account]> {
   /** The id of each row (the same string as the map's key). */
   private readonly ids: string[] = [];
   private readonly subaccount: Column<Uint32Array>;
-  private readonly collateral: FixedColumn;
-  private readonly marginState: Column<Uint8Array>;
+  /** Collateral and margin state (code), in one record per row: what the margin pass reads. */
+  private readonly margin: FixedRecords;
   private readonly createdBlock: Column<Float64Array>;
   private readonly updatedBlock: Column<Float64Array>;
 
   constructor(capacity = 1024) {
     this.subaccount = new Column(Uint32Array, capacity);
-    this.collateral = new FixedColumn(capacity);
-    this.marginState = new Column(Uint8Array, capacity);
+    this.margin = new FixedRecords(capacity, 1, 1);
     this.createdBlock = new Column(Float64Array, capacity);
     this.updatedBlock = new Column(Float64Array, capacity);
   }
@@ -35,7 +34,7 @@ export class AccountTable implements Iterable<[string, Account]> {
 
   /** Makes room for `count` accounts at once (a load knows how many it reads). */
   reserve(count: number): void {
-    for (const column of [this.subaccount, this.collateral, this.marginState, this.createdBlock, this.updatedBlock]) column.reserve(count);
+    for (const column of [this.subaccount, this.margin, this.createdBlock, this.updatedBlock]) column.reserve(count);
   }
 
   /** The row of an account, or undefined. */
@@ -73,11 +72,21 @@ export class AccountTable implements Iterable<[string, Account]> {
       id,
       owner: id.slice(0, id.lastIndexOf(':')),
       subaccount: this.subaccount.array[row]!,
-      collateral: this.collateral.get(row),
-      marginState: STATES[this.marginState.array[row]!]!,
+      collateral: this.margin.fixed(row, 0),
+      marginState: STATES[this.margin.int(row, 0)]!,
       createdBlock: this.createdBlock.array[row]!,
       updatedBlock: this.updatedBlock.array[row]!,
     };
+  }
+
+  /** The collateral of the account in `row`, without building the account. */
+  collateralAt(row: number): bigint {
+    return this.margin.fixed(row, 0);
+  }
+
+  /** The margin state of the account in `row`, without building the account. */
+  marginStateAt(row: number): MarginState {
+    return STATES[this.margin.int(row, 0)]!;
   }
 
   /** Stores `account` under `id` (its own id). */
@@ -90,14 +99,13 @@ export class AccountTable implements Iterable<[string, Account]> {
   load(id: string, subaccount: number, collateral: bigint, marginState: MarginState, createdBlock: number, updatedBlock: number): void {
     const row = this.rowFor(id);
     this.subaccount.ensure(row);
-    this.marginState.ensure(row);
     this.createdBlock.ensure(row);
     this.updatedBlock.ensure(row);
     this.subaccount.array[row] = subaccount;
-    this.collateral.set(row, collateral);
+    this.margin.setFixed(row, 0, collateral);
     const code = STATE_CODES.get(marginState);
     if (code === undefined) throw new Error(`unknown margin state ${marginState}`);
-    this.marginState.array[row] = code;
+    this.margin.setInt(row, 0, code);
     this.createdBlock.array[row] = createdBlock;
     this.updatedBlock.array[row] = updatedBlock;
   }

@@ -1,7 +1,7 @@
 import type { PositionTerms } from '../../risk/position.js';
 import type { Position } from '../state.js';
 import type { AccountTable } from './account-table.js';
-import { Column, FixedColumn, grownCapacity } from './columns.js';
+import { Column, FixedColumn, FixedRecords, grownCapacity } from './columns.js';
 
 /** A closed-block column holds NaN while the position is open (NaN is the one value unequal to itself). */
 function isOpenAt(closedBlock: number): boolean {
@@ -10,7 +10,17 @@ function isOpenAt(closedBlock: number): boolean {
 
 /** No slot (the end of a chain, an account without positions). */
 const NONE = -1;
-const ENTRY_NULL = 1;
+
+// A slot's record (`terms`): what the margin pass reads, together.
+const SIZE = 0;
+const ENTRY = 1;
+const FUNDING = 2;
+const NEXT = 0;
+/** The market row (low 16 bits) and these flags. */
+const META = 1;
+const MARKET_MASK = 0xffff;
+const ENTRY_NULL = 1 << 16;
+const OPEN = 1 << 17;
 
 /**
  * The latest lifecycle of each (account, market) position, one slot each in columns. An
@@ -25,39 +35,30 @@ export class PositionTable {
   /** Per market: its slots, in a growable array, and how many are used. */
   private readonly marketSlots: { slots: Int32Array; length: number }[] = [];
   private readonly account: Column<Int32Array>;
-  private readonly market: Column<Uint16Array>;
   private readonly seq: Column<Uint32Array>;
-  private readonly flags: Column<Uint8Array>;
-  private readonly size: FixedColumn;
-  private readonly entryPrice: FixedColumn;
+  /** Size, entry price (0 when null), funding snapshot; the next slot of the account; market and flags. */
+  private readonly terms: FixedRecords;
   private readonly realizedPnl: FixedColumn;
-  private readonly fundingSnapshot: FixedColumn;
   private readonly settledFunding: FixedColumn;
   private readonly feesPaid: FixedColumn;
   private readonly openedBlock: Column<Float64Array>;
   /** NaN: still open. */
   private readonly closedBlock: Column<Float64Array>;
   private readonly updatedBlock: Column<Float64Array>;
-  private readonly nextSlot: Column<Int32Array>;
   /** Per account row: its first slot. */
   private readonly firstSlot: Column<Int32Array>;
   private readonly scratch: PositionTerms = { size: 0n, entryPrice: null, fundingSnapshot: 0n };
 
   constructor(private readonly accounts: AccountTable, capacity = 1024) {
     this.account = new Column(Int32Array, capacity);
-    this.market = new Column(Uint16Array, capacity);
     this.seq = new Column(Uint32Array, capacity);
-    this.flags = new Column(Uint8Array, capacity);
-    this.size = new FixedColumn(capacity);
-    this.entryPrice = new FixedColumn(capacity);
+    this.terms = new FixedRecords(capacity, 3, 2);
     this.realizedPnl = new FixedColumn(capacity);
-    this.fundingSnapshot = new FixedColumn(capacity);
     this.settledFunding = new FixedColumn(capacity);
     this.feesPaid = new FixedColumn(capacity);
     this.openedBlock = new Column(Float64Array, capacity);
     this.closedBlock = new Column(Float64Array, capacity);
     this.updatedBlock = new Column(Float64Array, capacity);
-    this.nextSlot = new Column(Int32Array, capacity);
     this.firstSlot = new Column(Int32Array, capacity, NONE);
   }
 
@@ -120,11 +121,12 @@ export class PositionTable {
     settledFunding: bigint, feesPaid: bigint, openedBlock: number, closedBlock: number | null, updatedBlock: number,
   ): void {
     this.seq.array[slot] = seq;
-    this.flags.array[slot] = entryPrice === null ? ENTRY_NULL : 0;
-    this.size.set(slot, size);
-    this.entryPrice.set(slot, entryPrice ?? 0n);
+    const market = this.terms.int(slot, META) & MARKET_MASK;
+    this.terms.setInt(slot, META, market | (entryPrice === null ? ENTRY_NULL : 0) | (closedBlock === null ? OPEN : 0));
+    this.terms.setFixed(slot, SIZE, size);
+    this.terms.setFixed(slot, ENTRY, entryPrice ?? 0n);
     this.realizedPnl.set(slot, realizedPnl);
-    this.fundingSnapshot.set(slot, fundingSnapshot);
+    this.terms.setFixed(slot, FUNDING, fundingSnapshot);
     this.settledFunding.set(slot, settledFunding);
     this.feesPaid.set(slot, feesPaid);
     this.openedBlock.array[slot] = openedBlock;
@@ -137,8 +139,8 @@ export class PositionTable {
     const open = new Map<string, Position>();
     const row = this.accounts.row(accountId);
     if (row === undefined || row >= this.firstSlot.array.length) return open;
-    for (let slot = this.firstSlot.array[row]!; slot !== NONE; slot = this.nextSlot.array[slot]!) {
-      if (isOpenAt(this.closedBlock.array[slot]!)) open.set(this.marketIds[this.market.array[slot]!]!, this.at(slot));
+    for (let slot = this.firstSlot.array[row]!; slot !== NONE; slot = this.terms.int(slot, NEXT)) {
+      if (isOpenAt(this.closedBlock.array[slot]!)) open.set(this.marketIds[this.terms.int(slot, META) & MARKET_MASK]!, this.at(slot));
     }
     return open;
   }
@@ -146,18 +148,21 @@ export class PositionTable {
   /**
    * Each open position's market and margin terms, without building its `Position`: the
    * margin pass reads only these, for thousands of accounts a block. `terms` is one object,
-   * refilled for each position: read it in `visit`, do not keep it.
+   * refilled for each position: read it in `visit`, do not keep it. `accountRow`: the
+   * account's row if the caller has it (a lookup by id is a cache miss or two at a million).
    */
-  forEachOpenTerms(accountId: string, visit: (marketId: string, terms: PositionTerms) => void): void {
-    const row = this.accounts.row(accountId);
+  forEachOpenTerms(accountId: string, visit: (marketId: string, terms: PositionTerms) => void, accountRow?: number): void {
+    const row = accountRow ?? this.accounts.row(accountId);
     if (row === undefined || row >= this.firstSlot.array.length) return;
     const terms = this.scratch;
-    for (let slot = this.firstSlot.array[row]!; slot !== NONE; slot = this.nextSlot.array[slot]!) {
-      if (!isOpenAt(this.closedBlock.array[slot]!)) continue;
-      terms.size = this.size.get(slot);
-      terms.entryPrice = this.flags.array[slot]! & ENTRY_NULL ? null : this.entryPrice.get(slot);
-      terms.fundingSnapshot = this.fundingSnapshot.get(slot);
-      visit(this.marketIds[this.market.array[slot]!]!, terms);
+    const records = this.terms;
+    for (let slot = this.firstSlot.array[row]!; slot !== NONE; slot = records.int(slot, NEXT)) {
+      const meta = records.int(slot, META);
+      if (!(meta & OPEN)) continue;
+      terms.size = records.fixed(slot, SIZE);
+      terms.entryPrice = meta & ENTRY_NULL ? null : records.fixed(slot, ENTRY);
+      terms.fundingSnapshot = records.fixed(slot, FUNDING);
+      visit(this.marketIds[meta & MARKET_MASK]!, terms);
     }
   }
 
@@ -201,7 +206,8 @@ export class PositionTable {
 
   private at(slot: number): Position {
     const accountId = this.accounts.idAt(this.account.array[slot]!);
-    const marketId = this.marketIds[this.market.array[slot]!]!;
+    const meta = this.terms.int(slot, META);
+    const marketId = this.marketIds[meta & MARKET_MASK]!;
     const seq = this.seq.array[slot]!;
     const closed = this.closedBlock.array[slot]!;
     return {
@@ -209,10 +215,10 @@ export class PositionTable {
       accountId,
       marketId,
       seq,
-      size: this.size.get(slot),
-      entryPrice: this.flags.array[slot]! & ENTRY_NULL ? null : this.entryPrice.get(slot),
+      size: this.terms.fixed(slot, SIZE),
+      entryPrice: meta & ENTRY_NULL ? null : this.terms.fixed(slot, ENTRY),
       realizedPnl: this.realizedPnl.get(slot),
-      fundingSnapshot: this.fundingSnapshot.get(slot),
+      fundingSnapshot: this.terms.fixed(slot, FUNDING),
       settledFunding: this.settledFunding.get(slot),
       feesPaid: this.feesPaid.get(slot),
       openedBlock: this.openedBlock.array[slot]!,
@@ -223,8 +229,8 @@ export class PositionTable {
 
   private columns(): { reserve(capacity: number): void }[] {
     return [
-      this.account, this.market, this.seq, this.flags, this.size, this.entryPrice, this.realizedPnl, this.fundingSnapshot,
-      this.settledFunding, this.feesPaid, this.openedBlock, this.closedBlock, this.updatedBlock, this.nextSlot,
+      this.account, this.seq, this.terms, this.realizedPnl, this.settledFunding, this.feesPaid, this.openedBlock, this.closedBlock,
+      this.updatedBlock,
     ];
   }
 
@@ -236,8 +242,8 @@ export class PositionTable {
 
   private slotIn(accountRow: number, marketRow: number): number {
     if (accountRow >= this.firstSlot.array.length) return NONE;
-    for (let slot = this.firstSlot.array[accountRow]!; slot !== NONE; slot = this.nextSlot.array[slot]!) {
-      if (this.market.array[slot] === marketRow) return slot;
+    for (let slot = this.firstSlot.array[accountRow]!; slot !== NONE; slot = this.terms.int(slot, NEXT)) {
+      if ((this.terms.int(slot, META) & MARKET_MASK) === marketRow) return slot;
     }
     return NONE;
   }
@@ -259,8 +265,8 @@ export class PositionTable {
     if (slot >= this.account.array.length) for (const column of this.columns()) column.reserve(grownCapacity(this.account.array.length, slot + 1));
     this.firstSlot.ensure(accountRow);
     this.account.array[slot] = accountRow;
-    this.market.array[slot] = marketRow;
-    this.nextSlot.array[slot] = this.firstSlot.array[accountRow]!;
+    this.terms.setInt(slot, META, marketRow);
+    this.terms.setInt(slot, NEXT, this.firstSlot.array[accountRow]!);
     this.firstSlot.array[accountRow] = slot;
     const list = this.marketSlots[marketRow]!;
     if (list.length === list.slots.length) {
