@@ -149,8 +149,9 @@ async function main(): Promise<void> {
   const { createPool } = await import('../src/db/adapter.js');
   const { migrate } = await import('../src/db/migrate.js');
   const { buildScaleDataset } = await import('./scale-dataset.js');
-  for (const size of String(values.accounts).split(',').map(Number)) {
-    const reuse = String(values.reuse);
+  const reuse = String(values.reuse);
+  // A kept dataset is one size, whatever --accounts says.
+  for (const size of reuse ? [0] : String(values.accounts).split(',').map(Number)) {
     const db = reuse ? { url: reuse, kind: 'a kept dataset', done: async () => {} } : await benchDatabase();
     const pool = createPool(db.url, { max: 4 });
     try {
