@@ -13,20 +13,23 @@ import { marksOf } from '../../../src/risk/mark.js';
 import { buildSchema } from '../../../src/graphql/schema.js';
 import { silentLogger } from '../../../src/log/index.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { waitFor } from '../../support/wait.js';
 import { LedgerChain } from '../../support/ledger.js';
 import { data, PARAMS } from './queries-fixture.js';
 import { blocks } from './risk-fixture.js';
 
 const ORDERS = ['EQUITY_ASC', 'EQUITY_DESC', 'NOTIONAL_DESC', 'NOTIONAL_ASC', 'MARGIN_RATIO_DESC', 'MARGIN_RATIO_ASC', 'RISK_DESC'] as const;
+// One database for the file: every test resets the ledger first.
+let db: TestDatabase;
+const schema = buildSchema();
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
 describe('risk engine candidates', () => {
-  let db: TestDatabase;
-  const schema = buildSchema();
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
 
   it.each([[11], [12]])('seed %i: every order and filter, paged to the end, equal with and without the engine at every block', async (seed) => {
     await new LedgerStore(db.pool).reset();
@@ -49,7 +52,7 @@ describe('risk engine candidates', () => {
         await store.commit({ chainId: 31337, headBlockNumber: batch[0]!.block.number, batch, undo: new Map() });
         // As the server's feed would hand it the notification.
         engine.committed(blocksCommitted(batch, undefined));
-        await until(() => engine.currentBlock?.number === batch[0]!.block.number);
+        await waitFor(() => engine.currentBlock?.number === batch[0]!.block.number, 'the engine at the block');
         for (const order of ORDERS) {
           for (const filter of ['', 'marginState: [MARGIN_CALL, LIQUIDATABLE, BANKRUPT],', 'market: "ETH-C",']) {
             const args = `orderBy: ${order}, ${filter}`;
@@ -91,14 +94,6 @@ describe('risk engine candidates', () => {
 });
 
 describe('risk-ordered pages at a past block (risk-engine/past.ts)', () => {
-  let db: TestDatabase;
-  const schema = buildSchema();
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
 
   it.each([[13], [14]])('seed %i: every order and filter at every past block, paged to the end, equal to the SQL pass over every account', async (seed) => {
     await new LedgerStore(db.pool).reset();
@@ -112,7 +107,7 @@ describe('risk-ordered pages at a past block (risk-engine/past.ts)', () => {
     // The engine at the last block: past blocks' columns are its own rolled back.
     const engine = new RiskEngine({ pool: db.pool, logger: silentLogger, params: PARAMS });
     engine.start();
-    await until(() => engine.currentBlock?.number === chain.history.at(-1)!.block.number);
+    await waitFor(() => engine.currentBlock?.number === chain.history.at(-1)!.block.number, 'the engine at the last block');
     // One process's kept blocks for every request, as the server's: later pages of a block come back to them.
     const past = new PastBlocks();
     const rolledBack = new PastBlocks(engine);
@@ -163,24 +158,7 @@ describe('risk-ordered pages at a past block (risk-engine/past.ts)', () => {
   }, 240_000);
 });
 
-async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-
 describe('risk engine blocks', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
-
   /** A chain of the fixture's blocks, committed one at a time; the engine told after each when `tell`. */
   async function setUp() {
     await new LedgerStore(db.pool).reset();
