@@ -103,9 +103,13 @@ export class RequestContext {
     return this.snapshot.readsPast ? undefined : this.deps.riskEngine;
   }
 
-  /** Whether the operation reads a past block (`readAt`). */
+  /**
+   * Whether the operation reads a block older than the last committed one, through the
+   * `pts_past` views (ask once the block is known, as `riskEngine`): a selector naming the
+   * newest block reads the tables as they are.
+   */
   get pastBlock(): boolean {
-    return this.current.past !== null;
+    return this.snapshot.readsPast;
   }
 
   /**
